@@ -1,0 +1,50 @@
+"""The image provider interface.
+
+Contract for every provider:
+
+- ``start()`` and ``stop()`` are idempotent; a provider may open clients in ``start``.
+- ``generate`` makes ``request.num_images`` images from a prompt; ``edit`` makes them from
+  the prompt and ``request.input_image`` (raw bytes of a decoded-and-checked image; a
+  provider never receives a chat platform's URL).
+- Both return at least one :class:`ProviderImage` with bytes of an encoded image, or raise
+  one of ``providers.errors``: ``ProviderTimeout``, ``ProviderUnavailable`` (try another),
+  ``ContentRefused`` (the provider's own policy; do not retry), ``InvalidInput``.
+- A provider translates only: it maps its service's errors to ours with
+  ``raise X(...) from exc`` and never talks to the chat platform.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRequest:
+    prompt: str
+    input_image: bytes | None = None
+    num_images: int = 1
+    seed: int | None = None
+    aspect_ratio: str = "1:1"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderImage:
+    data: bytes
+    content_type: str  # e.g. "image/png"
+
+
+class ImageProvider(ABC):
+    name: str
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open clients; idempotent."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Close clients; idempotent."""
+
+    @abstractmethod
+    async def generate(self, request: ImageRequest) -> list[ProviderImage]: ...
+
+    @abstractmethod
+    async def edit(self, request: ImageRequest) -> list[ProviderImage]: ...
