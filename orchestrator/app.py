@@ -1,0 +1,37 @@
+"""The FastAPI app: its lifespan builds the runtime and tears it down."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from orchestrator.frontend import FrontendFactory
+from orchestrator.runtime import Runtime
+from orchestrator.settings import Settings
+from orchestrator.webhook import router as webhook_router
+
+
+def create_app(settings: Settings, frontend_factory: FrontendFactory) -> FastAPI:
+    """Builds every component now (no I/O), so a bad configuration fails here, before
+    the server starts; the lifespan starts them and stops them in reverse."""
+    runtime = Runtime(settings, frontend_factory)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title="Fulmine orchestrator", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+    app.include_router(webhook_router)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,60 @@
+"""The chat-facing side of the orchestrator, as the orchestrator sees it.
+
+The orchestrator never imports ``bot/``: the Telegram front end implements this
+protocol and registers itself under the ``fulmine.frontends`` entry point.
+
+Contract:
+
+- ``start()``/``stop()`` are idempotent; after ``start`` the front end can talk to the
+  chat platform.
+- ``process_update(data)`` handles one webhook update (already de-duplicated). It answers
+  the user directly for anything that needs no image, and hands image work to the
+  :class:`JobSubmitter` it was built with. It must not raise for bad input.
+- ``fetch_input_image(job)`` returns the bytes of the job's input image, downloaded from
+  the chat platform (the download URL never leaves the front end).
+- ``show_progress(job)`` tells the user the job is being worked on (e.g. a chat action);
+  the worker calls it every few seconds while the provider works.
+- ``deliver(job, images)`` sends the images as the answer to the request; it raises if
+  they could not be sent.
+- ``report_failure(job, error)`` tells the user why the job failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from orchestrator.settings import Settings
+from providers.base import ProviderImage
+from state.models import Job
+
+
+class JobSubmitter(Protocol):
+    async def submit(self, job: Job) -> None: ...
+
+
+class Frontend(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def process_update(self, data: dict[str, Any]) -> None: ...
+
+    async def fetch_input_image(self, job: Job) -> bytes: ...
+
+    async def show_progress(self, job: Job) -> None: ...
+
+    async def deliver(self, job: Job, images: list[ProviderImage]) -> None: ...
+
+    async def report_failure(self, job: Job, error: BaseException) -> None: ...
+
+
+FrontendFactory = Callable[[Settings, JobSubmitter], Frontend]
+
+
+def load_frontend_factory(name: str = "telegram") -> FrontendFactory:
+    from importlib.metadata import entry_points
+
+    (entry_point,) = entry_points(group="fulmine.frontends", name=name)
+    factory: FrontendFactory = entry_point.load()
+    return factory

@@ -1,0 +1,42 @@
+"""``POST /telegram/webhook``: check the secret, parse, de-duplicate, answer at once."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Header, Request, Response
+
+from orchestrator.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+router = APIRouter()
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.post("/telegram/webhook", include_in_schema=False)
+async def telegram_webhook(
+    request: Request,
+    secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
+) -> Response:
+    runtime = _runtime(request)
+    if not runtime.secret_matches(secret):
+        return Response(status_code=403)
+    if not runtime.accepting:
+        # Shutting down: Telegram re-sends what was not acknowledged, so nothing is lost.
+        return Response(status_code=503, headers={"Retry-After": "5"})
+    try:
+        data = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return Response(status_code=400)
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if type(update_id) is not int:
+        return Response(status_code=400)
+    if not await runtime.accept_update(data):
+        log.info("duplicate_update", update_id=update_id)
+    return Response(status_code=200)
