@@ -1,0 +1,77 @@
+"""The Telegram front end: python-telegram-bot without an updater, fed by the webhook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot.delivery import Delivery
+from bot.handlers import Handlers
+from orchestrator.frontend import JobSubmitter
+from orchestrator.settings import Settings
+from providers.base import ProviderImage
+from state.models import Job
+
+log = structlog.get_logger(__name__)
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    return (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .updater(None)
+        .build()
+    )
+
+
+async def _log_handler_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("handler_failed", update_id=update_id, error=repr(context.error))
+
+
+class TelegramFrontend:
+    """Implements ``orchestrator.frontend.Frontend`` for Telegram."""
+
+    def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
+        self.application = build_application(settings)
+        Handlers(settings, submitter).register(self.application)
+        self.application.add_error_handler(_log_handler_error)
+        self._delivery = Delivery(self.application.bot)
+        self._started = False
+
+    # Updates come from the webhook and go straight to process_update, so the
+    # application's own update fetcher (Application.start) is not needed.
+    async def start(self) -> None:
+        if not self._started:
+            await self.application.initialize()  # getMe: learns the bot's username
+            self._started = True
+
+    async def stop(self) -> None:
+        if self._started:
+            await self.application.shutdown()
+            self._started = False
+
+    async def process_update(self, data: dict[str, Any]) -> None:
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except Exception as exc:  # a payload Telegram would never send
+            log.warning("unparseable_update", update_id=data.get("update_id"), error=repr(exc))
+            return
+        await self.application.process_update(update)
+
+    async def fetch_input_image(self, job: Job) -> bytes:
+        return await self._delivery.fetch_input_image(job)
+
+    async def show_progress(self, job: Job) -> None:
+        await self._delivery.show_progress(job)
+
+    async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
+        await self._delivery.deliver(job, images)
+
+    async def report_failure(self, job: Job, error: BaseException) -> None:
+        await self._delivery.report_failure(job, error)
