@@ -1,0 +1,283 @@
+"""The Bot API emulator: a Starlette app speaking the Bot API, and the handle tests hold."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import mimetypes
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Literal
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from orchestrator.emulator.methods import HANDLERS
+from orchestrator.emulator.models import JSON, ApiCall, ApiError, WebhookConfig
+from orchestrator.emulator.params import RawRequest, decode_params, read_request
+from orchestrator.emulator.recording import Recorder
+from orchestrator.emulator.spec import ApiSpec
+from orchestrator.emulator.store import Store, commands_key
+from orchestrator.emulator.users import (
+    build_user_message,
+    make_group_chat,
+    make_private_chat,
+    make_user,
+)
+from orchestrator.serving import serve_in_background
+
+DEFAULT_TOKEN = "123456789:EMULATOR-fulmine-test-token"
+_GET_ME_ONLY = "Returned only in getMe."
+
+
+def _error(code: int, description: str) -> JSONResponse:
+    body = {"ok": False, "error_code": code, "description": description}
+    return JSONResponse(body, status_code=code)
+
+
+class BotApiEmulator(Recorder):
+    """An in-process Telegram Bot API server for one bot, for tests and ``fulmine chat``.
+
+    Serve :attr:`app` (``async with emulator.serve() as url``) and point the bot at
+    ``base_url=emulator.api_url`` and ``base_file_url=emulator.file_url``.
+
+    Contract:
+
+    - ``POST``/``GET /bot<token>/<method>`` answers the methods in
+      :data:`~orchestrator.emulator.spec.IMPLEMENTED_METHODS` (names case-insensitive) like
+      Telegram: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description"}``
+      (401 for another token, 404 for any other method, 400 ``Bad Request: ...`` otherwise).
+      ``GET /file/bot<token>/<file_path>`` serves files named by getFile.
+    - Parameters are read from the query, a form, a multipart body or a JSON object, decoded
+      by the types the bundled Bot API specification declares and checked against it:
+      missing required parameters, wrong types and (``strict``, the default) parameters or
+      object fields the specification does not list are 400 errors.
+    - Results are shaped as the specification says; state (chats, messages with per-chat
+      increasing ids, files, webhook, commands) lives in memory for the emulator's lifetime.
+      Photos are checked with Pillow against Telegram's limits; URLs are not fetched (400).
+    - Every request with the right token is recorded in :attr:`calls` (in order, failures
+      too); :meth:`wait_for_call` awaits one. What a chat member would see (messages, edits,
+      deletions, chat actions) is published to :meth:`subscribe` queues and :meth:`events`.
+    - The user side (:meth:`user`, :meth:`private_chat`, :meth:`group_chat`,
+      :meth:`user_message`) builds Updates as Telegram would send them and stores their
+      messages, so the bot can reply to them and download their files. It delivers nothing
+      by itself: hand the Update to the bot, or :meth:`post_update` it to the webhook.
+
+    Everything runs on the event loop that serves the app; the emulator is not thread-safe.
+    """
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_username: str = "fulmine_dev_bot",
+        bot_first_name: str = "Fulmine",
+        strict: bool = True,
+        capabilities: Mapping[str, bool] | None = None,
+        spec: dict[str, Any] | None = None,
+    ) -> None:
+        bot_id, colon, secret = token.partition(":")
+        if not (colon and bot_id.isdigit() and secret):
+            raise ValueError("a bot token looks like '123456:secret'")
+        self.token = token
+        self.strict = strict
+        self.spec = ApiSpec(spec)
+        super().__init__(self.spec.canonical_method)
+        self.base_url: str | None = None
+        bot_user = self._bot_user(int(bot_id), bot_first_name, bot_username, capabilities or {})
+        self.store = Store(bot_user, self._emit)
+        self.app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{file_path:path}", self._download, methods=["GET"]),
+            ],
+            exception_handlers={HTTPException: self._http_error},
+        )
+
+    def _bot_user(
+        self, bot_id: int, first_name: str, username: str, capabilities: Mapping[str, bool]
+    ) -> JSON:
+        get_me_only = [
+            field["name"]
+            for field in self.spec.types["User"]["fields"]
+            if field["description"].endswith(_GET_ME_ONLY) and field["types"] == ["Boolean"]
+        ]
+        unknown = set(capabilities) - set(get_me_only)
+        if unknown:
+            raise ValueError(f"not getMe fields of User: {sorted(unknown)}")
+        flags = {name: capabilities.get(name, name == "can_join_groups") for name in get_me_only}
+        return {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": first_name,
+            "username": username,
+            **flags,
+        }
+
+    # Serving -----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Serve the emulator on this event loop; yields its base URL."""
+        async with serve_in_background(self.app, host, port) as base_url:
+            self.base_url = base_url
+            try:
+                yield base_url
+            finally:
+                self.base_url = None
+
+    def _served_url(self) -> str:
+        if self.base_url is None:
+            raise RuntimeError("the emulator is not being served (use `async with serve()`)")
+        return self.base_url
+
+    @property
+    def api_url(self) -> str:
+        """The ``base_url`` for python-telegram-bot: ``<base>/bot`` (the token follows)."""
+        return f"{self._served_url()}/bot"
+
+    @property
+    def file_url(self) -> str:
+        """The ``base_file_url`` for python-telegram-bot: ``<base>/file/bot``."""
+        return f"{self._served_url()}/file/bot"
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        code = exc.status_code if isinstance(exc, HTTPException) else 500
+        return _error(code, "Not Found" if code == 404 else str(exc))
+
+    async def _api(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = self.spec.canonical_method(request.path_params["method"])
+        if method is None or method not in HANDLERS:
+            self._record(ApiCall(request.path_params["method"], {}, {}, False, "Not Found", 404))
+            return _error(404, "Not Found")
+        raw = RawRequest()
+        params: dict[str, Any] | None = None
+        try:
+            raw = await read_request(request)
+            params = decode_params(self.spec, method, raw, strict=self.strict)
+            result = HANDLERS[method](self.store, params, raw.files)
+        except ApiError as exc:  # failed calls keep the raw values if decoding failed
+            files = {name: part.data for name, part in raw.files.items()}
+            seen = params if params is not None else raw.values
+            self._record(ApiCall(method, seen, files, False, exc.description, exc.code))
+            return _error(exc.code, exc.description)
+        files = {name: part.data for name, part in raw.files.items()}
+        self._record(ApiCall(method, params, files, True, copy.deepcopy(result)))
+        return JSONResponse({"ok": True, "result": result})
+
+    async def _download(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return _error(401, "Unauthorized")
+        stored = self.store.paths.get(request.path_params["file_path"])
+        if stored is None:
+            return _error(404, "Not Found")
+        media_type = mimetypes.guess_type(stored.file_path)[0] or "application/octet-stream"
+        return Response(stored.data, media_type=media_type)
+
+    # State -------------------------------------------------------------------------------
+
+    @property
+    def bot_user(self) -> JSON:
+        """The bot, as getMe returns it."""
+        return copy.deepcopy(self.store.bot_user)
+
+    @property
+    def webhook(self) -> WebhookConfig | None:
+        return self.store.webhook
+
+    def messages(self, chat_id: int) -> list[JSON]:
+        """The chat's messages still there, oldest first."""
+        return copy.deepcopy(list(self.store.chat_messages.get(chat_id, {}).values()))
+
+    def get_message(self, chat_id: int, message_id: int) -> JSON | None:
+        return copy.deepcopy(self.store.message(chat_id, message_id))
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The content of a file (KeyError if unknown)."""
+        return self.store.files[file_id].data
+
+    def commands(self, scope: JSON | None = None, language_code: str = "") -> list[JSON] | None:
+        """The commands setMyCommands set for ``scope`` (default scope) and language."""
+        return copy.deepcopy(self.store.commands.get(commands_key(scope, language_code)))
+
+    # User side ---------------------------------------------------------------------------
+
+    def user(
+        self,
+        id: int,
+        first_name: str,
+        username: str | None = None,
+        language_code: str | None = "en",
+        *,
+        last_name: str | None = None,
+    ) -> JSON:
+        """A User object for a person."""
+        return make_user(
+            id, first_name, username=username, last_name=last_name, language_code=language_code
+        )
+
+    def private_chat(self, user: JSON) -> JSON:
+        """The user's private chat with the bot (registered, so the bot can write to it)."""
+        return copy.deepcopy(self.store.add_chat(make_private_chat(user)))
+
+    def group_chat(
+        self,
+        id: int | None = None,
+        title: str = "Fulmine test group",
+        kind: Literal["group", "supergroup"] | None = None,
+    ) -> JSON:
+        """A group the bot is in (registered); a fresh -100... supergroup id by default.
+
+        ``kind`` defaults to what the id says: ids starting with -100 are supergroups.
+        """
+        chat_id = id if id is not None else self.store.new_group_id(kind != "group")
+        return copy.deepcopy(self.store.add_chat(make_group_chat(chat_id, title, kind)))
+
+    def user_message(
+        self,
+        chat: JSON,
+        from_user: JSON,
+        *,
+        text: str | None = None,
+        caption: str | None = None,
+        photo: bytes | None = None,
+        document: tuple[bytes, str, str] | None = None,
+        reply_to_message_id: int | None = None,
+    ) -> JSON:
+        """The Update for a message ``from_user`` sends in ``chat`` (stored, not delivered).
+
+        ``document`` is ``(data, file_name, mime_type)``. A leading ``/command`` (or
+        ``/command@bot``) gets its ``bot_command`` entity; a photo gets a smaller size too.
+        """
+        message = build_user_message(
+            self.store,
+            chat,
+            from_user,
+            text=text,
+            caption=caption,
+            photo=photo,
+            document=document,
+            reply_to_message_id=reply_to_message_id,
+        )
+        return {"update_id": self.store.new_update_id(), "message": message}
+
+    def update_of_kind(self, kind: str, payload: JSON) -> JSON:
+        """An Update of another kind (``callback_query``, ...) with a fresh update_id."""
+        return {"update_id": self.store.new_update_id(), kind: copy.deepcopy(payload)}
+
+    async def post_update(self, update: JSON) -> int:
+        """POST ``update`` to the webhook the bot set, with its secret header; the status."""
+        hook = self.store.webhook
+        if hook is None:
+            raise RuntimeError("the bot has not set a webhook")
+        headers = (
+            {"X-Telegram-Bot-Api-Secret-Token": hook.secret_token} if hook.secret_token else {}
+        )
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            response = await client.post(hook.url, json=update, headers=headers)
+        return response.status_code

@@ -1,0 +1,89 @@
+"""Shared fixtures: a Bot API emulator and the real orchestrator, both on loopback."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from bot.frontend import TelegramFrontend
+from orchestrator.app import create_app
+from orchestrator.emulator import BotApiEmulator
+from orchestrator.runtime import Runtime
+from orchestrator.serving import serve_in_background
+from orchestrator.settings import Settings
+
+BOT_TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz0123"
+WEBHOOK_SECRET = "test-webhook-secret_0123456789"
+BOT_USERNAME = "fulmine_test_bot"
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), color: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@dataclass
+class Stack:
+    emulator: BotApiEmulator
+    runtime: Runtime
+    url: str
+    http: httpx.AsyncClient
+
+    async def post(
+        self, update: Any, secret: str | None = WEBHOOK_SECRET, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        if isinstance(update, bytes | str):
+            kwargs["content"] = update
+            headers["Content-Type"] = "application/json"
+        else:
+            kwargs["json"] = update
+        return await self.http.post(f"{self.url}/telegram/webhook", headers=headers, **kwargs)
+
+    async def send(self, update: dict[str, Any]) -> httpx.Response:
+        """Post an update and wait until everything it started has finished."""
+        response = await self.post(update)
+        await self.runtime.wait_idle()
+        return response
+
+
+def make_settings(emulator_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": BOT_TOKEN,
+        "telegram_webhook_secret": WEBHOOK_SECRET,
+        "telegram_api_base_url": f"{emulator_url}/bot",
+        "telegram_file_base_url": f"{emulator_url}/file/bot",
+        "admin_user_ids": "42",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[tuple[BotApiEmulator, str]]:
+    emulator = BotApiEmulator(BOT_TOKEN, bot_username=BOT_USERNAME)
+    async with serve_in_background(emulator.app) as url:
+        yield emulator, url
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def stack(
+    emulator: tuple[BotApiEmulator, str], settings_overrides: dict[str, Any]
+) -> AsyncIterator[Stack]:
+    bot_api, bot_api_url = emulator
+    settings = make_settings(bot_api_url, **settings_overrides)
+    app = create_app(settings, TelegramFrontend)
+    async with serve_in_background(app) as url, httpx.AsyncClient(timeout=10) as http:
+        yield Stack(bot_api, app.state.runtime, url, http)

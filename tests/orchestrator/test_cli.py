@@ -1,0 +1,199 @@
+"""The ``fulmine`` command as an operator runs it: real processes, real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from orchestrator.emulator import BotApiEmulator
+from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET
+
+FULMINE = str(Path(sys.executable).with_name("fulmine"))
+
+
+def _env(**values: str) -> dict[str, str]:
+    """A clean environment: only what the test sets (plus PATH and friends)."""
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "SYSTEMROOT"}}
+    return {**keep, **values}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        FULMINE,
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": BOT_TOKEN}, "TELEGRAM_WEBHOOK_SECRET"),
+        ({"TELEGRAM_BOT_TOKEN": "nonsense", "TELEGRAM_WEBHOOK_SECRET": "s"}, "TELEGRAM_BOT_TOKEN"),
+        (
+            {"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "has spaces!"},
+            "TELEGRAM_WEBHOOK_SECRET",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "s", "PORT": "http"},
+            "PORT",
+        ),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+                "TELEGRAM_WEBHOOK_SECRET": "s",
+                "ADMIN_USER_IDS": "x",
+            },
+            "ADMIN_USER_IDS",
+        ),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+                "TELEGRAM_WEBHOOK_SECRET": "s",
+                "GENERATE_PROVIDER": "dall-e",
+            },
+            "GENERATE_PROVIDER",
+        ),
+    ],
+)
+async def test_bad_configuration_is_one_clear_line(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    code, _out, err = await _run("serve", env=_env(**env), cwd=tmp_path)
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert variable in err
+    assert "Traceback" not in err
+    assert "nonsense" not in err
+
+
+async def test_set_webhook_without_public_url_names_it(tmp_path: Path) -> None:
+    env = _env(TELEGRAM_BOT_TOKEN=BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    code, _, err = await _run("set-webhook", env=env, cwd=tmp_path)
+    assert code == 2
+    assert "PUBLIC_URL" in err
+
+
+async def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"TELEGRAM_BOT_TOKEN={BOT_TOKEN}\nTELEGRAM_WEBHOOK_SECRET=x\nPORT=not-a-port\n"
+    )
+    code, _, err = await _run("serve", env=_env(), cwd=tmp_path)
+    assert code == 2
+    assert "PORT" in err
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[tuple[BotApiEmulator, str]]:
+    from orchestrator.serving import serve_in_background
+
+    emulator = BotApiEmulator(BOT_TOKEN)
+    async with serve_in_background(emulator.app) as url:
+        yield emulator, url
+
+
+async def test_set_and_delete_webhook_print_telegram_answer(
+    tmp_path: Path, bot_api: tuple[BotApiEmulator, str]
+) -> None:
+    emulator, url = bot_api
+    env = _env(
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        TELEGRAM_API_BASE_URL=f"{url}/bot",
+        PUBLIC_URL="https://bot.example.org/",
+    )
+    code, out, err = await _run("set-webhook", env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert "Telegram answered" in out
+    assert BOT_TOKEN not in out + err
+    (call,) = emulator.calls_to("setWebhook")
+    assert call.params["url"] == "https://bot.example.org/telegram/webhook"
+    assert call.params["secret_token"] == WEBHOOK_SECRET
+    assert call.params["allowed_updates"] == ["message"]
+
+    code, out, _ = await _run("delete-webhook", env=env, cwd=tmp_path)
+    assert code == 0
+    assert json.loads(out.split("Telegram answered: ", 1)[1])["ok"] is True
+    assert emulator.calls_to("deleteWebhook")
+
+
+async def test_serve_answers_generate_with_a_photo_and_never_logs_secrets(
+    tmp_path: Path, bot_api: tuple[BotApiEmulator, str]
+) -> None:
+    emulator, url = bot_api
+    port = _free_port()
+    env = _env(
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        TELEGRAM_API_BASE_URL=f"{url}/bot",
+        TELEGRAM_FILE_BASE_URL=f"{url}/file/bot",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        LOG_LEVEL="DEBUG",
+    )
+    process = await asyncio.create_subprocess_exec(
+        FULMINE, "serve", env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(f"{base}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            user = emulator.user(7, "Grace")
+            chat = emulator.private_chat(user)
+            update = emulator.user_message(chat, user, text="/generate a red fox")
+            headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+            response = await http.post(f"{base}/telegram/webhook", json=update, headers=headers)
+            assert response.status_code == 200
+            sent = await emulator.wait_for_call("sendPhoto", timeout=20)
+            assert sent.params["caption"] == "a red fox"
+            assert sent.params["chat_id"] == chat["id"]
+            # An edit downloads the input through a file URL that carries the token.
+            edit = emulator.user_message(
+                chat, user, text="/edit make it blue", reply_to_message_id=sent.result["message_id"]
+            )
+            await http.post(f"{base}/telegram/webhook", json=edit, headers=headers)
+            await emulator.wait_for_call(
+                "sendPhoto", lambda call: call.params["caption"] == "make it blue", timeout=20
+            )
+    finally:
+        process.terminate()
+        _, err_bytes = await asyncio.wait_for(process.communicate(), 30)
+    logs = err_bytes.decode()
+    lines = [line for line in logs.splitlines() if line.strip()]
+    assert lines, "serve logged nothing"
+    parsed = [json.loads(line) for line in lines]  # JSON when not on a terminal
+    assert any(entry.get("event") == "job_delivered" for entry in parsed)
+    assert BOT_TOKEN not in logs
+    assert BOT_TOKEN.split(":")[1] not in logs
+    assert WEBHOOK_SECRET not in logs
+    # uvicorn re-raises SIGTERM after its graceful shutdown, as a server should.
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert any(entry["event"] == "orchestrator_stopped" for entry in parsed), logs
