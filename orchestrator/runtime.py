@@ -10,13 +10,11 @@ from typing import Any, Protocol
 import structlog
 
 from orchestrator.frontend import Frontend, FrontendFactory
+from orchestrator.provider_setup import build_providers
 from orchestrator.settings import Settings
+from orchestrator.state_setup import build_state
 from orchestrator.tasks import TaskGroup
 from orchestrator.worker import Worker
-from providers.base import ImageProvider
-from providers.registry import build_provider
-from state.base import JobQueue, StateStore
-from state.memory import MemoryJobQueue, MemoryStateStore
 from state.models import Job, JobKind
 
 log = structlog.get_logger(__name__)
@@ -30,22 +28,13 @@ class Component(Protocol):
     async def stop(self) -> None: ...
 
 
-def resolve_provider_name(setting: str) -> str:
-    """``auto``: the offline placeholder until a hosted provider is configured."""
-    return "placeholder" if setting == "auto" else setting
-
-
 class Runtime:
     """The process: state, queue, providers, front end and worker."""
 
     def __init__(self, settings: Settings, frontend_factory: FrontendFactory) -> None:
         self.settings = settings
-        self.store: StateStore = MemoryStateStore()
-        self.queue: JobQueue = MemoryJobQueue()
-        generate = resolve_provider_name(settings.generate_provider)
-        edit = resolve_provider_name(settings.edit_provider)
-        built: dict[str, ImageProvider] = {name: build_provider(name) for name in {generate, edit}}
-        self.providers = {JobKind.GENERATE: built[generate], JobKind.EDIT: built[edit]}
+        self.store, self.queue = build_state(settings)
+        self.providers = build_providers(settings)
         self.frontend: Frontend = frontend_factory(settings, self)
         self.worker = Worker(settings, self.queue, self.store, self.frontend, self.providers)
         self.updates = TaskGroup("updates")
@@ -54,7 +43,7 @@ class Runtime:
         self._components: list[Component] = [
             self.store,
             self.queue,
-            *built.values(),
+            *dict.fromkeys(self.providers.values()),  # one provider may serve both kinds
             self.frontend,
             self.worker,
         ]

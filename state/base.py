@@ -3,6 +3,7 @@
 Contract for every implementation (memory now, Redis later):
 
 - ``start()`` and ``stop()`` are idempotent; ``stop()`` releases every resource.
+- ``ping()`` is True when the backing store answers (always, in memory).
 - ``first_sighting(key, ttl_s)`` is an atomic test-and-set: it returns True exactly once
   per key within ``ttl_s`` seconds, however many callers race on it. It is what
   de-duplicates Telegram's re-sent updates.
@@ -26,6 +27,9 @@ class StateStore(ABC):
 
     @abstractmethod
     async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def ping(self) -> bool: ...
 
     @abstractmethod
     async def first_sighting(self, key: str, ttl_s: float) -> bool: ...

@@ -28,6 +28,9 @@ class MemoryStateStore(StateStore):
     async def stop(self) -> None:
         return None
 
+    async def ping(self) -> bool:
+        return True
+
     async def first_sighting(self, key: str, ttl_s: float) -> bool:
         now = time.monotonic()
         expires = self._seen.get(key)
