@@ -6,6 +6,7 @@ from typing import Any
 
 import structlog
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.delivery import Delivery
@@ -16,6 +17,8 @@ from providers.base import ProviderImage
 from state.models import Job
 
 log = structlog.get_logger(__name__)
+
+PING_TIMEOUT_S = 3.0
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -75,3 +78,11 @@ class TelegramFrontend:
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
         await self._delivery.report_failure(job, error)
+
+    async def ping(self) -> bool:
+        try:
+            await self.application.bot.get_me(read_timeout=PING_TIMEOUT_S)
+        except TelegramError as exc:
+            log.warning("bot_api_unreachable", error=repr(exc))
+            return False
+        return True

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from orchestrator.frontend import FrontendFactory
+from orchestrator.health import router as health_router
 from orchestrator.runtime import Runtime
 from orchestrator.settings import Settings
 from orchestrator.webhook import router as webhook_router
@@ -29,9 +30,5 @@ def create_app(settings: Settings, frontend_factory: FrontendFactory) -> FastAPI
     app = FastAPI(title="Fulmine orchestrator", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.include_router(webhook_router)
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(health_router)
     return app

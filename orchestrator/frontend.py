@@ -17,6 +17,7 @@ Contract:
 - ``deliver(job, images)`` sends the images as the answer to the request; it raises if
   they could not be sent.
 - ``report_failure(job, error)`` tells the user why the job failed.
+- ``ping()`` is True when the chat platform's API answers (for readiness checks).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class Frontend(Protocol):
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None: ...
 
     async def report_failure(self, job: Job, error: BaseException) -> None: ...
+
+    async def ping(self) -> bool: ...
 
 
 FrontendFactory = Callable[[Settings, JobSubmitter], Frontend]

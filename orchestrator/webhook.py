@@ -8,6 +8,7 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Header, Request, Response
 
+from orchestrator.metrics import UPDATES
 from orchestrator.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -26,17 +27,23 @@ async def telegram_webhook(
 ) -> Response:
     runtime = _runtime(request)
     if not runtime.secret_matches(secret):
+        UPDATES.labels("forbidden").inc()
         return Response(status_code=403)
     if not runtime.accepting:
         # Shutting down: Telegram re-sends what was not acknowledged, so nothing is lost.
+        UPDATES.labels("shutting_down").inc()
         return Response(status_code=503, headers={"Retry-After": "5"})
     try:
         data = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
-        return Response(status_code=400)
+        data = None
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if type(update_id) is not int:
+        UPDATES.labels("malformed").inc()
         return Response(status_code=400)
-    if not await runtime.accept_update(data):
+    if await runtime.accept_update(data):
+        UPDATES.labels("accepted").inc()
+    else:
+        UPDATES.labels("duplicate").inc()
         log.info("duplicate_update", update_id=update_id)
     return Response(status_code=200)
