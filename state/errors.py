@@ -1,5 +1,7 @@
 """Errors of the state store."""
 
+from __future__ import annotations
+
 
 class StateError(Exception):
     """The state store could not complete an operation."""
@@ -7,3 +9,20 @@ class StateError(Exception):
 
 class StateUnavailable(StateError):
     """The backing store (Redis) cannot be reached."""
+
+
+class RateLimited(StateError):
+    """A request was refused by a limit; ``retry_after_s`` says when one will fit again.
+
+    ``scope`` names the limit that refused it: the :attr:`state.base.Limit.scope` of a
+    window (e.g. ``"user"``, ``"chat"``), or :data:`BUSY_SCOPE` for the global cap on jobs
+    in flight.
+    """
+
+    def __init__(self, scope: str, retry_after_s: float) -> None:
+        super().__init__(f"rate limited ({scope}); retry after {retry_after_s:.1f} s")
+        self.scope = scope
+        self.retry_after_s = retry_after_s
+
+
+BUSY_SCOPE = "busy"

@@ -1,19 +1,29 @@
-"""In-process state: the embedded default when no REDIS_URL is set."""
+"""In-process state: the embedded default when no REDIS_URL is set.
+
+Everything here runs on one event loop without awaiting in the middle of an update, so
+each operation is atomic the way the contract in ``state/base.py`` asks.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
+from collections import deque
+from collections.abc import Mapping, Sequence
 
 from cachetools import TTLCache
 
-from state.base import JobQueue, StateStore
-from state.models import Job
+from state.base import InFlightCap, JobQueue, Limit, StateStore
+from state.errors import BUSY_SCOPE, RateLimited
+from state.models import Job, SentImage
 
 # Bounds keep memory flat whatever the traffic; entries also expire by age.
 MAX_REMEMBERED_KEYS = 1_000_000
 MAX_REMEMBERED_JOBS = 100_000
+MAX_RATE_WINDOWS = 100_000
 JOB_RETENTION_S = 7 * 24 * 3600.0
+WINDOW_RETENTION_S = 3600.0  # longer than any rate window
 
 
 class MemoryStateStore(StateStore):
@@ -21,6 +31,15 @@ class MemoryStateStore(StateStore):
         # One TTL per key is needed, so keys are stored with their own expiry.
         self._seen: TTLCache[str, float] = TTLCache(maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf"))
         self._jobs: TTLCache[str, Job] = TTLCache(maxsize=MAX_REMEMBERED_JOBS, ttl=JOB_RETENTION_S)
+        self._windows: TTLCache[str, deque[float]] = TTLCache(
+            maxsize=MAX_RATE_WINDOWS, ttl=WINDOW_RETENTION_S
+        )
+        self._in_flight: dict[str, float] = {}  # ticket -> lease expiry
+        self._counters: dict[str, int] = {}
+        self._user_settings: dict[int, dict[str, str]] = {}
+        self._sent: TTLCache[tuple[int, int], tuple[SentImage, float]] = TTLCache(
+            maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf")
+        )
 
     async def start(self) -> None:
         return None
@@ -40,19 +59,82 @@ class MemoryStateStore(StateStore):
         return True
 
     async def save_job(self, job: Job) -> None:
-        self._jobs[job.id] = job.model_copy()
+        self._jobs[job.id] = job.model_copy(deep=True)
 
     async def get_job(self, job_id: str) -> Job | None:
         job = self._jobs.get(job_id)
-        return job.model_copy() if job is not None else None
+        return job.model_copy(deep=True) if job is not None else None
+
+    async def admit(self, ticket: str, limits: Sequence[Limit], cap: InFlightCap) -> None:
+        now = time.monotonic()
+        windows = []
+        for limit in limits:
+            hits = self._windows.get(limit.key) or deque()
+            while hits and hits[0] <= now - limit.window_s:
+                hits.popleft()
+            if len(hits) >= limit.max_hits:
+                oldest = hits[len(hits) - limit.max_hits] if limit.max_hits > 0 else now
+                raise RateLimited(limit.scope, max(0.0, oldest + limit.window_s - now))
+            windows.append((limit.key, hits))
+        self._drop_expired_leases(now)
+        full = cap.max_jobs is not None and len(self._in_flight) >= cap.max_jobs
+        if full and ticket not in self._in_flight:
+            raise RateLimited(BUSY_SCOPE, cap.retry_after_s)
+        for key, hits in windows:
+            hits.append(now)
+            self._windows[key] = hits  # re-set: refreshes the entry's age
+        self._in_flight[ticket] = now + cap.lease_s
+
+    def _drop_expired_leases(self, now: float) -> None:
+        for ticket in [t for t, expiry in self._in_flight.items() if expiry <= now]:
+            del self._in_flight[ticket]
+
+    async def release(self, ticket: str) -> None:
+        self._in_flight.pop(ticket, None)
+
+    async def in_flight(self) -> int:
+        self._drop_expired_leases(time.monotonic())
+        return len(self._in_flight)
+
+    async def incr_counter(self, name: str, by: int = 1, day: dt.date | None = None) -> int:
+        key = _counter_key(name, day)
+        self._counters[key] = self._counters.get(key, 0) + by
+        return self._counters[key]
+
+    async def get_counter(self, name: str, day: dt.date | None = None) -> int:
+        return self._counters.get(_counter_key(name, day), 0)
+
+    async def get_user_settings(self, user_id: int) -> dict[str, str]:
+        return dict(self._user_settings.get(user_id, {}))
+
+    async def set_user_settings(self, user_id: int, values: Mapping[str, str]) -> None:
+        self._user_settings.setdefault(user_id, {}).update(values)
+
+    async def remember_sent_image(self, image: SentImage, ttl_s: float) -> None:
+        key = (image.chat_id, image.message_id)
+        self._sent[key] = (image.model_copy(), time.monotonic() + ttl_s)
+
+    async def find_sent_image(self, chat_id: int, message_id: int) -> SentImage | None:
+        found = self._sent.get((chat_id, message_id))
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0].model_copy()
+
+
+def _counter_key(name: str, day: dt.date | None) -> str:
+    return name if day is None else f"{name}:{day.isoformat()}"
 
 
 class MemoryJobQueue(JobQueue):
-    """An asyncio queue; jobs are lost with the process (use Redis to keep them)."""
+    """Jobs wait in a deque on this event loop; they are lost with the process, so the
+    worker drains the queue before the process stops (use Redis to keep them)."""
+
+    durable = False
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[Job] = asyncio.Queue()
-        self._unacked: set[str] = set()
+        self._waiting: deque[Job] = deque()
+        self._arrived = asyncio.Condition()
+        self._claimed: set[str] = set()
 
     async def start(self) -> None:
         return None
@@ -61,17 +143,38 @@ class MemoryJobQueue(JobQueue):
         return None
 
     async def enqueue(self, job: Job) -> None:
-        self._unacked.add(job.id)
-        self._queue.put_nowait(job)
+        async with self._arrived:
+            self._waiting.append(job.model_copy(deep=True))
+            self._arrived.notify()
 
     async def claim(self, timeout_s: float) -> Job | None:
-        try:
-            return await asyncio.wait_for(self._queue.get(), timeout_s)
-        except TimeoutError:
-            return None
+        async with self._arrived:
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await self._arrived.wait_for(lambda: bool(self._waiting))
+            except TimeoutError:
+                return None
+            job = self._waiting.popleft()
+        self._claimed.add(job.id)
+        return job
 
     async def ack(self, job_id: str) -> None:
-        self._unacked.discard(job_id)
+        self._claimed.discard(job_id)
+
+    async def touch(self, job_id: str) -> bool:
+        return job_id in self._claimed
+
+    async def requeue(self, job: Job) -> None:
+        async with self._arrived:
+            self._claimed.discard(job.id)
+            self._waiting.appendleft(job.model_copy(deep=True))
+            self._arrived.notify()
 
     async def pending(self) -> int:
-        return len(self._unacked)
+        return len(self._waiting) + len(self._claimed)
+
+    async def position(self, job_id: str) -> int | None:
+        for index, job in enumerate(self._waiting):
+            if job.id == job_id:
+                return index
+        return None

@@ -45,3 +45,27 @@ class Job(BaseModel):
     created_at: float = Field(default_factory=time.time)
     updated_at: float = Field(default_factory=time.time)
     error: str | None = None
+    # Scale-out (issue 4): when the job ran and finished, by when it must be done, and how
+    # many times a worker took it (a job whose worker died is taken again).
+    started_at: float | None = None
+    finished_at: float | None = None
+    deadline_at: float | None = None
+    attempts: int = 0
+    delivery_started_at: float | None = None  # set once, just before the photo is sent
+    # Options and results (issue 3): what the user asked for (--ar, --seed, --n), who asked
+    # and where (groups name the requester), and the file ids of the images sent back.
+    aspect_ratio: str = "1:1"
+    seed: int | None = None
+    num_images: int = 1
+    requester_name: str | None = None
+    chat_type: str = "private"
+    result_file_ids: list[str] = Field(default_factory=list)
+
+
+class SentImage(BaseModel):
+    """An image the bot sent, by its chat message: what ``/edit`` and buttons look up."""
+
+    chat_id: int
+    message_id: int
+    job_id: str
+    file_id: str

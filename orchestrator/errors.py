@@ -1,0 +1,37 @@
+"""Why the orchestrator itself gave up on a job (provider errors live in providers/errors)."""
+
+from __future__ import annotations
+
+
+class JobError(Exception):
+    """A job ended without an image for a reason of the orchestrator's own."""
+
+    def __init__(self, job_id: str, reason: str) -> None:
+        super().__init__(f"job {job_id}: {reason}")
+        self.job_id = job_id
+        self.reason = reason
+
+
+class JobExpired(JobError):
+    """The job was still unfinished at its deadline (queued or retried too long)."""
+
+    def __init__(self, job_id: str, late_by_s: float) -> None:
+        super().__init__(job_id, f"past its deadline by {late_by_s:.0f} s")
+        self.late_by_s = late_by_s
+
+
+class JobAbandoned(JobError):
+    """Workers kept dying on the job, or the process stopped with it unfinished and no
+    durable queue to hand it back to."""
+
+    def __init__(self, job_id: str, attempts: int, reason: str) -> None:
+        super().__init__(job_id, f"{reason} (after {attempts} attempts)")
+        self.attempts = attempts
+
+
+class DeliveryUncertain(JobError):
+    """A worker died while sending the job's photo: it may or may not have arrived, and
+    sending again could show it twice, so the job is not sent again."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id, "worker died while delivering; not sent again")

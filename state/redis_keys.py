@@ -1,0 +1,45 @@
+"""Every Redis key Fulmine uses, built in this one place under one prefix.
+
+Several bots (or test runs) can share a Redis by giving each its own prefix. A future
+Redis Cluster deployment would put a hash tag in the prefix (``{fulmine}:``) so that the
+keys one Lua script touches live in one slot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+class RedisKeys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def seen(self, key: str) -> str:
+        return f"{self.prefix}seen:{key}"
+
+    def job(self, job_id: str) -> str:
+        return f"{self.prefix}job:{job_id}"
+
+    def window(self, key: str) -> str:
+        return f"{self.prefix}rate:{key}"
+
+    @property
+    def in_flight(self) -> str:
+        return f"{self.prefix}in-flight"
+
+    def counter(self, name: str, day: dt.date | None = None) -> str:
+        bucket = "" if day is None else f":{day.isoformat()}"
+        return f"{self.prefix}counter:{name}{bucket}"
+
+    def user_settings(self, user_id: int) -> str:
+        return f"{self.prefix}user:{user_id}:settings"
+
+    def sent_image(self, chat_id: int, message_id: int) -> str:
+        return f"{self.prefix}sent:{chat_id}:{message_id}"
+
+    @property
+    def job_stream(self) -> str:
+        return f"{self.prefix}jobs"
+
+    # Not a key: the consumer group every worker reads the job stream through.
+    WORKERS_GROUP = "workers"
