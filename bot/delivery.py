@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
 import structlog
-from telegram import Bot, InputFile, InputMediaPhoto, ReplyParameters
-from telegram.constants import ChatAction
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    User,
+)
+from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, TelegramError
 
 from bot import texts
+from bot.buttons import result_keyboard
 from bot.commands import cut_to_caption
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
+from bot.photos import Prepared, prepare
 from providers.base import ProviderImage
-from providers.errors import ContentRefused, InvalidInput, ProviderTimeout, ProviderUnavailable
+from providers.errors import (
+    ContentRefused,
+    InvalidInput,
+    ProviderTimeout,
+    ProviderUnavailable,
+    UnusableOutput,
+)
 from providers.images import inspect_image
 from state.models import Job
 
@@ -22,9 +43,11 @@ FAILURE_TEXTS: list[tuple[type[BaseException], str]] = [
     (ProviderTimeout, "failed_timeout"),
     (ContentRefused, "failed_refused"),
     (ProviderUnavailable, "failed_unavailable"),
+    (UnusableOutput, "failed_output"),
 ]
-
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+MEDIA_GROUP_MAX = 10
+NAME_MAX = 64
+_NAME_MARK = "\x00"  # where the requester's name goes in a group caption
 
 
 def failure_text_key(error: BaseException) -> str:
@@ -34,9 +57,36 @@ def failure_text_key(error: BaseException) -> str:
     return "failed_internal"
 
 
-def _upload(job: Job, index: int, image: ProviderImage) -> InputFile:
-    extension = _EXTENSIONS.get(image.content_type, "png")
-    return InputFile(image.data, filename=f"fulmine-{job.id[:8]}-{index}.{extension}")
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def caption_of(job: Job) -> tuple[str, list[MessageEntity]]:
+    """The result's caption: the prompt, and in groups who asked (a mention of them)."""
+    prompt = job.prompt.replace(_NAME_MARK, "")
+    if job.chat_type == ChatType.PRIVATE or not job.requester_name:
+        return cut_to_caption(prompt), []
+    name = job.requester_name[:NAME_MAX]
+    marked = texts.text("result_caption_group", job.language, name=_NAME_MARK, prompt=prompt)
+    offset = _utf16_len(marked[: marked.index(_NAME_MARK)])
+    caption = cut_to_caption(marked.replace(_NAME_MARK, name, 1))
+    if offset + _utf16_len(name) > _utf16_len(caption):
+        return caption, []
+    mention = MessageEntity(
+        MessageEntity.TEXT_MENTION,
+        offset,
+        _utf16_len(name),
+        user=User(job.user_id, name, is_bot=False),
+    )
+    return caption, [mention]
+
+
+def _file_id(message: Message) -> str | None:
+    if message.photo:
+        return message.photo[-1].file_id
+    if message.document is not None:
+        return message.document.file_id
+    return None
 
 
 class Delivery:
@@ -63,23 +113,86 @@ class Delivery:
         await self._bot.send_chat_action(job.chat_id, ChatAction.UPLOAD_PHOTO)
 
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
-        caption = cut_to_caption(job.prompt)
-        if len(images) == 1:
-            await self._bot.send_photo(
-                job.chat_id,
-                _upload(job, 0, images[0]),
-                caption=caption,
-                reply_parameters=self._reply_to(job),
-            )
+        """Photos (documents when Telegram cannot take them as photos), with the buttons."""
+        prepared = [await asyncio.to_thread(prepare, image) for image in images[:MEDIA_GROUP_MAX]]
+        caption, entities = caption_of(job)
+        keyboard = result_keyboard(job)
+        sent: Sequence[Message]
+        if len(prepared) == 1:
+            sent = [await self._send_one(job, prepared[0], caption, entities, keyboard)]
         else:
-            media = [
-                InputMediaPhoto(_upload(job, i, image), caption=caption if i == 0 else None)
-                for i, image in enumerate(images[:10])  # a media group holds at most 10
-            ]
-            await self._bot.send_media_group(
-                job.chat_id, media, reply_parameters=self._reply_to(job)
+            sent = await self._send_album(job, prepared, caption, entities)
+            # An album cannot carry buttons: they come in a message of their own.
+            await self._bot.send_message(
+                job.chat_id,
+                texts.text("result_buttons", job.language),
+                reply_parameters=self._reply_to(job),
+                reply_markup=keyboard,
             )
+        job.result_file_ids = [file_id for m in sent if (file_id := _file_id(m))]
         await self._remove_status(job)
+
+    def _upload(self, job: Job, index: int, image: Prepared, *, attach: bool = False) -> InputFile:
+        """``attach``: for an album item, which names its file part (``attach://...``)."""
+        filename = f"fulmine-{job.id[:8]}-{index}.{image.extension}"
+        return InputFile(image.data, filename=filename, attach=attach)
+
+    async def _send_one(
+        self,
+        job: Job,
+        image: Prepared,
+        caption: str,
+        entities: list[MessageEntity],
+        keyboard: InlineKeyboardMarkup,
+    ) -> Message:
+        if image.as_photo:
+            try:
+                return await self._bot.send_photo(
+                    job.chat_id,
+                    self._upload(job, 0, image),
+                    caption=caption,
+                    caption_entities=entities or None,
+                    reply_parameters=self._reply_to(job),
+                    reply_markup=keyboard,
+                )
+            except BadRequest as exc:  # Telegram would not make a photo of it
+                log.warning("photo_refused_sending_document", error=exc.message)
+        return await self._bot.send_document(
+            job.chat_id,
+            self._upload(job, 0, image),
+            caption=caption,
+            caption_entities=entities or None,
+            reply_parameters=self._reply_to(job),
+            reply_markup=keyboard,
+        )
+
+    async def _send_album(
+        self, job: Job, images: Sequence[Prepared], caption: str, entities: list[MessageEntity]
+    ) -> Sequence[Message]:
+        captions = [(caption, entities or None)] + [(None, None)] * (len(images) - 1)
+        if all(image.as_photo for image in images):
+            photos = [
+                InputMediaPhoto(
+                    self._upload(job, i, image, attach=True), text, caption_entities=marks
+                )
+                for i, (image, (text, marks)) in enumerate(zip(images, captions, strict=True))
+            ]
+            try:
+                return await self._bot.send_media_group(
+                    job.chat_id, photos, reply_parameters=self._reply_to(job)
+                )
+            except BadRequest as exc:
+                log.warning("photos_refused_sending_documents", error=exc.message)
+        # Telegram does not mix photos and documents in one album.
+        documents = [
+            InputMediaDocument(
+                self._upload(job, i, image, attach=True), text, caption_entities=marks
+            )
+            for i, (image, (text, marks)) in enumerate(zip(images, captions, strict=True))
+        ]
+        return await self._bot.send_media_group(
+            job.chat_id, documents, reply_parameters=self._reply_to(job)
+        )
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
         message = texts.text(failure_text_key(error), job.language)

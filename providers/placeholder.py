@@ -99,11 +99,22 @@ def _variant_note(index: int, count: int) -> str:
     return f" [variant {index + 1}/{count}]" if count > 1 else ""
 
 
-def _draw_generated(prompt: str, seed: int | None, index: int, count: int) -> ProviderImage:
+def generated_size(aspect_ratio: str) -> tuple[int, int]:
+    """``W:H`` with the longer side GENERATE_SIZE pixels."""
+    width, _, height = aspect_ratio.partition(":")
+    w, h = int(width), int(height)
+    if w >= h:
+        return GENERATE_SIZE, max(1, round(GENERATE_SIZE * h / w))
+    return max(1, round(GENERATE_SIZE * w / h)), GENERATE_SIZE
+
+
+def _draw_generated(request: ImageRequest, index: int, count: int) -> ProviderImage:
+    prompt, seed = request.prompt, request.seed
+    size = generated_size(request.aspect_ratio)
     digest = hashlib.sha256(f"{prompt}\0{seed}\0{index}".encode()).digest()
-    top = Image.new("RGB", (GENERATE_SIZE, GENERATE_SIZE), tuple(digest[0:3]))
-    bottom = Image.new("RGB", (GENERATE_SIZE, GENERATE_SIZE), tuple(digest[3:6]))
-    mask = Image.linear_gradient("L").resize((GENERATE_SIZE, GENERATE_SIZE))
+    top = Image.new("RGB", size, tuple(digest[0:3]))
+    bottom = Image.new("RGB", size, tuple(digest[3:6]))
+    mask = Image.linear_gradient("L").resize(size)
     img = Image.composite(bottom, top, mask)
     _label(img, prompt + _variant_note(index, count))
     return _png(img)
@@ -134,10 +145,7 @@ class PlaceholderProvider(ImageProvider):
 
     async def generate(self, request: ImageRequest) -> list[ProviderImage]:
         n = self._count(request)
-        return [
-            await asyncio.to_thread(_draw_generated, request.prompt, request.seed, i, n)
-            for i in range(n)
-        ]
+        return [await asyncio.to_thread(_draw_generated, request, i, n) for i in range(n)]
 
     async def edit(self, request: ImageRequest) -> list[ProviderImage]:
         n = self._count(request)

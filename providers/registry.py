@@ -1,15 +1,19 @@
-"""Image providers by name."""
+"""Image providers by the names settings use (GENERATE_PROVIDER, EDIT_PROVIDER).
+
+Building one needs its configuration: see ``orchestrator/provider_setup.py``.
+"""
 
 from __future__ import annotations
 
 from providers.base import ImageProvider
+from providers.fal import FalProvider
+from providers.gpu import GpuProvider
 from providers.placeholder import PlaceholderProvider
+from providers.replicate import ReplicateProvider
 
 PROVIDERS: dict[str, type[ImageProvider]] = {
     "placeholder": PlaceholderProvider,
+    "replicate": ReplicateProvider,
+    "fal": FalProvider,
+    "gpu": GpuProvider,
 }
-
-
-def build_provider(name: str) -> ImageProvider:
-    """Raises KeyError for an unknown name."""
-    return PROVIDERS[name]()

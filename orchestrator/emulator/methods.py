@@ -11,7 +11,7 @@ from typing import Any
 from orchestrator.emulator import sending
 from orchestrator.emulator.media import DOWNLOAD_MAX_BYTES
 from orchestrator.emulator.models import JSON, ApiError, BotEvent, UploadedFile, WebhookConfig
-from orchestrator.emulator.store import Store, commands_key
+from orchestrator.emulator.store import Store, commands_key, utf16_len
 
 Handler = Callable[[Store, Mapping[str, Any], Mapping[str, UploadedFile]], Any]
 
@@ -34,6 +34,7 @@ NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
 )
+CALLBACK_ANSWER_MAX = 200  # characters of an answerCallbackQuery notification
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -164,6 +165,18 @@ def delete_message(
     return True
 
 
+def answer_callback_query(
+    store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]
+) -> bool:
+    query_id = params["callback_query_id"]
+    if store.callback_queries.get(query_id) is not False:  # unknown, or answered already
+        raise ApiError("query is too old and response timeout expired or query ID is invalid")
+    if utf16_len(params.get("text") or "") > CALLBACK_ANSWER_MAX:
+        raise ApiError("MESSAGE_TOO_LONG")
+    store.callback_queries[query_id] = True
+    return True
+
+
 def get_file(store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]) -> JSON:
     stored = store.file(params["file_id"])
     if len(stored.data) > DOWNLOAD_MAX_BYTES:
@@ -185,4 +198,5 @@ HANDLERS: dict[str, Handler] = {
     "editMessageText": edit_message_text,
     "deleteMessage": delete_message,
     "getFile": get_file,
+    "answerCallbackQuery": answer_callback_query,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import mimetypes
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from orchestrator.emulator.recording import Recorder
 from orchestrator.emulator.spec import ApiSpec
 from orchestrator.emulator.store import Store, commands_key
 from orchestrator.emulator.users import (
+    build_button_press,
     build_user_message,
     make_group_chat,
     make_private_chat,
@@ -33,9 +35,17 @@ DEFAULT_TOKEN = "123456789:EMULATOR-fulmine-test-token"
 _GET_ME_ONLY = "Returned only in getMe."
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: what a test stores (even a lone surrogate) can always
+    be sent back, as valid JSON."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
+
+
 def _error(code: int, description: str) -> JSONResponse:
     body = {"ok": False, "error_code": code, "description": description}
-    return JSONResponse(body, status_code=code)
+    return AsciiJSONResponse(body, status_code=code)
 
 
 class BotApiEmulator(Recorder):
@@ -62,9 +72,10 @@ class BotApiEmulator(Recorder):
       too); :meth:`wait_for_call` awaits one. What a chat member would see (messages, edits,
       deletions, chat actions) is published to :meth:`subscribe` queues and :meth:`events`.
     - The user side (:meth:`user`, :meth:`private_chat`, :meth:`group_chat`,
-      :meth:`user_message`) builds Updates as Telegram would send them and stores their
-      messages, so the bot can reply to them and download their files. It delivers nothing
-      by itself: hand the Update to the bot, or :meth:`post_update` it to the webhook.
+      :meth:`user_message`, :meth:`button_press`) builds Updates as Telegram would send them
+      and stores their messages, so the bot can reply to them and download their files. It
+      delivers nothing by itself: hand the Update to the bot, or :meth:`post_update` it to
+      the webhook. Callback queries may be answered once (answerCallbackQuery).
 
     Everything runs on the event loop that serves the app; the emulator is not thread-safe.
     """
@@ -168,7 +179,7 @@ class BotApiEmulator(Recorder):
             return _error(exc.code, exc.description)
         files = {name: part.data for name, part in raw.files.items()}
         self._record(ApiCall(method, params, files, True, copy.deepcopy(result)))
-        return JSONResponse({"ok": True, "result": result})
+        return AsciiJSONResponse({"ok": True, "result": result})
 
     async def _download(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
@@ -248,11 +259,13 @@ class BotApiEmulator(Recorder):
         photo: bytes | None = None,
         document: tuple[bytes, str, str] | None = None,
         reply_to_message_id: int | None = None,
+        media_group_id: str | None = None,
     ) -> JSON:
         """The Update for a message ``from_user`` sends in ``chat`` (stored, not delivered).
 
         ``document`` is ``(data, file_name, mime_type)``. A leading ``/command`` (or
         ``/command@bot``) gets its ``bot_command`` entity; a photo gets a smaller size too.
+        Photos sent with the same ``media_group_id`` form an album.
         """
         message = build_user_message(
             self.store,
@@ -263,8 +276,19 @@ class BotApiEmulator(Recorder):
             photo=photo,
             document=document,
             reply_to_message_id=reply_to_message_id,
+            media_group_id=media_group_id,
         )
         return {"update_id": self.store.new_update_id(), "message": message}
+
+    def button_press(self, chat: JSON, from_user: JSON, message_id: int, data: str) -> JSON:
+        """The ``callback_query`` Update for ``from_user`` pressing the inline button with
+        ``data`` under message ``message_id`` (ValueError if there is no such button).
+        The bot answers it with answerCallbackQuery, once."""
+        query = build_button_press(self.store, chat, from_user, message_id, data)
+        return {"update_id": self.store.new_update_id(), "callback_query": query}
+
+    def callback_answered(self, query_id: str) -> bool:
+        return self.store.callback_queries.get(query_id, False)
 
     def update_of_kind(self, kind: str, payload: JSON) -> JSON:
         """An Update of another kind (``callback_query``, ...) with a fresh update_id."""

@@ -32,6 +32,7 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "editMessageText",
     "deleteMessage",
     "getFile",
+    "answerCallbackQuery",
 )
 PRIMITIVES = frozenset({"Integer", "String", "Boolean", "Float", "True"})
 SUBSET_FILE = "bot_api_subset.json"

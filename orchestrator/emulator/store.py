@@ -69,11 +69,14 @@ class Store:
         self.paths: dict[str, StoredFile] = {}
         self.webhook: WebhookConfig | None = None
         self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.callback_queries: dict[str, bool] = {}
+        """Callback query ids handed to the bot, and whether it has answered each."""
         self._last_message_id: dict[int, int] = {}
         self._file_numbers = itertools.count(1)
         self._media_groups = itertools.count(13_000_000_000_000_001)
         self._update_ids = itertools.count(700_000_001)
         self._group_ids = itertools.count(1)
+        self._callback_query_ids = itertools.count(4_200_000_000_000_000_001)
 
     # Chats -------------------------------------------------------------------------------
 
@@ -103,6 +106,11 @@ class Store:
 
     def new_media_group_id(self) -> str:
         return str(next(self._media_groups))
+
+    def new_callback_query(self) -> str:
+        query_id = str(next(self._callback_query_ids))
+        self.callback_queries[query_id] = False
+        return query_id
 
     # Messages ----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Literal
 
@@ -67,11 +68,14 @@ def build_user_message(
     photo: bytes | None = None,
     document: tuple[bytes, str, str] | None = None,
     reply_to_message_id: int | None = None,
+    media_group_id: str | None = None,
 ) -> JSON:
     """Store a message ``from_user`` sends in ``chat`` and return it (ValueError on misuse)."""
     media = [kind for kind, value in (("photo", photo), ("document", document)) if value]
     if len(media) > 1 or (text is not None and media):
         raise ValueError("a message has text, or one photo or document (with a caption)")
+    if media_group_id is not None and not media:
+        raise ValueError("only a photo or a document can be part of an album")
     if caption is not None and not media:
         raise ValueError("a caption needs a photo or a document")
     if text is None and not media:
@@ -100,4 +104,29 @@ def build_user_message(
         content["caption"] = caption
         if entities := command_entities(caption):
             content["caption_entities"] = entities
+    if media_group_id is not None:
+        content["media_group_id"] = media_group_id
     return store.add_message(chat, from_user, content, reply_to=reply_to)
+
+
+def build_button_press(
+    store: Store, chat: JSON, from_user: JSON, message_id: int, data: str
+) -> JSON:
+    """The CallbackQuery of ``from_user`` pressing the button with ``data`` under a message.
+
+    ValueError unless the message is there and carries an inline button with that data
+    (Telegram only sends data the bot put on a button).
+    """
+    message = store.message(chat["id"], message_id)
+    if message is None:
+        raise ValueError(f"chat {chat['id']} has no message {message_id}")
+    keyboard = message.get("reply_markup", {}).get("inline_keyboard", [])
+    if not any(button.get("callback_data") == data for row in keyboard for button in row):
+        raise ValueError(f"message {message_id} has no inline button with data {data!r}")
+    return {
+        "id": store.new_callback_query(),
+        "from": from_user,
+        "message": copy.deepcopy(message),
+        "chat_instance": str(-7_000_000_000_000_000_000 + abs(chat["id"])),
+        "data": data,
+    }

@@ -555,6 +555,10 @@ async def test_everything_returned_conforms_to_the_full_spec(
     )
     assert status.quote is not None
     assert status.quote.position == 1
+    press = emulator.button_press(chat, ada, status.message_id, "again")
+    updates.append(press)
+    assert await bot.answer_callback_query(press["callback_query"]["id"], text="On it")
+    assert emulator.callback_answered(press["callback_query"]["id"])
     await bot.edit_message_text("Done", chat_id=chat["id"], message_id=status.message_id)
     await bot.send_chat_action(chat["id"], ChatAction.UPLOAD_PHOTO)
     await bot.send_photo(

@@ -80,9 +80,9 @@ async def test_generate_draws_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch
     threads: list[int] = []
     original = placeholder._draw_generated
 
-    def spy(prompt: str, seed: int | None, index: int, count: int) -> ProviderImage:
+    def spy(request: ImageRequest, index: int, count: int) -> ProviderImage:
         threads.append(threading.get_ident())
-        return original(prompt, seed, index, count)
+        return original(request, index, count)
 
     monkeypatch.setattr(placeholder, "_draw_generated", spy)
     await _generate(n=2)
@@ -135,3 +135,13 @@ async def test_edit_refuses_missing_or_garbage_input(data: bytes | None) -> None
     with pytest.raises(InvalidInput) as info:
         await PlaceholderProvider().edit(ImageRequest(prompt="x", input_image=data))
     assert info.value.provider == "placeholder"
+
+
+@pytest.mark.parametrize(
+    ("aspect_ratio", "size"), [("1:1", (768, 768)), ("16:9", (768, 432)), ("9:16", (432, 768))]
+)
+async def test_generate_follows_the_aspect_ratio(aspect_ratio: str, size: tuple[int, int]) -> None:
+    (image,) = await PlaceholderProvider().generate(
+        ImageRequest(prompt="x", aspect_ratio=aspect_ratio)
+    )
+    assert _open(image).size == size

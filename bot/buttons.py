@@ -1,0 +1,85 @@
+"""The inline buttons under a result: Regenerate and Variations.
+
+``callback_data`` is ``<action>:<job id>`` (34 bytes; Telegram allows 64), so a press is
+looked up in the state store. A press is a new request like a typed command:
+
+- Regenerate: the same kind, prompt, options and source image, with a new seed.
+- Variations: an edit of the image that was sent, with the same prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import texts
+from bot.options import ImageOptions
+from state.models import InputImage, Job, JobKind
+
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
+
+
+class Action(StrEnum):
+    REGENERATE = "r"
+    VARIATIONS = "v"
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    action: Action
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """The request a press makes."""
+
+    kind: JobKind
+    prompt: str
+    source: InputImage | None
+    options: ImageOptions
+
+
+def callback_data(action: Action, job_id: str) -> str:
+    data = f"{action.value}:{job_id}"
+    if len(data.encode()) > CALLBACK_DATA_LIMIT:
+        raise ValueError("callback data over Telegram's 64 bytes")
+    return data
+
+
+def parse_press(data: str | None) -> Press | None:
+    """The press a button's data names, or None for data that is not ours."""
+    action, colon, job_id = (data or "").partition(":")
+    if not colon or not job_id.isalnum() or action not in {a.value for a in Action}:
+        return None
+    return Press(Action(action), job_id)
+
+
+def result_keyboard(job: Job) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.text("button_regenerate", job.language),
+                    callback_data=callback_data(Action.REGENERATE, job.id),
+                ),
+                InlineKeyboardButton(
+                    texts.text("button_variations", job.language),
+                    callback_data=callback_data(Action.VARIATIONS, job.id),
+                ),
+            ]
+        ]
+    )
+
+
+def follow_up(press: Press, job: Job) -> FollowUp | None:
+    """The request a press on ``job``'s result makes; None when it cannot be made."""
+    if press.action is Action.REGENERATE:
+        options = ImageOptions(aspect_ratio=job.aspect_ratio, seed=None, num_images=job.num_images)
+        return FollowUp(job.kind, job.prompt, job.input_image, options)
+    if not job.result_file_ids:
+        return None
+    source = InputImage(file_id=job.result_file_ids[0])
+    return FollowUp(JobKind.EDIT, job.prompt, source, ImageOptions(num_images=job.num_images))

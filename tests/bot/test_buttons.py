@@ -1,0 +1,155 @@
+"""Regenerate and Variations under a result: each press is a request of its own, through
+the same path as a typed command. Runs with state in memory and on Redis."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import pytest
+
+from bot import texts
+from bot.frontend import TelegramFrontend
+from orchestrator.app import create_app
+from orchestrator.emulator import BotApiEmulator
+from orchestrator.serving import serve_in_background
+from tests.conftest import Stack, make_settings
+from tests.fakes.fal import FakeFal
+from tests.fakes.fixtures import hosted_settings
+from tests.fakes.images import png
+from tests.fakes.replicate import FakeReplicate
+
+
+@pytest.fixture
+def extra_settings() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def settings_overrides(
+    fake_replicate: FakeReplicate, fake_fal: FakeFal, extra_settings: dict[str, Any]
+) -> dict[str, Any]:
+    return hosted_settings(fake_replicate, fake_fal) | extra_settings
+
+
+def _buttons(stack: Stack, method: str = "sendPhoto") -> tuple[int, str, str]:
+    """The message carrying the last result's buttons, and their data."""
+    call = stack.emulator.calls_to(method)[-1]
+    (row,) = call.params["reply_markup"]["inline_keyboard"]
+    regenerate, variations = (button["callback_data"] for button in row)
+    return call.result["message_id"], regenerate, variations
+
+
+async def _press(
+    stack: Stack, chat: dict[str, Any], user: dict[str, Any], message_id: int, data: str
+) -> str:
+    update = stack.emulator.button_press(chat, user, message_id, data)
+    await stack.send(update)
+    query_id = update["callback_query"]["id"]
+    assert stack.emulator.callback_answered(query_id)
+    (answer,) = [
+        call
+        for call in stack.emulator.calls_to("answerCallbackQuery")
+        if call.params["callback_query_id"] == query_id
+    ]
+    return str(answer.params.get("text", ""))
+
+
+async def test_regenerate_is_the_same_request_with_a_new_seed(
+    stack: Stack, fake_replicate: FakeReplicate
+) -> None:
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    chat = stack.emulator.private_chat(ada)
+    await stack.send(
+        stack.emulator.user_message(chat, ada, text="/generate a fox --ar 16:9 --seed 42")
+    )
+    result_id, regenerate, _ = _buttons(stack)
+    assert await _press(stack, chat, ada, result_id, regenerate) == ""
+
+    first, second = (create["input"] for create in fake_replicate.creates())
+    assert second["seed"] != 42
+    assert {**second, "seed": 42} == first
+    photos = stack.emulator.calls_to("sendPhoto")
+    assert len(photos) == 2
+    assert photos[1].params["caption"] == "a fox"
+    assert photos[1].params["reply_parameters"]["message_id"] == result_id
+
+
+async def test_variations_edit_the_image_that_was_sent(
+    stack: Stack, fake_replicate: FakeReplicate, fake_fal: FakeFal
+) -> None:
+    fake_replicate.outputs = lambda prediction, index: png((64, 64), "salmon")
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    chat = stack.emulator.private_chat(ada)
+    await stack.send(stack.emulator.user_message(chat, ada, text="/generate a fox"))
+    result_id, _, variations = _buttons(stack)
+    await _press(stack, chat, ada, result_id, variations)
+
+    (submit,) = fake_fal.submits()
+    assert submit["prompt"] == "a fox"
+    assert base64.b64decode(submit["image_urls"][0].partition(",")[2]) == png((64, 64), "salmon")
+    assert len(stack.emulator.calls_to("sendPhoto")) == 2
+    assert len(fake_replicate.creates()) == 1
+
+
+async def test_an_albums_buttons_work_from_their_own_message(
+    stack: Stack, fake_replicate: FakeReplicate
+) -> None:
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    chat = stack.emulator.private_chat(ada)
+    await stack.send(stack.emulator.user_message(chat, ada, text="/generate two foxes --n 2"))
+    buttons_id, regenerate, _ = _buttons(stack, "sendMessage")
+    await _press(stack, chat, ada, buttons_id, regenerate)
+    assert [c["input"]["num_outputs"] for c in fake_replicate.creates()] == [2, 2]
+    assert len(stack.emulator.calls_to("sendMediaGroup")) == 2
+
+
+async def test_someone_elses_button_is_answered_and_starts_nothing(
+    stack: Stack, fake_replicate: FakeReplicate
+) -> None:
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    bob = stack.emulator.user(1002, "Bob", language_code="en")
+    group = stack.emulator.group_chat(-100900, "Painters")
+    await stack.send(stack.emulator.user_message(group, ada, text="/generate a fox"))
+    result_id, regenerate, variations = _buttons(stack)
+    for data in (regenerate, variations):
+        assert await _press(stack, group, bob, result_id, data) == texts.text("button_foreign")
+    assert len(fake_replicate.creates()) == 1
+    assert len(stack.emulator.calls_to("sendPhoto")) == 1
+
+
+@pytest.mark.parametrize("extra_settings", [{"rate_limit_per_minute": 1}])
+async def test_a_press_counts_against_the_rate_limit(
+    stack: Stack, fake_replicate: FakeReplicate
+) -> None:
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    chat = stack.emulator.private_chat(ada)
+    await stack.send(stack.emulator.user_message(chat, ada, text="/generate a fox"))
+    result_id, regenerate, _ = _buttons(stack)
+    await _press(stack, chat, ada, result_id, regenerate)
+    assert len(fake_replicate.creates()) == 1
+    refusal = stack.emulator.calls_to("sendMessage")[-1].params["text"]
+    assert refusal in {texts.text("rate_limited_user", seconds=s) for s in range(1, 61)}
+
+
+async def test_a_button_whose_job_is_forgotten_has_expired(
+    stack: Stack,
+    emulator: tuple[BotApiEmulator, str],
+    fake_replicate: FakeReplicate,
+    fake_fal: FakeFal,
+) -> None:
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    chat = stack.emulator.private_chat(ada)
+    await stack.send(stack.emulator.user_message(chat, ada, text="/generate a fox"))
+    result_id, regenerate, _ = _buttons(stack)
+
+    # Another orchestrator with empty state (a restart without Redis) gets the press.
+    bot_api, bot_api_url = emulator
+    settings = make_settings(bot_api_url, **hosted_settings(fake_replicate, fake_fal))
+    app = create_app(settings, TelegramFrontend)
+    async with serve_in_background(app) as url, httpx.AsyncClient(timeout=10) as http:
+        fresh = Stack(bot_api, app.state.runtime, url, http)
+        assert await _press(fresh, chat, ada, result_id, regenerate) == texts.text("button_expired")
+    assert len(fake_replicate.creates()) == 1
+    assert len(stack.emulator.calls_to("sendPhoto")) == 1
