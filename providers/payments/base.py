@@ -1,0 +1,96 @@
+"""The payment backend interface: Lightning invoices in sats and their webhooks.
+
+Contract for every backend:
+
+- ``start()`` and ``stop()`` are idempotent; a backend opens its HTTP client in ``start``
+  and every other method needs it started (``RuntimeError`` otherwise).
+- ``create_invoice(amount_sats, memo, *, reference)`` asks the service for a BOLT11
+  invoice of exactly ``amount_sats`` that expires after the backend's configured expiry.
+  ``reference`` is ours (a top-up or job key) and is stored with the invoice where the
+  service allows it. It is not retried once the request may have reached the service.
+- ``get_invoice(invoice_id)`` is the authority on an invoice: its status (pending, paid,
+  expired, invalid) and ``amount_paid_sats``, the amount actually received, which is what
+  gets credited. A paid invoice stays paid. Unknown id: ``InvoiceNotFound``.
+- ``parse_webhook(headers, raw_body)`` verifies that a webhook really comes from the
+  service (a signature, or asking the service itself when webhooks are unsigned) and
+  returns a :class:`PaymentEvent`; anything unverifiable raises ``InvalidWebhook`` and
+  reports nothing as paid. Services re-send webhooks (new delivery ids, duplicates): the
+  event is keyed by invoice id and kind, so every re-delivery yields an equal event and the
+  caller applies it once. Events are hints: credit ``get_invoice(...).amount_paid_sats``.
+- Errors: ``PaymentBackendUnavailable`` (down, timeout, 5xx: try later),
+  ``PaymentBackendRejected`` (credentials, permissions, validation: retrying cannot help),
+  ``InvoiceNotFound``, ``InvalidWebhook``. A backend only translates: it maps its service's
+  errors to these with ``raise X(...) from exc`` and never logs or sends its secrets.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class InvoiceStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    EXPIRED = "expired"  # unpaid when it expired; costs nothing
+    INVALID = "invalid"  # the service gave up on it (marked invalid, failed)
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    id: str  # the service's id (LNbits and fake: the payment hash)
+    bolt11: str
+    amount_sats: int
+    expires_at: datetime  # timezone-aware, UTC
+    status: InvoiceStatus = InvoiceStatus.PENDING
+    amount_paid_sats: int = 0
+    paid_late: bool = False  # paid after it had expired (BTCPay "PaidLate")
+    reference: str | None = None
+
+
+class PaymentEventKind(StrEnum):
+    SETTLED = "settled"  # paid, on time or late
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    IGNORED = "ignored"  # authentic, but nothing to do (created, processing, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    invoice_id: str
+    kind: PaymentEventKind
+    paid_late: bool = False
+    # For logs only: re-deliveries differ here and are still equal events.
+    delivery_id: str | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        """Idempotency key: one per invoice and outcome, whatever the delivery."""
+        return f"{self.invoice_id}:{self.kind.value}"
+
+
+class PaymentBackend(ABC):
+    name: str
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open clients; idempotent."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Close clients; idempotent."""
+
+    @abstractmethod
+    async def create_invoice(self, amount_sats: int, memo: str, *, reference: str) -> Invoice: ...
+
+    @abstractmethod
+    async def get_invoice(self, invoice_id: str) -> Invoice: ...
+
+    @abstractmethod
+    async def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> PaymentEvent: ...
+
+
+def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
+    """HTTP header names are case-insensitive; backends look them up in lower case."""
+    return {name.lower(): value for name, value in headers.items()}
