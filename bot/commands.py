@@ -25,11 +25,11 @@ def parse_command(text: str | None, entities: tuple[MessageEntity, ...]) -> Comm
     )
     if lead is None:
         return None
-    # Entity offsets count UTF-16 code units; a leading command is ASCII in practice,
-    # but convert anyway so an odd client cannot make us cut in the wrong place.
-    utf16 = text.encode("utf-16-le")
-    command = utf16[: lead.length * 2].decode("utf-16-le")
-    rest = utf16[lead.length * 2 :].decode("utf-16-le")
+    # Entity offsets count UTF-16 code units. A cut inside a surrogate pair, or a lone
+    # surrogate in the text, becomes U+FFFD instead of an exception.
+    utf16 = text.encode("utf-16-le", errors="surrogatepass")
+    command = utf16[: lead.length * 2].decode("utf-16-le", errors="replace")
+    rest = utf16[lead.length * 2 :].decode("utf-16-le", errors="replace")
     name, _, addressee = command[1:].partition("@")
     return Command(name=name.lower(), addressee=addressee or None, argument=rest.strip())
 

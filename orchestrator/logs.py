@@ -50,6 +50,15 @@ class SecretRedactor:
         return event_dict
 
 
+HANDLER_NAME = "fulmine"
+
+
+def remove_logging_handler() -> None:
+    root = logging.getLogger()
+    for existing in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(existing)
+
+
 def configure_logging(
     level: str = "INFO", secrets: Iterable[str] = (), *, json: bool | None = None
 ) -> None:
@@ -80,8 +89,10 @@ def configure_logging(
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    remove_logging_handler()  # configuring twice replaces, never duplicates
+    root.addHandler(handler)
     root.setLevel(level)
     # httpx logs every request URL at INFO; Bot API URLs carry the token.
     for noisy in ("httpx", "httpcore", "telegram.ext.Application", "uvicorn.access"):

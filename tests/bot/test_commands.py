@@ -38,3 +38,15 @@ def test_cut_to_caption_counts_utf16_units() -> None:
     assert cut.endswith("…")
     exact = "a" * 1024
     assert cut_to_caption(exact) == exact
+
+
+def test_odd_offsets_and_lone_surrogates_never_raise() -> None:
+    inside_pair = parse_command("/gen🦊 x", _cmd(5))  # cuts the fox's surrogate pair
+    assert inside_pair is not None
+    assert inside_pair.name == "gen\ufffd"
+    lone = parse_command("/gen \ud83d fox", _cmd(4))
+    assert lone is not None
+    assert lone.argument == "\ufffd fox"
+    beyond = parse_command("/gen", _cmd(999))
+    assert beyond is not None
+    assert (beyond.name, beyond.argument) == ("gen", "")

@@ -6,17 +6,16 @@ import logging
 import pytest
 import structlog
 
-from orchestrator.logs import REDACTED, configure_logging
+from orchestrator.logs import REDACTED, configure_logging, remove_logging_handler
 from tests.conftest import BOT_TOKEN
 
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> object:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
+    level = logging.getLogger().level
     yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    remove_logging_handler()
+    logging.getLogger().setLevel(level)
     structlog.reset_defaults()
 
 
