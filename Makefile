@@ -1,6 +1,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The real LNbits for the payment tests lives in its own venv (conflicting pins, Python < 3.13).
+LNBITS_VENV := .venv-lnbits
+LNBITS_PYTHON ?= $(PYTHON)
+LNBITS_REQUIREMENTS := tests/services/lnbits-requirements.txt
 
 .PHONY: demo test lint format clean
 
@@ -12,14 +16,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The gpu extra's tests run on the CPU: torch is installed first, pinned, so that pip takes
+# the CPU wheel from its find-links folder instead of a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/pip install --quiet -e '.[dev,gpu]'
 	touch $@ $(VENV)/.installed
+
+$(LNBITS_VENV)/.installed: $(LNBITS_REQUIREMENTS)
+	@$(LNBITS_PYTHON) -c 'import sys; sys.exit(sys.version_info >= (3, 13) and "LNbits needs Python 3.10-3.12: set LNBITS_PYTHON")'
+	rm -rf $(LNBITS_VENV)
+	$(LNBITS_PYTHON) -m venv $(LNBITS_VENV)
+	$(LNBITS_VENV)/bin/pip install --quiet -r $(LNBITS_REQUIREMENTS)
+	touch $@
 
 demo: $(VENV)/.installed
 	$(BIN)/fulmine chat
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(LNBITS_VENV)/.installed
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev
@@ -32,4 +48,4 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LNBITS_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,12 +9,13 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot import texts
 from bot.delivery import Delivery
 from bot.handlers import Handlers
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
-from state.models import Job
+from state.models import Job, JobKind
 
 log = structlog.get_logger(__name__)
 
@@ -86,3 +87,15 @@ class TelegramFrontend:
             log.warning("bot_api_unreachable", error=repr(exc))
             return False
         return True
+
+    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
+        if job.status_message_id is None:
+            return
+        if ahead is None:
+            key = "status_editing" if job.kind is JobKind.EDIT else "status_generating"
+            text = texts.text(key, job.language)
+        elif ahead == 0:
+            text = texts.text("status_queued_next", job.language)
+        else:
+            text = texts.text("status_queued", job.language, ahead=ahead)
+        await self.application.bot.edit_message_text(text, job.chat_id, job.status_message_id)

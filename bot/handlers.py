@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+
 import structlog
-from telegram import Message, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram import CallbackQuery, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot import texts
+from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
 from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
+from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
+from state.errors import RateLimited, StateError
 from state.models import InputImage, Job, JobKind
 
 log = structlog.get_logger(__name__)
@@ -18,11 +32,20 @@ log = structlog.get_logger(__name__)
 GENERATE_COMMANDS = ("generate", "gen", "imagine")
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # an edited message never starts a job
 EDIT_CAPTION = filters.CaptionRegex(r"^/edit(@\w+)?(\s|$)") & (filters.PHOTO | filters.Document.ALL)
+RATE_LIMITED_TEXTS = {"user": "rate_limited_user", "chat": "rate_limited_chat"}
 
 
 def _language(update: Update) -> str | None:
     user = update.effective_user
     return user.language_code if user else None
+
+
+async def _answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the button's spinner; a query too old to answer is no reason to fail."""
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.info("callback_answer_failed", error=repr(exc))
 
 
 class Handlers:
@@ -41,6 +64,7 @@ class Handlers:
                 MessageHandler(NEW_MESSAGES & EDIT_CAPTION, self.edit),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
                 MessageHandler(NEW_MESSAGES & private & filters.TEXT, self.hint),
+                CallbackQueryHandler(self.button),
             ]
         )
 
@@ -65,12 +89,11 @@ class Handlers:
         command = self._command(update, context)
         if command is None:
             return
-        if not command.argument:
-            await self._reply(update, texts.text("generate_usage", _language(update)))
-            return
-        if await self._too_long(update, command.argument):
-            return
-        await self._start_job(update, JobKind.GENERATE, command.argument, None)
+        parsed = await self._prompt_and_options(
+            update, command.argument, JobKind.GENERATE, "generate_usage"
+        )
+        if parsed is not None:
+            await self._start_job(update, JobKind.GENERATE, parsed.prompt, None, parsed.options)
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         command = self._command(update, context)
@@ -93,10 +116,35 @@ class Handlers:
                     "file_too_big", language, size_mb=f"{source.size / 2**20:.1f}", limit_mb=20
                 ),
             )
-        elif not command.argument:
-            await self._reply(update, texts.text("edit_usage", language))
-        elif not await self._too_long(update, command.argument):
-            await self._start_job(update, JobKind.EDIT, command.argument, source)
+        else:
+            parsed = await self._prompt_and_options(
+                update, command.argument, JobKind.EDIT, "edit_usage"
+            )
+            if parsed is not None:
+                await self._start_job(update, JobKind.EDIT, parsed.prompt, source, parsed.options)
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Regenerate / Variations: a new request through the same path as a command."""
+        query = update.callback_query
+        assert query is not None  # guaranteed by CallbackQueryHandler
+        language = _language(update)
+        press = parse_press(query.data)
+        try:
+            job = await self._submitter.get_job(press.job_id) if press is not None else None
+        except StateError as exc:
+            log.error("button_job_lookup_failed", error=repr(exc))
+            await _answer(query, texts.text("state_unavailable", language))
+            return
+        message = update.effective_message  # None when Telegram no longer shows it to us
+        request = follow_up(press, job) if press is not None and job is not None else None
+        if job is None or request is None or message is None or message.chat_id != job.chat_id:
+            await _answer(query, texts.text("button_expired", language))
+            return
+        if query.from_user.id != job.user_id:
+            await _answer(query, texts.text("button_foreign", language))
+            return
+        await _answer(query)
+        await self._start_job(update, request.kind, request.prompt, request.source, request.options)
 
     def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Command | None:
         message = update.effective_message
@@ -106,6 +154,21 @@ class Handlers:
         if command is None or not is_for_bot(command, context.bot.username):
             return None
         return command
+
+    async def _prompt_and_options(
+        self, update: Update, argument: str, kind: JobKind, usage_key: str
+    ) -> ParsedCommand | None:
+        """The prompt and options, or None after telling the user what is wrong."""
+        parsed = parse_options(argument, kind)
+        if isinstance(parsed, OptionProblem):
+            await self._reply(update, texts.text(parsed.key, _language(update), **parsed.fields))
+            return None
+        if not parsed.prompt:
+            await self._reply(update, texts.text(usage_key, _language(update)))
+            return None
+        if await self._too_long(update, parsed.prompt):
+            return None
+        return parsed
 
     async def _too_long(self, update: Update, prompt: str) -> bool:
         limit = self._settings.max_prompt_chars
@@ -118,26 +181,58 @@ class Handlers:
         return True
 
     async def _start_job(
-        self, update: Update, kind: JobKind, prompt: str, source: InputImage | None
+        self,
+        update: Update,
+        kind: JobKind,
+        prompt: str,
+        source: InputImage | None,
+        options: ImageOptions,
     ) -> None:
+        """The one path every job takes: limits, status message, queue."""
         message = update.effective_message
         user = update.effective_user
         assert message is not None
         assert user is not None
         language = _language(update)
-        status_key = "status_editing" if kind is JobKind.EDIT else "status_generating"
-        status = await self._reply(update, texts.text(status_key, language))
         job = Job(
             kind=kind,
             prompt=prompt,
             chat_id=message.chat_id,
             user_id=user.id,
             request_message_id=message.message_id,
-            status_message_id=status.message_id,
             input_image=source,
             language=language,
+            aspect_ratio=options.aspect_ratio,
+            seed=options.seed,
+            num_images=options.num_images,
+            requester_name=user.first_name,
+            chat_type=message.chat.type,
         )
-        await self._submitter.submit(job)
+        try:
+            await self._submitter.admit(job)
+        except RateLimited as exc:
+            key = RATE_LIMITED_TEXTS.get(exc.scope, "rate_limited_busy")
+            seconds = max(1, math.ceil(exc.retry_after_s))
+            await self._reply(update, texts.text(key, language, seconds=seconds))
+            log.info("job_rate_limited", scope=exc.scope, chat_id=job.chat_id)
+            return
+        except StateError as exc:
+            await self._reply(update, texts.text("state_unavailable", language))
+            log.error("job_not_admitted", error=repr(exc))
+            return
+        try:
+            status_key = "status_editing" if kind is JobKind.EDIT else "status_generating"
+            status = await self._reply(update, texts.text(status_key, language))
+            job.status_message_id = status.message_id
+            await self._submitter.submit(job)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await self._submitter.withdraw(job)
+            if not isinstance(exc, StateError):
+                raise
+            await self._reply(update, texts.text("state_unavailable", language))
+            log.error("job_not_queued", error=repr(exc))
+            return
         log.info("job_accepted", job_id=job.id, kind=kind, chat_id=job.chat_id)
 
     async def _reply(self, update: Update, text: str) -> Message:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from orchestrator.body_limit import BodySizeLimit
 from orchestrator.frontend import FrontendFactory
 from orchestrator.health import router as health_router
 from orchestrator.runtime import Runtime
@@ -14,10 +15,15 @@ from orchestrator.settings import Settings
 from orchestrator.webhook import router as webhook_router
 
 
-def create_app(settings: Settings, frontend_factory: FrontendFactory) -> FastAPI:
+def create_app(
+    settings: Settings, frontend_factory: FrontendFactory, *, run_worker: bool = True
+) -> FastAPI:
     """Builds every component now (no I/O), so a bad configuration fails here, before
-    the server starts; the lifespan starts them and stops them in reverse."""
-    runtime = Runtime(settings, frontend_factory)
+    the server starts; the lifespan starts them and stops them in reverse.
+
+    ``run_worker`` False (Redis only): requests are queued for ``fulmine worker`` processes.
+    """
+    runtime = Runtime(settings, frontend_factory, run_worker=run_worker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -29,6 +35,7 @@ def create_app(settings: Settings, frontend_factory: FrontendFactory) -> FastAPI
 
     app = FastAPI(title="Fulmine orchestrator", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.include_router(webhook_router)
     app.include_router(health_router)
     return app

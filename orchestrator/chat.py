@@ -41,6 +41,15 @@ def _read_lines(stream: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queu
     return lines
 
 
+def offline_providers(settings: Settings) -> dict[str, str]:
+    """``auto`` means the placeholder here; an explicitly named provider is kept."""
+    return {
+        field: "placeholder"
+        for field in ("generate_provider", "edit_provider")
+        if getattr(settings, field) == "auto"
+    }
+
+
 class ChatPrinter:
     """Prints what the bot does, as a person in the chat would see it."""
 
@@ -95,7 +104,12 @@ async def run_chat(photo_dir: Path, stdin: TextIO | None = None, out: TextIO | N
             telegram_webhook_secret=secrets.token_urlsafe(32),  # type: ignore[arg-type]
             telegram_api_base_url=f"{emulator_url}/bot",
             telegram_file_base_url=f"{emulator_url}/file/bot",
+            # The chat is a local, offline session: state in this process, and the
+            # placeholder unless a provider is named explicitly (provider keys in the
+            # environment alone must not turn a demo into paid calls).
+            redis_url=None,
         )
+        settings = settings.model_copy(update=offline_providers(settings))
         secret = settings.telegram_webhook_secret.get_secret_value()
         app = create_app(settings, load_frontend_factory())
         runtime = app.state.runtime
@@ -103,7 +117,8 @@ async def run_chat(photo_dir: Path, stdin: TextIO | None = None, out: TextIO | N
             user = emulator.user(1, "You", language_code="en")
             chat = emulator.private_chat(user)
             print(
-                f"Fulmine chat (offline: Bot API emulator, {settings.generate_provider} provider)."
+                f"Fulmine chat (Bot API emulator; providers: {settings.generate_provider} for "
+                f"/generate, {settings.edit_provider} for /edit)."
                 f"\nPhotos are saved in {photo_dir}/. /edit applies to the last "
                 "image. /quit to leave.",
                 file=out,

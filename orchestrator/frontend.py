@@ -15,9 +15,18 @@ Contract:
 - ``show_progress(job)`` tells the user the job is being worked on (e.g. a chat action);
   the worker calls it every few seconds while the provider works.
 - ``deliver(job, images)`` sends the images as the answer to the request; it raises if
-  they could not be sent.
+  they could not be sent. It records the sent images' file ids in ``job.result_file_ids``
+  (the worker saves the job afterwards).
 - ``report_failure(job, error)`` tells the user why the job failed.
 - ``ping()`` is True when the chat platform's API answers (for readiness checks).
+- ``show_queue_position(job, ahead)`` updates the job's status message while it waits:
+  ``ahead`` jobs are before it; None means it is no longer waiting (show it is being
+  worked on). Cosmetic: the caller ignores its failures.
+
+The :class:`JobSubmitter` (the runtime) takes every job through ``admit(job)`` first,
+which raises ``state.errors.RateLimited`` (with ``retry_after_s``) when a limit refuses
+it; an admitted job is then either ``submit``-ted or ``withdraw``-n. ``get_job(job_id)``
+returns a job saved earlier (None once forgotten): buttons under a result refer to it.
 """
 
 from __future__ import annotations
@@ -31,7 +40,13 @@ from state.models import Job
 
 
 class JobSubmitter(Protocol):
+    async def admit(self, job: Job) -> None: ...
+
+    async def withdraw(self, job: Job) -> None: ...
+
     async def submit(self, job: Job) -> None: ...
+
+    async def get_job(self, job_id: str) -> Job | None: ...
 
 
 class Frontend(Protocol):
@@ -50,6 +65,8 @@ class Frontend(Protocol):
     async def report_failure(self, job: Job, error: BaseException) -> None: ...
 
     async def ping(self) -> bool: ...
+
+    async def show_queue_position(self, job: Job, ahead: int | None) -> None: ...
 
 
 FrontendFactory = Callable[[Settings, JobSubmitter], Frontend]

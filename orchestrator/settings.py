@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token.
@@ -12,7 +19,58 @@ WEBHOOK_SECRET_PATTERN = r"^[A-Za-z0-9_-]{1,256}$"
 BOT_TOKEN_PATTERN = r"^\d+:[A-Za-z0-9_-]+$"
 
 
-class Settings(BaseSettings):
+# GPU server (issue 9): `fulmine gpu-server` runs on the GPU machine without any TELEGRAM_*
+# variable, so it reads only this part of the settings; Settings below includes every field.
+class GpuServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # The bearer token of the GPU server; the `gpu` provider sends the same value.
+    gpu_server_token: SecretStr | None = None
+    gpu_server_host: str = "0.0.0.0"
+    gpu_server_port: int = Field(default=8100, ge=1, le=65535)
+    # Local folders or hub names; "" or "none": no such endpoint on this server.
+    gpu_generate_model: str = "black-forest-labs/FLUX.1-schnell"
+    gpu_edit_model: str = "black-forest-labs/FLUX.1-Kontext-dev"
+    gpu_share_encoders: bool = True  # edit reuses generate's text encoders and VAE
+    gpu_lora_dir: str | None = None  # <name>.safetensors files, requested by name
+    gpu_lora_cache: int = Field(default=4, ge=1, le=64)  # adapters kept loaded per model
+    gpu_max_batch: int = Field(default=4, ge=1, le=64)  # images per pipeline call
+    gpu_batch_window_ms: float = Field(default=25.0, ge=0, le=5000)
+    gpu_queue_size: int = Field(default=32, ge=1, le=10000)  # waiting requests; then 503
+    gpu_compile: Literal["auto", "on", "off"] = "auto"  # auto: on CUDA only
+    gpu_device: str | None = None  # e.g. cuda:1; unset: cuda if there is one, else cpu
+    gpu_image_area: int = Field(default=1024 * 1024, ge=256, le=16 * 1024 * 1024)
+    gpu_max_side: int = Field(default=2048, ge=16, le=4096)
+    gpu_generate_steps: int = Field(default=4, ge=1, le=100)  # FLUX.1-schnell: 4
+    gpu_edit_steps: int = Field(default=28, ge=1, le=100)
+    gpu_generate_guidance: float = Field(default=0.0, ge=0, le=30)  # schnell ignores it
+    gpu_edit_guidance: float = Field(default=2.5, ge=0, le=30)
+    gpu_max_sequence_length: int = Field(default=256, ge=16, le=512)  # schnell: at most 256
+    gpu_warmup: bool = True
+
+    @field_validator("gpu_server_token")
+    @classmethod
+    def _gpu_server_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("gpu_generate_model", "gpu_edit_model")
+    @classmethod
+    def _gpu_model(cls, value: str) -> str:
+        return "" if value.strip().lower() in {"", "none"} else value.strip()
+
+    @field_validator("gpu_lora_dir", "gpu_device")
+    @classmethod
+    def _gpu_unset_if_blank(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None and value.strip() else None
+
+
+class Settings(GpuServerSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
@@ -24,10 +82,15 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl | None = None
     admin_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
 
-    # "auto": the first hosted provider with a key, else the offline placeholder.
+    # A provider name, or a comma-separated fallback chain ("replicate,fal"). "auto": the
+    # hosted providers whose keys are set (generate: replicate then fal; edit: fal), else
+    # the offline placeholder.
     generate_provider: str = "auto"
     edit_provider: str = "auto"
     max_prompt_chars: int = Field(default=500, ge=1, le=4000)
+
+    # Limits: Telegram updates and payment webhooks are a few KB; nothing needs more.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -37,6 +100,127 @@ class Settings(BaseSettings):
     edit_timeout_s: float = Field(default=30.0, gt=0)
     worker_concurrency: int = Field(default=8, ge=1, le=1000)
     shutdown_grace_s: float = Field(default=25.0, ge=0)
+
+    # Hosted image providers (issue 3): keys, models, and how hard to try each call.
+    replicate_api_token: SecretStr | None = None
+    replicate_base_url: str = "https://api.replicate.com"
+    fal_key: SecretStr | None = None
+    generate_model: str = Field(
+        default="black-forest-labs/flux-dev-lora", pattern=r"^[\w.-]+/[\w.-]+(:[0-9a-f]{8,})?$"
+    )
+    generate_lora: str | None = None  # Replicate lora_weights / fal loras[].path
+    generate_lora_scale: float = Field(default=1.0, ge=-1, le=3)
+    fal_generate_model: str = Field(default="fal-ai/flux-lora", pattern=r"^[\w.-]+(/[\w.-]+)+$")
+    edit_model: str = Field(default="fal-ai/nano-banana/edit", pattern=r"^[\w.-]+(/[\w.-]+)+$")
+    provider_attempts: int = Field(default=3, ge=1, le=10)  # tries of one call, in all
+    provider_backoff_s: float = Field(default=1.0, gt=0)  # first retry wait, then doubling
+    provider_max_wait_s: float = Field(default=20.0, gt=0)  # longest wait / Retry-After honoured
+    provider_request_timeout_s: float = Field(default=20.0, gt=0)  # one HTTP call
+    provider_poll_interval_s: float = Field(default=1.0, gt=0)
+
+    # Self-hosted GPU provider (issue 9): the client of `fulmine gpu-server` (GPU_SERVER_TOKEN
+    # above). One or more comma-separated server URLs: the least loaded is tried first.
+    gpu_backend_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    gpu_lora: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    gpu_lora_scale: float = Field(default=1.0, ge=-4, le=4)
+    gpu_steps: int | None = Field(default=None, ge=1, le=100)  # unset: the server's default
+    gpu_output_format: Literal["png", "webp", "jpeg"] = "png"
+    gpu_request_timeout_s: float = Field(default=120.0, gt=0)  # one call, queue included
+
+    # State and scale-out (issue 4). No REDIS_URL: one process, state in memory.
+    redis_url: SecretStr | None = None  # may carry a password
+    redis_key_prefix: str = Field(default="fulmine:", pattern=r"^[A-Za-z0-9_:.{}-]{0,64}$")
+    rate_limit_per_minute: int = Field(default=5, ge=0)  # per user; 0: no limit
+    rate_limit_chat_per_minute: int = Field(default=20, ge=0)  # per group chat; 0: no limit
+    max_concurrent_jobs: int = Field(default=100, ge=1)  # accepted and not finished, all workers
+    job_deadline_s: float = Field(default=600.0, gt=0)  # from acceptance to delivery
+    job_visibility_timeout_s: float = Field(default=60.0, gt=0)  # then a dead worker's job moves
+    job_max_attempts: int = Field(default=3, ge=1)
+    queue_edit_interval_s: float = Field(default=5.0, gt=0)  # per chat, queue position edits
+
+    # Payments (issue 5): Lightning invoices in sats. "none": every request is free.
+    payments_backend: Literal["none", "fake", "lnbits", "btcpay"] = "none"
+    price_generate_sats: int = Field(default=100, ge=1)  # per image
+    price_edit_sats: int = Field(default=100, ge=1)  # per image
+    free_generations_per_day: int = Field(default=0, ge=0)  # per user, used before credits
+    invoice_expiry_s: int = Field(default=900, ge=60, le=86400)  # BTCPay rounds up to minutes
+    lnbits_url: AnyHttpUrl | None = None
+    lnbits_invoice_key: SecretStr | None = None  # the wallet's invoice/read key, never admin
+    btcpay_url: AnyHttpUrl | None = None
+    btcpay_api_key: SecretStr | None = None  # can create + view invoices of the store
+    btcpay_store_id: str | None = None
+    btcpay_webhook_secret: SecretStr | None = None  # the store webhook's secret
+
+    # Moderation (issue 6): orchestrator/moderation/, README "Moderation".
+    # Policy per chat kind: off (only the minors rule; images unchecked) / standard / strict.
+    moderation_private: Literal["off", "standard", "strict"] = "standard"
+    moderation_groups: Literal["off", "standard", "strict"] = "strict"  # groups, channels
+    # Prompt thresholds per category overriding the defaults in moderation/models.py,
+    # as "sexual=0.7,abuse=0.95"; strict multiplies them by the factor (all but abuse's).
+    moderation_thresholds: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    moderation_strict_factor: float = Field(default=0.6, gt=0, le=1)
+    # Image thresholds on open_nsfw's P(nsfw), for standard and for strict.
+    moderation_image_threshold: float = Field(default=0.8, gt=0, le=1)
+    moderation_image_threshold_strict: float = Field(default=0.4, gt=0, le=1)
+    # Comma-separated phrases added to the allow-list (known false positives).
+    moderation_allow_terms: Annotated[tuple[str, ...], NoDecode] = ()
+    moderation_terms_dir: str | None = None  # replaces the bundled term lists
+    moderation_image_model_path: str | None = None  # a copy of open-nsfw.onnx (SHA-256 checked)
+    moderation_threads: int = Field(default=2, ge=1, le=32)  # the checks' thread pool
+    # Bearer key of POST /api/v1/moderation/check; unset: the endpoint answers 404.
+    moderation_api_key: SecretStr | None = None
+    # Repeat offenders: this many blocks within the window throttle the user for the
+    # cool-down (0 blocks: never).
+    moderation_repeat_blocks: int = Field(default=3, ge=0)
+    moderation_repeat_window_s: float = Field(default=3600.0, gt=0)
+    moderation_repeat_cooldown_s: float = Field(default=3600.0, gt=0)
+
+    @field_validator("moderation_thresholds", mode="before")
+    @classmethod
+    def _moderation_thresholds(cls, value: object) -> object:
+        from orchestrator.moderation.models import Category
+
+        if isinstance(value, str):
+            pairs = [part.partition("=") for part in value.split(",") if part.strip()]
+            try:
+                value = {name.strip(): float(number) for name, _, number in pairs}
+            except ValueError:
+                raise ValueError("must look like sexual=0.7,abuse=0.95") from None
+        if isinstance(value, dict):
+            known = {category.value for category in Category}
+            unknown = sorted(str(name) for name in value if name not in known)
+            if unknown:
+                raise ValueError(f"names unknown categories {unknown} (known: {sorted(known)})")
+            if any(not 0 < float(number) <= 1 for number in value.values()):
+                raise ValueError("thresholds must be above 0 and at most 1")
+        return value
+
+    @field_validator("moderation_allow_terms", mode="before")
+    @classmethod
+    def _moderation_allow_terms(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("moderation_terms_dir", "moderation_image_model_path")
+    @classmethod
+    def _moderation_paths(cls, value: str | None) -> str | None:
+        from pathlib import Path
+
+        if value is None or not value.strip():
+            return None
+        if not Path(value).exists():
+            raise ValueError("names a path that does not exist")
+        return value
+
+    @field_validator("moderation_api_key")
+    @classmethod
+    def _moderation_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -57,6 +241,17 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("gpu_backend_urls", mode="before")
+    @classmethod
+    def _gpu_backend_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        if isinstance(value, tuple | list) and not all(
+            isinstance(url, str) and url.startswith(("http://", "https://")) for url in value
+        ):
+            raise ValueError("must be comma-separated http:// or https:// URLs")
+        return value
+
     @field_validator("admin_user_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -73,11 +268,26 @@ class Settings(BaseSettings):
     def _provider_names(cls, value: str) -> str:
         from providers.registry import PROVIDERS
 
-        name = value.strip().lower()
-        if name != "auto" and name not in PROVIDERS:
+        names = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if names == ["auto"]:
+            return "auto"
+        if not names or any(name not in PROVIDERS for name in names):
             known = ", ".join(["auto", *sorted(PROVIDERS)])
-            raise ValueError(f"names an unknown provider (known: {known})")
-        return name
+            raise ValueError(
+                f"names an unknown provider (known: {known}; or a comma-separated chain)"
+            )
+        if len(set(names)) != len(names):
+            raise ValueError("names a provider twice")
+        return ",".join(names)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -86,6 +296,26 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @field_validator("payments_backend", mode="before")
+    @classmethod
+    def _backend_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _payment_backend_complete(self) -> Settings:
+        required = {
+            "lnbits": ("lnbits_url", "lnbits_invoice_key"),
+            "btcpay": ("btcpay_url", "btcpay_api_key", "btcpay_store_id", "btcpay_webhook_secret"),
+        }.get(self.payments_backend, ())
+        for name in required:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value is None or not str(value).strip():
+                reason = f"is required when PAYMENTS_BACKEND={self.payments_backend}"
+                raise MissingSetting(name.upper(), reason)
+        return self
 
     @property
     def webhook_url(self) -> str:

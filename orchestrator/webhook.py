@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 from orchestrator.metrics import UPDATES
 from orchestrator.runtime import Runtime
+from state.errors import StateUnavailable
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -35,13 +36,20 @@ async def telegram_webhook(
         return Response(status_code=503, headers={"Retry-After": "5"})
     try:
         data = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         data = None
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if type(update_id) is not int:
         UPDATES.labels("malformed").inc()
         return Response(status_code=400)
-    if await runtime.accept_update(data):
+    try:
+        accepted = await runtime.accept_update(data)
+    except StateUnavailable as exc:
+        # Redis is down: not acknowledged, so Telegram re-sends it later; nothing is lost.
+        UPDATES.labels("state_unavailable").inc()
+        log.error("update_not_accepted", update_id=update_id, error=repr(exc))
+        return Response(status_code=503, headers={"Retry-After": "5"})
+    if accepted:
         UPDATES.labels("accepted").inc()
     else:
         UPDATES.labels("duplicate").inc()

@@ -1,25 +1,41 @@
-"""The worker: takes jobs off the queue, calls the provider, hands the result back."""
+"""The worker: takes jobs off the queue, calls the provider, hands the result back.
+
+Exactly once, as the user sees it: a job is sent at most once, because a worker takes the
+job's delivery mark (an atomic test-and-set in the state store) before it sends and never
+sends without it. A job whose worker died before that point is taken over by another worker
+(after the queue's visibility timeout) and run again from the start; one whose worker died
+while sending is failed as ``DeliveryUncertain`` rather than risk a second photo.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import datetime as dt
 import time
+from collections.abc import Awaitable
 
 import structlog
 
+from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
 from orchestrator.frontend import Frontend
+from orchestrator.job_marks import delivery_mark, status_owner_mark
+from orchestrator.metrics import JOBS, JOBS_IN_FLIGHT
 from orchestrator.settings import Settings
 from orchestrator.tasks import TaskGroup
 from providers.base import ImageProvider, ImageRequest, ProviderImage
 from providers.errors import ProviderTimeout
 from state.base import JobQueue, StateStore
+from state.errors import StateError
 from state.models import Job, JobKind, JobStatus
 
 log = structlog.get_logger(__name__)
 
 PROGRESS_EVERY_S = 4.5  # Telegram shows a chat action for about 5 seconds
 CLAIM_WAIT_S = 0.5
+STATE_RETRY_S = 1.0  # pause after the state store failed, before claiming again
+TERMINAL = frozenset({JobStatus.DELIVERED, JobStatus.FAILED})
 
 
 class Worker:
@@ -55,19 +71,36 @@ class Worker:
             self._loops.spawn(self._loop())
 
     async def stop(self) -> None:
-        """Stop claiming; give running jobs the grace period, then cancel them."""
+        """Stop claiming; give running jobs the grace period, then give them back.
+
+        A durable queue keeps what waits in it. A queue in memory dies with the process,
+        so it is drained first: loops that finish a job take the next one until none is
+        left; whatever is still there when the grace period ends is failed and its users
+        told.
+        """
         if not self._started:
             return
+        grace_ends = time.monotonic() + self._settings.shutdown_grace_s
         self._stopping.set()
-        for claim in self._claims:
+        for claim in self._claims:  # idle loops: nothing was waiting when they began
             claim.cancel()
         await self._loops.drain(self._settings.shutdown_grace_s)
+        if not self._queue.durable:
+            while (job := await self._queue.claim(0)) is not None:
+                if time.monotonic() < grace_ends:  # it arrived as its loop stopped waiting
+                    await self.run(job)
+                else:
+                    await self._fail(job, JobAbandoned(job.id, job.attempts, "shut down"))
         self._started = False
 
     async def _loop(self) -> None:
-        while not self._stopping.is_set():
+        while True:
+            draining = self._stopping.is_set()
+            if draining and self._queue.durable:
+                return
+            # Draining (memory): take what is left without waiting; stop when none is.
             # A loop waiting for work is cancelled at once on stop; a running job is not.
-            claim = asyncio.ensure_future(self._queue.claim(CLAIM_WAIT_S))
+            claim = asyncio.ensure_future(self._queue.claim(0 if draining else CLAIM_WAIT_S))
             self._claims.add(claim)
             try:
                 job = await claim
@@ -75,49 +108,150 @@ class Worker:
                 if self._stopping.is_set():
                     return
                 raise
+            except StateError as exc:
+                log.error("claim_failed", error=repr(exc))
+                await asyncio.sleep(STATE_RETRY_S)
+                continue
             finally:
                 self._claims.discard(claim)
             if job is not None:
                 await self.run(job)
+            elif draining:
+                return
 
-    async def run(self, job: Job) -> None:
+    async def run(self, claimed: Job) -> None:
         self._running += 1
-        structlog.contextvars.bind_contextvars(job_id=job.id)
-        progress = asyncio.create_task(self._keep_showing_progress(job))
-        started = time.perf_counter()
+        JOBS_IN_FLIGHT.inc()
+        structlog.contextvars.bind_contextvars(job_id=claimed.id)
         try:
-            await self._set_status(job, JobStatus.RUNNING)
-            images = await self._make_images(job)
-            await self._frontend.deliver(job, images)
-        except Exception as exc:
-            job.error = type(exc).__name__
-            await self._set_status(job, JobStatus.FAILED)
-            log.warning("job_failed", kind=job.kind, error=repr(exc))
-            progress.cancel()
-            await self._report_failure(job, exc)
-        else:
-            await self._set_status(job, JobStatus.DELIVERED)
-            log.info(
-                "job_delivered", kind=job.kind, seconds=round(time.perf_counter() - started, 3)
-            )
+            job = await self._store.get_job(claimed.id) or claimed
+            if job.status in TERMINAL:  # a repeat of a finished job: nothing to do
+                await self._queue.ack(job.id)
+            elif job.delivery_started_at is not None:
+                await self._fail(job, DeliveryUncertain(job.id))
+            elif job.attempts >= self._settings.job_max_attempts:
+                await self._fail(job, JobAbandoned(job.id, job.attempts, "workers kept dying"))
+            elif job.deadline_at is not None and time.time() > job.deadline_at:
+                await self._fail(job, JobExpired(job.id, time.time() - job.deadline_at))
+            else:
+                await self._attempt(job)
+        except StateError as exc:  # left unacknowledged: a durable queue hands it out again
+            log.error("job_state_failed", error=repr(exc))
         finally:
-            progress.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await progress
-            await self._queue.ack(job.id)
             self._running -= 1
+            JOBS_IN_FLIGHT.dec()
             structlog.contextvars.unbind_contextvars("job_id")
+
+    async def _attempt(self, job: Job) -> None:
+        job.attempts += 1
+        job.started_at = time.time()
+        await self._set_status(job, JobStatus.RUNNING)
+        if not await self._store.first_sighting(
+            status_owner_mark(job.id), self._settings.job_deadline_s
+        ):
+            await self._cosmetic(self._frontend.show_queue_position(job, None))
+        # Touching goes on until the job is settled: an upload slower than the visibility
+        # timeout must not make another worker think this one died mid-delivery.
+        keeper = asyncio.create_task(self._keep_claim(job)) if self._queue.durable else None
+        try:
+            progress = asyncio.create_task(self._keep_showing_progress(job))
+            started = time.perf_counter()
+            try:
+                images = await self._make_images(job)
+            except asyncio.CancelledError:
+                await self._stop_helpers([progress])
+                await self._give_back(job)
+                raise
+            except Exception as exc:
+                await self._stop_helpers([progress])
+                await self._fail(job, exc)
+                return
+            await self._stop_helpers([progress])
+            await self._deliver(job, images, started)
+        finally:
+            if keeper is not None:
+                await self._stop_helpers([keeper])
+
+    async def _deliver(self, job: Job, images: list[ProviderImage], started: float) -> None:
+        if not await self._store.first_sighting(
+            delivery_mark(job.id), self._settings.job_deadline_s
+        ):
+            # Another worker took this job over while this one was slow; it sends it, or,
+            # if it died sending, the next worker finds the job uncertain. Not acknowledged.
+            log.warning("delivery_taken_elsewhere")
+            return
+        job.delivery_started_at = time.time()
+        await self._store.save_job(job)
+        # Once sending has begun it is finished, even when shutdown's grace runs out.
+        sending = asyncio.ensure_future(self._frontend.deliver(job, images))
+        try:
+            await asyncio.shield(sending)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await sending
+            await self._settle(job, sending, started)
+            raise
+        except Exception:
+            pass
+        await self._settle(job, sending, started)
+
+    async def _settle(self, job: Job, sending: asyncio.Future[None], started: float) -> None:
+        error = sending.exception() if not sending.cancelled() else asyncio.CancelledError()
+        if error is not None:
+            await self._fail(job, error)
+            return
+        job.finished_at = time.time()
+        await self._set_status(job, JobStatus.DELIVERED)
+        await self._close(job)
+        log.info("job_delivered", kind=job.kind, seconds=round(time.perf_counter() - started, 3))
+
+    async def _give_back(self, job: Job) -> None:
+        """Shutdown's grace ran out mid-job: another worker runs it from the start."""
+        if not self._queue.durable:
+            await self._fail(job, JobAbandoned(job.id, job.attempts, "shut down"))
+            return
+        job.status = JobStatus.QUEUED
+        job.attempts -= 1  # a clean hand-back is not a failed attempt
+        job.updated_at = time.time()
+        await self._store.save_job(job)
+        await self._queue.requeue(job)
+        log.info("job_requeued")
+
+    async def _fail(self, job: Job, error: BaseException) -> None:
+        job.error = type(error).__name__
+        job.finished_at = time.time()
+        await self._set_status(job, JobStatus.FAILED)
+        log.warning("job_failed", kind=job.kind, error=repr(error))
+        try:
+            await self._frontend.report_failure(job, error)
+        except Exception as exc:
+            log.error("failure_not_reported", error=repr(exc))
+        await self._close(job)
+
+    async def _close(self, job: Job) -> None:
+        """The job is done with: acknowledged last, so it counts as pending until then."""
+        outcome = job.status.value
+        JOBS.labels(kind=job.kind.value, outcome=outcome).inc()
+        await self._store.release(job.id)
+        await self._store.incr_counter(f"jobs_{outcome}")
+        await self._store.incr_counter(f"jobs_{outcome}", day=dt.datetime.now(dt.UTC).date())
+        await self._queue.ack(job.id)
 
     async def _make_images(self, job: Job) -> list[ProviderImage]:
         provider = self._providers[job.kind]
+        request = ImageRequest(
+            prompt=job.prompt,
+            num_images=job.num_images,
+            seed=job.seed,
+            aspect_ratio=job.aspect_ratio,
+        )
         if job.kind is JobKind.EDIT:
             timeout_s = self._settings.edit_timeout_s
             source = await self._frontend.fetch_input_image(job)
-            request = ImageRequest(prompt=job.prompt, input_image=source)
-            operation = provider.edit(request)
+            operation = provider.edit(dataclasses.replace(request, input_image=source))
         else:
             timeout_s = self._settings.generate_timeout_s
-            operation = provider.generate(ImageRequest(prompt=job.prompt))
+            operation = provider.generate(request)
         try:
             async with asyncio.timeout(timeout_s):
                 return await operation
@@ -126,17 +260,34 @@ class Worker:
 
     async def _keep_showing_progress(self, job: Job) -> None:
         while True:
-            try:
-                await self._frontend.show_progress(job)
-            except Exception as exc:  # progress is cosmetic; never fail the job for it
-                log.info("progress_not_shown", error=repr(exc))
+            await self._cosmetic(self._frontend.show_progress(job))
             await asyncio.sleep(PROGRESS_EVERY_S)
 
-    async def _report_failure(self, job: Job, error: Exception) -> None:
+    async def _keep_claim(self, job: Job) -> None:
+        """Touch the job well within the visibility timeout, so no other worker takes it."""
+        every_s = self._settings.job_visibility_timeout_s / 3
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                if not await self._queue.touch(job.id):
+                    log.warning("claim_lost")
+                    return
+            except StateError as exc:
+                log.warning("claim_not_kept", error=repr(exc))
+
+    async def _cosmetic(self, step: Awaitable[None]) -> None:
         try:
-            await self._frontend.report_failure(job, error)
-        except Exception as exc:
-            log.error("failure_not_reported", error=repr(exc))
+            await step
+        except Exception as exc:  # progress is cosmetic; never fail the job for it
+            log.info("progress_not_shown", error=repr(exc))
+
+    @staticmethod
+    async def _stop_helpers(helpers: list[asyncio.Task[None]]) -> None:
+        for helper in helpers:
+            helper.cancel()
+        for helper in helpers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await helper
 
     async def _set_status(self, job: Job, status: JobStatus) -> None:
         job.status = status

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+# fal-client reads its hosts once, when first imported: point them at the fake fal first.
+import tests.fakes.hosts  # noqa: F401
+
+# isort: split
 import io
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +22,9 @@ from orchestrator.emulator import BotApiEmulator
 from orchestrator.runtime import Runtime
 from orchestrator.serving import serve_in_background
 from orchestrator.settings import Settings
+from tests.redis_server import RedisServer
+
+pytest_plugins = ["tests.fakes.fixtures"]  # fake Replicate and fal servers (issue 3)
 
 BOT_TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz0123"
 WEBHOOK_SECRET = "test-webhook-secret_0123456789"
@@ -78,12 +86,36 @@ def settings_overrides() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server for the session; tests keep apart by key prefix."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def redis_settings(server: RedisServer) -> dict[str, Any]:
+    """Settings for a fresh, empty corner of the shared Redis."""
+    return {"redis_url": server.url, "redis_key_prefix": f"test-{uuid.uuid4().hex[:12]}:"}
+
+
+@pytest.fixture(params=["memory", "redis"])
+def state_backend(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Every test on the stack runs once with state in memory and once on Redis."""
+    if request.param == "memory":
+        return {}
+    return redis_settings(request.getfixturevalue("redis_server"))
+
+
 @pytest.fixture
 async def stack(
-    emulator: tuple[BotApiEmulator, str], settings_overrides: dict[str, Any]
+    emulator: tuple[BotApiEmulator, str],
+    settings_overrides: dict[str, Any],
+    state_backend: dict[str, Any],
 ) -> AsyncIterator[Stack]:
     bot_api, bot_api_url = emulator
-    settings = make_settings(bot_api_url, **settings_overrides)
+    settings = make_settings(bot_api_url, **{**state_backend, **settings_overrides})
     app = create_app(settings, TelegramFrontend)
     async with serve_in_background(app) as url, httpx.AsyncClient(timeout=10) as http:
         yield Stack(bot_api, app.state.runtime, url, http)

@@ -34,9 +34,8 @@ class UpdateFuzzer:
         self.types: dict[str, Any] = spec["types"]
         self.rng = rng
         self.bot_username = bot_username
-        self.update_kinds = [
-            field["name"] for field in self.types["Update"]["fields"] if field["name"] != "update_id"
-        ]
+        fields = self.types["Update"]["fields"]
+        self.update_kinds = [field["name"] for field in fields if field["name"] != "update_id"]
 
     # Generic values from the specification ------------------------------------------------
 

@@ -70,7 +70,12 @@ async def test_group_generate_addressed_to_the_bot(stack: Stack) -> None:
     (photo,) = stack.emulator.calls_to("sendPhoto")
     assert photo.params["chat_id"] == -100500
     assert photo.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
-    assert photo.params["caption"] == "a lighthouse at dusk"
+    # In a group the result names who asked (a mention of them), then the prompt.
+    assert photo.params["caption"] == texts.text(
+        "result_caption_group", name="Ada", prompt="a lighthouse at dusk"
+    )
+    (mention,) = photo.params["caption_entities"]
+    assert (mention["type"], mention["user"]["id"]) == ("text_mention", user["id"])
 
 
 async def test_group_command_for_another_bot_is_ignored(stack: Stack) -> None:
@@ -151,7 +156,9 @@ async def test_edit_as_the_caption_of_a_photo(stack: Stack) -> None:
     )
     await stack.send(update)
     (photo,) = stack.emulator.calls_to("sendPhoto")
-    assert photo.params["caption"] == "add a hat"
+    assert photo.params["caption"] == texts.text(
+        "result_caption_group", name="Ada", prompt="add a hat"
+    )
     assert photo.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
     assert _photo_of(stack).size == (200, 150)
 

@@ -132,7 +132,7 @@ async def test_set_and_delete_webhook_print_telegram_answer(
     (call,) = emulator.calls_to("setWebhook")
     assert call.params["url"] == "https://bot.example.org/telegram/webhook"
     assert call.params["secret_token"] == WEBHOOK_SECRET
-    assert call.params["allowed_updates"] == ["message"]
+    assert call.params["allowed_updates"] == ["message", "callback_query"]
 
     code, out, _ = await _run("delete-webhook", env=env, cwd=tmp_path)
     assert code == 0
