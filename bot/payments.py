@@ -1,0 +1,178 @@
+"""Payments in the chat (issue 5): ``/balance``, ``/buy [sats]``, invoices (the BOLT11 as
+text to copy and as a QR code) and the payment service's notices.
+
+Only registered when ``PAYMENTS_BACKEND`` is not ``none``; otherwise every image is free and
+these commands are unknown, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+
+import segno
+import structlog
+from telegram import Bot, InputFile, Message, ReplyParameters, Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
+
+from bot import texts
+from orchestrator.frontend import JobSubmitter
+from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
+from orchestrator.payments.notices import NoticeKind, PaymentNotice
+from orchestrator.payments.service import PaymentService
+from orchestrator.settings import Settings
+from providers.payments.base import Invoice
+from state.errors import StateError
+
+log = structlog.get_logger(__name__)
+
+MIN_TOPUP_SATS = 1
+MAX_TOPUP_SATS = 1_000_000
+DEFAULT_TOPUP_IMAGES = 10  # /buy alone: enough for ten generated images
+NOTICE_TEXTS = {
+    NoticeKind.JOB_PAID: "payment_job_paid",
+    NoticeKind.TOPUP_CREDITED: "payment_topup_credited",
+    NoticeKind.EXPIRED: "payment_expired",
+    NoticeKind.STILL_SHORT: "payment_still_short",
+}
+
+
+def payments_of(submitter: JobSubmitter) -> PaymentService | None:
+    payments = getattr(submitter, "payments", None)
+    return payments if isinstance(payments, PaymentService) else None
+
+
+def qr_png(bolt11: str) -> bytes:
+    """A QR code wallets scan; upper case fits BOLT11 into QR's compact alphanumeric mode."""
+    buffer = io.BytesIO()
+    segno.make(f"LIGHTNING:{bolt11.upper()}", error="m").save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()
+
+
+def prices_text(settings: Settings, language: str | None) -> str:
+    """The line /help adds when payments are on ("" when they are off)."""
+    if settings.payments_backend == "none":
+        return ""
+    return texts.text(
+        "help_prices",
+        language,
+        generate=settings.price_generate_sats,
+        edit=settings.price_edit_sats,
+        free=settings.free_generations_per_day,
+    )
+
+
+def _minutes(settings: Settings) -> int:
+    return max(1, math.ceil(settings.invoice_expiry_s / 60))
+
+
+async def send_invoice(message: Message, invoice: Invoice, caption: str) -> None:
+    """The QR code with what it is for, then the BOLT11 alone, easy to copy."""
+    png = await asyncio.to_thread(qr_png, invoice.bolt11)
+    await message.reply_photo(InputFile(png, filename="invoice.png"), caption=caption)
+    await message.reply_text(invoice.bolt11)
+
+
+async def answer_refusal(
+    update: Update, refusal: PaymentRefusal, settings: Settings, language: str | None
+) -> None:
+    """The handler's answer to a job the payment step did not admit."""
+    message = update.effective_message
+    assert message is not None
+    if not isinstance(refusal, PaymentRequired):
+        await message.reply_text(texts.text("payments_unavailable", language))
+        return
+    caption = texts.text(
+        "payment_invoice",
+        language,
+        price=refusal.price_sats,
+        balance=refusal.balance_sats,
+        amount=refusal.missing_sats,
+        minutes=_minutes(settings),
+    )
+    await send_invoice(message, refusal.invoice, caption)
+
+
+async def notify(bot: Bot, notice: PaymentNotice) -> int | None:
+    """Tell the user what became of an invoice; the message id sent."""
+    body = texts.text(
+        NOTICE_TEXTS[notice.kind],
+        notice.language,
+        amount=notice.amount_sats,
+        balance=notice.balance_sats,
+    )
+    reply = (
+        ReplyParameters(notice.reply_to_message_id, allow_sending_without_reply=True)
+        if notice.reply_to_message_id is not None
+        else None
+    )
+    sent = await bot.send_message(notice.chat_id, body, reply_parameters=reply)
+    return sent.message_id
+
+
+class PaymentCommands:
+    def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
+        self._settings = settings
+        self._submitter = submitter
+
+    def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+        if self._settings.payments_backend == "none":
+            return []
+        new = filters.UpdateType.MESSAGE
+        return [
+            CommandHandler("balance", self.balance, filters=new),
+            CommandHandler("buy", self.buy, filters=new),
+        ]
+
+    async def balance(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        payments = payments_of(self._submitter)
+        if message is None or user is None or payments is None:
+            return
+        language = user.language_code
+        try:
+            balance = await payments.balance(user.id)
+        except StateError as exc:
+            log.error("balance_unavailable", error=repr(exc))
+            await message.reply_text(texts.text("state_unavailable", language))
+            return
+        await message.reply_text(
+            texts.text(
+                "balance",
+                language,
+                available=balance.available_sats,
+                reserved=balance.reserved_sats,
+            )
+            + prices_text(self._settings, language)
+        )
+
+    async def buy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        payments = payments_of(self._submitter)
+        if message is None or user is None or payments is None:
+            return
+        language = user.language_code
+        args = context.args or []
+        default = DEFAULT_TOPUP_IMAGES * self._settings.price_generate_sats
+        sats = int(args[0]) if len(args) == 1 and args[0].isdigit() else None
+        if args == []:
+            sats = default
+        if sats is None or not MIN_TOPUP_SATS <= sats <= MAX_TOPUP_SATS:
+            await message.reply_text(
+                texts.text("buy_usage", language, default=default, max=MAX_TOPUP_SATS)
+            )
+            return
+        try:
+            invoice = await payments.create_topup(user.id, message.chat_id, sats, language)
+        except PaymentRefusal:
+            await message.reply_text(texts.text("payments_unavailable", language))
+            return
+        except StateError as exc:
+            log.error("topup_not_recorded", error=repr(exc))
+            await message.reply_text(texts.text("state_unavailable", language))
+            return
+        caption = texts.text(
+            "payment_topup_invoice", language, amount=sats, minutes=_minutes(self._settings)
+        )
+        await send_invoice(message, invoice, caption)

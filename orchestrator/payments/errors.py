@@ -1,0 +1,29 @@
+"""Refusals of the payment admission step; the front end turns them into words."""
+
+from __future__ import annotations
+
+from providers.payments.base import Invoice
+
+
+class PaymentRefusal(Exception):
+    """Base class: the job was not admitted for a reason of payment."""
+
+
+class PaymentRequired(PaymentRefusal):
+    """The balance is short: the job is parked until ``invoice`` (for ``missing_sats``) is
+    paid, then runs by itself."""
+
+    def __init__(self, invoice: Invoice, price_sats: int, missing_sats: int, balance_sats: int):
+        super().__init__(f"payment required: {missing_sats} of {price_sats} sats missing")
+        self.invoice = invoice
+        self.price_sats = price_sats
+        self.missing_sats = missing_sats
+        self.balance_sats = balance_sats
+
+
+class PaymentsUnavailable(PaymentRefusal):
+    """The payment backend could not issue an invoice (down, or refusing): nothing taken."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__(f"payment backend {backend} unavailable")
+        self.backend = backend

@@ -1,0 +1,286 @@
+"""The payment service: charges jobs against the ledger, issues invoices, and applies
+what the payment backend says about them (webhooks and reconciliation) exactly once.
+
+Guarantees (see README "Payments"):
+
+- A top-up is credited once per invoice id, with the amount the backend says was paid.
+- A job's price is reserved once (keyed by job id) before it is queued, captured once after
+  its photo was delivered, released once when it failed; never both.
+- Each invoice outcome (parked job queued, top-up announced, expiry told) happens once:
+  ``Ledger.resolve_pending`` hands the invoice's record to exactly one caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+import structlog
+
+from orchestrator.metrics import PAYMENTS
+from orchestrator.payments.errors import PaymentRequired, PaymentsUnavailable
+from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
+from orchestrator.settings import Settings
+from orchestrator.stats_counters import REVENUE_SATS, count
+from providers.payments.base import Invoice, InvoiceStatus, PaymentBackend
+from providers.payments.errors import PaymentError
+from state.base import Balance, Ledger, PendingInvoice, Reservation, StateStore
+from state.errors import InsufficientCredits, StateError
+from state.models import Job, JobKind, JobStatus
+
+log = structlog.get_logger(__name__)
+
+TOPUP = "topup"
+JOB = "job"
+UNPAID = frozenset({InvoiceStatus.EXPIRED, InvoiceStatus.INVALID})
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+class PaymentService:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: PaymentBackend,
+        ledger: Ledger,
+        store: StateStore,
+        submit: Callable[[Job], Awaitable[None]],
+        notifier: object,
+    ) -> None:
+        self._settings = settings
+        self.backend = backend
+        self.ledger = ledger
+        self._store = store
+        self._submit = submit
+        self._notifier = notifier if isinstance(notifier, PaymentNotifier) else None
+        self._reconciler: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._reconciler is not None:
+            return
+        await self.backend.start()
+        await self.ledger.start()
+        self._reconciler = asyncio.create_task(self._keep_reconciling())
+
+    async def stop(self) -> None:
+        if self._reconciler is None:
+            return
+        self._reconciler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reconciler
+        self._reconciler = None
+        await self.ledger.stop()
+        await self.backend.stop()
+
+    def _count(self, event: str) -> None:
+        PAYMENTS.labels(backend=self.backend.name, event=event).inc()
+
+    # Prices and balances.
+
+    def price_per_image(self, kind: JobKind) -> int:
+        settings = self._settings
+        return settings.price_edit_sats if kind is JobKind.EDIT else settings.price_generate_sats
+
+    async def balance(self, user_id: int) -> Balance:
+        return await self.ledger.balance(user_id)
+
+    # Admission: reserve the price, or park the job behind an invoice.
+
+    async def charge(self, job: Job) -> None:
+        """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
+        invoice for what is missing (the job is parked) or ``PaymentsUnavailable``."""
+        each = self.price_per_image(job.kind)
+        try:
+            reservation = await self._reserve(job, each)
+        except InsufficientCredits as short:
+            invoice = await self._issue(short.missing_sats, f"Fulmine: {job.kind.value}", job.id)
+            await self._store.save_job(job)  # parked: queued when the invoice is paid
+            await self.ledger.add_pending(
+                PendingInvoice(
+                    invoice.id,
+                    job.user_id,
+                    job.chat_id,
+                    JOB,
+                    invoice.amount_sats,
+                    job_id=job.id,
+                    language=job.language,
+                )
+            )
+            balance = await self.ledger.balance(job.user_id)
+            raise PaymentRequired(
+                invoice, each * job.num_images, short.missing_sats, balance.available_sats
+            ) from short
+        job.reserved_sats = reservation.sats
+        self._count("reserved")
+
+    async def _reserve(self, job: Job, each: int) -> Reservation:
+        return await self.ledger.reserve(
+            job.user_id,
+            job.id,
+            job.num_images,
+            each,
+            self._settings.free_generations_per_day,
+            today(),
+        )
+
+    async def create_topup(
+        self, user_id: int, chat_id: int, sats: int, language: str | None
+    ) -> Invoice:
+        invoice = await self._issue(sats, "Fulmine: top-up", f"topup-{user_id}")
+        await self.ledger.add_pending(
+            PendingInvoice(invoice.id, user_id, chat_id, TOPUP, sats, language=language)
+        )
+        return invoice
+
+    async def _issue(self, sats: int, memo: str, reference: str) -> Invoice:
+        try:
+            invoice = await self.backend.create_invoice(sats, memo, reference=reference)
+        except PaymentError as exc:
+            self._count("invoice_failed")
+            log.error("invoice_not_created", error=repr(exc))
+            raise PaymentsUnavailable(self.backend.name) from exc
+        self._count("invoice_created")
+        return invoice
+
+    # The worker's ends of a reservation.
+
+    # A state fault here leaves the reservation held (not charged, not spendable): logged
+    # for an operator, never a reason to fail a delivered job or hide a failure.
+
+    async def capture(self, job: Job) -> None:
+        try:
+            if job.reserved_sats is not None and await self.ledger.capture(job.id):
+                self._count("captured")
+                await count(self._store, REVENUE_SATS, by=job.reserved_sats)
+        except StateError as exc:
+            log.error("reservation_not_captured", job_id=job.id, error=repr(exc))
+
+    async def release(self, job: Job) -> None:
+        try:
+            if job.reserved_sats is not None and await self.ledger.release(job.id):
+                self._count("released")
+        except StateError as exc:
+            log.error("reservation_not_released", job_id=job.id, error=repr(exc))
+
+    # What the backend says about invoices.
+
+    async def handle_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        """Raises ``InvalidWebhook`` (nothing applied), ``PaymentBackendUnavailable`` or
+        ``StateError`` (the sender should retry)."""
+        event = await self.backend.parse_webhook(headers, raw_body)
+        self._count(f"webhook_{event.kind.value}")
+        log.info("payment_webhook", invoice_id=event.invoice_id, kind=event.kind.value)
+        await self.apply(event.invoice_id)
+
+    async def apply(self, invoice_id: str) -> None:
+        """Bring the ledger in line with the backend's word on one invoice; idempotent."""
+        record = await self.ledger.find_invoice(invoice_id)
+        if record is None:
+            log.warning("payment_for_unknown_invoice", invoice_id=invoice_id)
+            return
+        invoice = await self.backend.get_invoice(invoice_id)  # the authority, not the event
+        if invoice.status is InvoiceStatus.PAID:
+            await self._paid(record, invoice)
+        elif invoice.status in UNPAID and await self.ledger.resolve_pending(invoice_id):
+            self._count(invoice.status.value)
+            await self._fail_parked(record)
+            await self._notify(record, NoticeKind.EXPIRED, record.amount_sats)
+
+    async def _paid(self, record: PendingInvoice, invoice: Invoice) -> None:
+        paid = invoice.amount_paid_sats
+        credited = await self.ledger.credit(record.user_id, f"invoice:{invoice.id}", paid)
+        if credited:
+            self._count("settled_late" if invoice.paid_late else "settled")
+            log.info("payment_credited", invoice_id=invoice.id, sats=paid)
+        if await self.ledger.resolve_pending(invoice.id) is None:
+            if credited:  # paid after its expiry was told: say where the sats went
+                await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
+            return
+        if record.purpose == JOB and record.job_id is not None:
+            await self._resume(record, paid)
+        else:
+            await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
+
+    async def _resume(self, record: PendingInvoice, paid: int) -> None:
+        """The parked job's invoice was paid: reserve its price and queue it, once."""
+        assert record.job_id is not None
+        job = await self._store.get_job(record.job_id)
+        if job is None or job.status is not JobStatus.QUEUED:
+            await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
+            return
+        try:
+            reservation = await self._reserve(job, self.price_per_image(job.kind))
+        except InsufficientCredits:
+            await self._fail_parked(record)
+            await self._notify(record, NoticeKind.STILL_SHORT, paid)
+            return
+        job.reserved_sats = reservation.sats
+        self._count("reserved")
+        job.created_at = time.time()  # its deadline counts from now, not from the request
+        job.status_message_id = await self._notify(
+            record, NoticeKind.JOB_PAID, paid, reply_to=job.request_message_id
+        )
+        try:
+            await self._submit(job)
+        except BaseException:
+            await self.release(job)
+            raise
+        log.info("parked_job_queued", job_id=job.id)
+
+    async def _fail_parked(self, record: PendingInvoice) -> None:
+        if record.job_id is None:
+            return
+        job = await self._store.get_job(record.job_id)
+        if job is not None and job.status is JobStatus.QUEUED:
+            job.status = JobStatus.FAILED
+            job.error = "Unpaid"
+            job.updated_at = time.time()
+            await self._store.save_job(job)
+
+    async def _notify(
+        self,
+        record: PendingInvoice,
+        kind: NoticeKind,
+        amount: int,
+        *,
+        reply_to: int | None = None,
+    ) -> int | None:
+        if self._notifier is None:
+            return None
+        balance = await self.ledger.balance(record.user_id)
+        notice = PaymentNotice(
+            kind,
+            record.chat_id,
+            record.user_id,
+            record.language,
+            amount,
+            balance.available_sats,
+            reply_to,
+        )
+        try:
+            return await self._notifier.notify_payment(notice)
+        except Exception as exc:  # the money side is done; a lost message is only logged
+            log.error("payment_notice_failed", kind=kind.value, error=repr(exc))
+            return None
+
+    # Reconciliation: what a lost webhook would have said.
+
+    async def reconcile_once(self) -> None:
+        for record in await self.ledger.pending_invoices():
+            try:
+                await self.apply(record.invoice_id)
+            except (PaymentError, StateError) as exc:
+                log.warning("reconcile_failed", invoice_id=record.invoice_id, error=repr(exc))
+
+    async def _keep_reconciling(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.payments_reconcile_s)
+            try:
+                await self.reconcile_once()
+            except StateError as exc:
+                log.warning("reconcile_skipped", error=repr(exc))

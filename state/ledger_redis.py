@@ -1,0 +1,119 @@
+"""The payment ledger on Redis: every movement one Lua script, keyed by its idempotency
+key, so any number of processes share one balance per user and none can overdraw it.
+
+It borrows the state store's connection (the store closes it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+
+from redis.asyncio import Redis
+
+from state.base import Balance, Ledger, PendingInvoice, Reservation
+from state.errors import InsufficientCredits
+from state.ledger_scripts import CREDIT, RESERVE, SETTLE
+from state.redis_connection import translated_errors
+from state.redis_keys import RedisKeys
+
+FREE_USE_RETENTION_S = 3 * 24 * 3600  # a day's free-use counter outlives its day
+INVOICE_RETENTION_S = 30 * 24 * 3600
+
+
+class RedisLedger(Ledger):
+    def __init__(self, client: Redis, keys: RedisKeys) -> None:
+        self._client = client
+        self._keys = keys
+        self._credit = client.register_script(CREDIT)
+        self._reserve = client.register_script(RESERVE)
+        self._settle = client.register_script(SETTLE)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def credit(self, user_id: int, key: str, sats: int) -> bool:
+        if sats < 0:
+            raise ValueError("sats must not be negative")
+        keys = [self._keys.ledger_entry(f"credit:{key}"), self._keys.ledger_account(user_id)]
+        with translated_errors("ledger_credit"):
+            return bool(await self._credit(keys=keys, args=[user_id, sats]))
+
+    async def reserve(
+        self,
+        user_id: int,
+        job_id: str,
+        units: int,
+        price_sats: int,
+        free_per_day: int,
+        day: dt.date,
+    ) -> Reservation:
+        keys = [
+            self._keys.ledger_entry(f"job:{job_id}"),
+            self._keys.ledger_account(user_id),
+            self._keys.ledger_free(user_id, day),
+        ]
+        args = [user_id, units, price_sats, free_per_day, FREE_USE_RETENTION_S]
+        with translated_errors("ledger_reserve"):
+            result = await self._reserve(keys=keys, args=args)
+        if int(result[0]) == 0:
+            raise InsufficientCredits(user_id, int(result[1]))
+        return Reservation(job_id, user_id, int(result[1]), int(result[2]))
+
+    async def _apply(self, job_id: str, action: str) -> bool:
+        entry_key = self._keys.ledger_entry(f"job:{job_id}")
+        with translated_errors(f"ledger_{action}"):
+            # The entry's user and day never change once written: reading them first is safe.
+            user, free_key = await self._client.hmget(entry_key, ["user", "free_key"])
+            if user is None:
+                return False
+            keys = [entry_key, self._keys.ledger_account(int(user)), str(free_key)]
+            return bool(await self._settle(keys=keys, args=[action]))
+
+    async def capture(self, job_id: str) -> bool:
+        return await self._apply(job_id, "capture")
+
+    async def release(self, job_id: str) -> bool:
+        return await self._apply(job_id, "release")
+
+    async def balance(self, user_id: int) -> Balance:
+        with translated_errors("ledger_balance"):
+            available, reserved = await self._client.hmget(
+                self._keys.ledger_account(user_id), ["available", "reserved"]
+            )
+        return Balance(int(available or 0), int(reserved or 0))
+
+    async def add_pending(self, invoice: PendingInvoice) -> None:
+        with translated_errors("ledger_add_pending"):
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.set(
+                    self._keys.ledger_invoice(invoice.invoice_id),
+                    json.dumps(asdict(invoice)),
+                    ex=INVOICE_RETENTION_S,
+                )
+                pipe.sadd(self._keys.ledger_pending, invoice.invoice_id)
+                await pipe.execute()
+
+    async def _load(self, invoice_id: str) -> PendingInvoice | None:
+        raw = await self._client.get(self._keys.ledger_invoice(invoice_id))
+        return PendingInvoice(**json.loads(raw)) if raw is not None else None
+
+    async def pending_invoices(self) -> list[PendingInvoice]:
+        with translated_errors("ledger_pending_invoices"):
+            ids = await self._client.smembers(self._keys.ledger_pending)
+            found = [await self._load(str(invoice_id)) for invoice_id in ids]
+        return [invoice for invoice in found if invoice is not None]
+
+    async def resolve_pending(self, invoice_id: str) -> PendingInvoice | None:
+        with translated_errors("ledger_resolve_pending"):
+            # SREM answers 1 to exactly one caller, however many race.
+            if not await self._client.srem(self._keys.ledger_pending, invoice_id):
+                return None
+            return await self._load(invoice_id)
+
+    async def find_invoice(self, invoice_id: str) -> PendingInvoice | None:
+        with translated_errors("ledger_find_invoice"):
+            return await self._load(invoice_id)

@@ -1,0 +1,119 @@
+"""The ``Ledger`` contract of ``state/base.py``, over memory and a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from state.base import Balance, Ledger, PendingInvoice
+from state.errors import InsufficientCredits
+from state.ledger_memory import MemoryLedger
+from state.ledger_redis import RedisLedger
+from state.redis_connection import connect
+from state.redis_keys import RedisKeys
+from tests.redis_server import RedisServer
+
+DAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[Ledger]:
+    if request.param == "memory":
+        yield MemoryLedger()
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    client = connect(server.url)
+    built = RedisLedger(client, RedisKeys(f"ledger-{uuid.uuid4().hex[:12]}:"))
+    await built.start()
+    yield built
+    await built.stop()
+    await client.aclose()
+
+
+async def test_credit_applies_once_per_key(ledger: Ledger) -> None:
+    assert await ledger.credit(1, "inv-a", 300) is True
+    assert await ledger.credit(1, "inv-a", 300) is False
+    assert await ledger.credit(1, "inv-b", 50) is True
+    assert await ledger.balance(1) == Balance(350, 0)
+    assert await ledger.balance(2) == Balance(0, 0)
+
+
+async def test_reserve_capture_release_apply_once(ledger: Ledger) -> None:
+    await ledger.credit(1, "inv", 500)
+    first = await ledger.reserve(1, "job-1", 2, 100, 0, DAY)
+    again = await ledger.reserve(1, "job-1", 2, 100, 0, DAY)
+    assert (first.sats, again.sats) == (200, 200)
+    assert await ledger.balance(1) == Balance(300, 200)
+    assert await ledger.capture("job-1") is True
+    assert await ledger.capture("job-1") is False
+    assert await ledger.release("job-1") is False  # captured: too late to give back
+    assert await ledger.balance(1) == Balance(300, 0)
+    await ledger.reserve(1, "job-2", 1, 100, 0, DAY)
+    assert await ledger.release("job-2") is True
+    assert await ledger.release("job-2") is False
+    assert await ledger.capture("job-2") is False
+    assert await ledger.reserve(1, "job-2", 1, 100, 0, DAY) is not None  # no second take
+    assert await ledger.balance(1) == Balance(300, 0)
+    assert await ledger.capture("unknown") is False
+
+
+async def test_reserve_refuses_to_overdraw_and_takes_nothing(ledger: Ledger) -> None:
+    await ledger.credit(1, "inv", 150)
+    with pytest.raises(InsufficientCredits) as refused:
+        await ledger.reserve(1, "job-1", 2, 100, 0, DAY)
+    assert refused.value.missing_sats == 50
+    assert await ledger.balance(1) == Balance(150, 0)
+    assert await ledger.release("job-1") is False
+
+
+async def test_free_allowance_first_and_given_back_on_release(ledger: Ledger) -> None:
+    free = await ledger.reserve(1, "job-1", 1, 100, 2, DAY)
+    assert (free.sats, free.free_units) == (0, 1)
+    with pytest.raises(InsufficientCredits) as refused:
+        await ledger.reserve(1, "job-2", 2, 100, 2, DAY)  # one free left, one to pay
+    assert refused.value.missing_sats == 100
+    await ledger.credit(1, "inv", 100)
+    mixed = await ledger.reserve(1, "job-2", 2, 100, 2, DAY)
+    assert (mixed.sats, mixed.free_units) == (100, 1)
+    assert await ledger.release("job-1") is True
+    again = await ledger.reserve(1, "job-3", 1, 100, 2, DAY)
+    assert again.free_units == 1
+    assert (await ledger.reserve(1, "job-4", 1, 100, 2, DAY + dt.timedelta(days=1))).sats == 0
+
+
+async def test_concurrent_reserves_never_overdraw(ledger: Ledger) -> None:
+    await ledger.credit(7, "inv", 1000)
+    results = await asyncio.gather(
+        *(ledger.reserve(7, f"job-{i}", 1, 100, 0, DAY) for i in range(40)),
+        return_exceptions=True,
+    )
+    reserved = [r for r in results if not isinstance(r, BaseException)]
+    assert len(reserved) == 10
+    assert all(isinstance(r, InsufficientCredits) for r in results if isinstance(r, BaseException))
+    assert await ledger.balance(7) == Balance(0, 1000)
+    captured = await asyncio.gather(*(ledger.capture(r.job_id) for r in reserved for _ in range(3)))
+    assert captured.count(True) == 10
+    assert await ledger.balance(7) == Balance(0, 0)
+
+
+async def test_concurrent_duplicate_credits_apply_once(ledger: Ledger) -> None:
+    applied = await asyncio.gather(*(ledger.credit(3, "inv-x", 250) for _ in range(20)))
+    assert applied.count(True) == 1
+    assert await ledger.balance(3) == Balance(250, 0)
+
+
+async def test_pending_invoice_resolves_once(ledger: Ledger) -> None:
+    invoice = PendingInvoice("inv-1", 1, 10, "job", 200, job_id="job-1", language="en")
+    await ledger.add_pending(invoice)
+    await ledger.add_pending(PendingInvoice("inv-2", 1, 10, "topup", 500))
+    assert {i.invoice_id for i in await ledger.pending_invoices()} == {"inv-1", "inv-2"}
+    resolved = await asyncio.gather(*(ledger.resolve_pending("inv-1") for _ in range(10)))
+    assert [r for r in resolved if r is not None] == [invoice]
+    assert [i.invoice_id for i in await ledger.pending_invoices()] == ["inv-2"]
+    assert await ledger.resolve_pending("missing") is None
+    assert await ledger.find_invoice("inv-1") == invoice  # resolved, still on record
+    assert await ledger.find_invoice("missing") is None
