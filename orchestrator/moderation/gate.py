@@ -1,0 +1,175 @@
+"""Moderation wired into the job path (issue 6): admission's first step and the worker's
+image checks, with every block recorded.
+
+``ModerationGate`` is a runtime component: it starts the ``Moderator`` (models load once,
+in its thread pool) and the ``ModerationRecords``; it stops them in reverse.
+
+- ``check_request(job)``: banned users, then repeat offenders (``MODERATION_REPEAT_BLOCKS``
+  prompt or input-image blocks within ``MODERATION_REPEAT_WINDOW_S`` throttle the user for
+  ``MODERATION_REPEAT_COOLDOWN_S`` after the last of them; admins are never throttled),
+  then the prompt (or edit instruction) under the chat's policy, which it stores on the
+  job so every worker process applies the same one. Refuses with ``UserBanned``,
+  ``UserThrottled`` or ``PromptBlocked``.
+- ``check_input(job, data)``: the image to edit; ``InputImageBlocked``, or
+  ``providers.errors.InvalidInput`` when it is not an image.
+- ``allowed_outputs(job, images)``: checks every output at once and returns those allowed.
+  Decision: when only some are blocked the allowed ones are sent (the user asked for
+  several images and the others are fine); when all are blocked ``OutputImagesBlocked``,
+  a normal job failure (the failure path releases any reservation). An output the model
+  cannot read is never sent either; if nothing else is left: ``UnusableOutput``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+
+import structlog
+
+from orchestrator.metrics import MODERATION_BLOCKS
+from orchestrator.moderation.errors import (
+    InputImageBlocked,
+    OutputImagesBlocked,
+    PromptBlocked,
+    UnreadableImage,
+    UserBanned,
+    UserThrottled,
+)
+from orchestrator.moderation.models import Decision, Policy
+from orchestrator.moderation.service import Moderator
+from orchestrator.settings import Settings
+from orchestrator.stats_counters import blocks, count
+from providers.base import ProviderImage
+from providers.errors import InvalidInput, UnusableOutput
+from state.base import ModerationRecords, StateStore
+from state.errors import StateError
+from state.models import BlockRecord, Job
+
+log = structlog.get_logger(__name__)
+
+PROMPT, INPUT_IMAGE, OUTPUT_IMAGE = "prompt", "input_image", "output_image"
+# Output blocks do not count towards throttling: the user did not choose the pixels.
+THROTTLE_STAGES = frozenset({PROMPT, INPUT_IMAGE})
+
+
+def prompt_hash(prompt: str) -> str:
+    return hashlib.sha256(prompt.encode()).hexdigest()
+
+
+class ModerationGate:
+    def __init__(self, settings: Settings, records: ModerationRecords, store: StateStore) -> None:
+        self._settings = settings
+        self.moderator = Moderator(settings)
+        self.records = records
+        self._store = store  # for the /stats counters
+
+    async def start(self) -> None:
+        await self.records.start()
+        await self.moderator.start()
+
+    async def stop(self) -> None:
+        await self.moderator.stop()
+        await self.records.stop()
+
+    def policy_of(self, job: Job) -> Policy:
+        if job.moderation_policy is not None:
+            return Policy(job.moderation_policy)
+        return self.moderator.policy_for(job.chat_type)
+
+    async def check_request(self, job: Job) -> None:
+        if await self.records.is_banned(job.user_id):
+            raise UserBanned(job.user_id)
+        if job.user_id not in self._settings.admin_user_ids:
+            await self._refuse_repeat_offender(job.user_id)
+        policy = self.moderator.policy_for(job.chat_type)
+        job.moderation_policy = policy.value
+        decision = await self.moderator.check_prompt(job.prompt, policy)
+        if not decision.allowed:
+            await self._record(job, PROMPT, decision)
+            raise PromptBlocked(*_why(decision))
+
+    async def check_input(self, job: Job, data: bytes) -> None:
+        try:
+            decision = await self.moderator.check_image(data, self.policy_of(job))
+        except UnreadableImage as exc:
+            raise InvalidInput("moderation", exc.reason) from exc
+        if not decision.allowed:
+            await self._record(job, INPUT_IMAGE, decision)
+            raise InputImageBlocked(*_why(decision))
+
+    async def allowed_outputs(self, job: Job, images: list[ProviderImage]) -> list[ProviderImage]:
+        policy = self.policy_of(job)
+        results = await asyncio.gather(
+            *(self.moderator.check_image(image.data, policy) for image in images),
+            return_exceptions=True,
+        )
+        allowed: list[ProviderImage] = []
+        blocked: list[Decision] = []
+        for image, result in zip(images, results, strict=True):
+            if isinstance(result, UnreadableImage):
+                log.warning("moderation_output_unreadable", reason=result.reason)
+            elif isinstance(result, BaseException):
+                raise result
+            elif result.allowed:
+                allowed.append(image)
+            else:
+                blocked.append(result)
+        for decision in blocked:
+            await self._record(job, OUTPUT_IMAGE, decision)
+        if allowed:
+            if len(allowed) < len(images):
+                log.info("moderation_outputs_dropped", sent=len(allowed), of=len(images))
+            return allowed
+        if blocked:
+            raise OutputImagesBlocked(*_why(max(blocked, key=lambda d: d.score)))
+        raise UnusableOutput("moderation", "no output image could be read")
+
+    async def _refuse_repeat_offender(self, user_id: int) -> None:
+        settings = self._settings
+        needed = settings.moderation_repeat_blocks
+        if needed == 0:
+            return
+        window_s = settings.moderation_repeat_window_s
+        cooldown_s = settings.moderation_repeat_cooldown_s
+        now = time.time()
+        blocks = await self.records.blocks_since(user_id, now - window_s - cooldown_s)
+        times = sorted(block.at for block in blocks if block.stage in THROTTLE_STAGES)
+        until = 0.0
+        for last in range(needed - 1, len(times)):
+            if times[last] - times[last - needed + 1] <= window_s:
+                until = max(until, times[last] + cooldown_s)
+        if until > now:
+            raise UserThrottled(user_id, until - now)
+
+    async def _record(self, job: Job, stage: str, decision: Decision) -> None:
+        category, score = _why(decision)
+        MODERATION_BLOCKS.labels(category=category).inc()
+        log.info(
+            "moderation_blocked",
+            stage=stage,
+            category=category,
+            score=round(score, 3),
+            user_id=job.user_id,
+            chat_id=job.chat_id,
+            policy=decision.policy.value,
+        )
+        record = BlockRecord(
+            user_id=job.user_id,
+            chat_id=job.chat_id,
+            stage=stage,
+            category=category,
+            score=score,
+            prompt_hash=prompt_hash(job.prompt),
+            prompt=job.prompt,
+        )
+        try:
+            await self.records.record_block(record)
+            await count(self._store, blocks(category))
+        except StateError as exc:  # the block stands; only its record is lost
+            log.error("moderation_block_not_recorded", error=repr(exc))
+
+
+def _why(decision: Decision) -> tuple[str, float]:
+    category = decision.category.value if decision.category is not None else "unknown"
+    return category, decision.score

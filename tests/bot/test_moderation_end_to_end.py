@@ -1,0 +1,253 @@
+"""Moderation on the whole path (issue 6): webhook → handlers → admission → worker, with
+the hosted providers' fakes standing in for the image services, so a test can prove that
+a blocked request never reached a provider. Runs on memory and on Redis.
+
+With no payment backend configured every request is free, so "nothing charged" holds
+trivially here; a blocked prompt is refused before admission's later steps (rate limits,
+payment) run, and a blocked image fails the job through the normal failure path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import texts
+from bot.moderation_admin import refusal_text
+from orchestrator.moderation.errors import PromptBlocked, UserBanned
+from orchestrator.stats_counters import blocks
+from tests.conftest import BOT_USERNAME, Stack, png_bytes
+from tests.fakes.fal import FakeFal
+from tests.fakes.fixtures import hosted_settings
+from tests.fakes.images import png
+from tests.fakes.replicate import FakeReplicate
+
+ADMIN_ID = 42  # tests/conftest.py make_settings
+BLOCKED_PROMPT = "explicit porn of a naked woman"  # the engine scores it sexual, 1.0
+# open_nsfw's P(nsfw) for flat images (measured): a skin tone scores far above blue.
+SKIN = (200, 150, 120)  # about 0.32
+BLUE = "blue"  # about 0.01
+BETWEEN = 0.1
+
+
+@pytest.fixture
+def extra_settings() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def settings_overrides(
+    fake_replicate: FakeReplicate, fake_fal: FakeFal, extra_settings: dict[str, Any]
+) -> dict[str, Any]:
+    return hosted_settings(fake_replicate, fake_fal) | extra_settings
+
+
+def _user(stack: Stack, user_id: int = 1001) -> dict[str, Any]:
+    return stack.emulator.user(user_id, "Ada", language_code="en")
+
+
+def _texts_to(stack: Stack, chat_id: int) -> list[str]:
+    """What the chat was told, in order: messages sent and status messages edited."""
+    return [
+        str(call.params["text"])
+        for call in stack.emulator.calls
+        if call.method in {"sendMessage", "editMessageText"} and call.params["chat_id"] == chat_id
+    ]
+
+
+async def _say(stack: Stack, user: dict[str, Any], text: str, chat: Any = None) -> None:
+    chat = chat or stack.emulator.private_chat(user)
+    await stack.send(stack.emulator.user_message(chat, user, text=text))
+
+
+def _provider_requests(fake_replicate: FakeReplicate, fake_fal: FakeFal) -> int:
+    return len(fake_replicate.log.requests) + len(fake_fal.log.requests)
+
+
+async def test_blocked_prompt_is_refused_before_any_provider_call(
+    stack: Stack, fake_replicate: FakeReplicate, fake_fal: FakeFal
+) -> None:
+    user = _user(stack)
+    await _say(stack, user, f"/generate {BLOCKED_PROMPT}")
+
+    assert _texts_to(stack, 1001) == [texts.text("moderation_blocked_sexual")]
+    assert stack.emulator.calls_to("sendPhoto") == []
+    assert _provider_requests(fake_replicate, fake_fal) == 0
+    (block,) = await stack.runtime.moderation_records.recent_blocks(10)
+    assert (block.user_id, block.chat_id, block.stage) == (1001, 1001, "prompt")
+    assert (block.category, block.score, block.prompt) == ("sexual", 1.0, BLOCKED_PROMPT)
+    assert len(block.prompt_hash) == 64
+    assert await stack.runtime.store.get_counter(blocks("sexual")) == 1  # what /stats reads
+
+    await _say(stack, user, "/generate a red fox")  # a safe prompt goes through
+    assert len(stack.emulator.calls_to("sendPhoto")) == 1
+    assert len(fake_replicate.log.to("POST")) >= 1
+
+
+@pytest.mark.parametrize("extra_settings", [{"rate_limit_per_minute": 2}])
+async def test_a_blocked_prompt_uses_no_rate_limit_slot(stack: Stack) -> None:
+    user = _user(stack)
+    await _say(stack, user, f"/generate {BLOCKED_PROMPT}")
+    await _say(stack, user, "/generate a red fox")
+    await _say(stack, user, "/generate a tree")
+    assert len(stack.emulator.calls_to("sendPhoto")) == 2
+    await _say(stack, user, "/generate a boat")  # the limit is real: the third is refused
+    assert len(stack.emulator.calls_to("sendPhoto")) == 2
+    assert _texts_to(stack, 1001)[-1].startswith(texts.text("rate_limited_user", seconds=0)[:20])
+
+
+async def test_a_blocked_edit_instruction_is_refused(
+    stack: Stack, fake_replicate: FakeReplicate, fake_fal: FakeFal
+) -> None:
+    user = _user(stack)
+    chat = stack.emulator.private_chat(user)
+    photo = stack.emulator.user_message(chat, user, photo=png_bytes((64, 48), "blue"))
+    await stack.send(photo)
+    await stack.send(
+        stack.emulator.user_message(
+            chat,
+            user,
+            text="/edit make her naked",
+            reply_to_message_id=photo["message"]["message_id"],
+        )
+    )
+    assert _texts_to(stack, 1001) == [texts.text("moderation_blocked_sexual")]
+    assert stack.emulator.calls_to("getFile") == []
+    assert _provider_requests(fake_replicate, fake_fal) == 0
+
+
+@pytest.mark.parametrize("extra_settings", [{"moderation_image_threshold": BETWEEN}])
+async def test_a_blocked_edit_input_never_reaches_the_provider(
+    stack: Stack, fake_replicate: FakeReplicate, fake_fal: FakeFal
+) -> None:
+    user = _user(stack)
+    chat = stack.emulator.private_chat(user)
+    photo = stack.emulator.user_message(chat, user, photo=png((64, 48), SKIN))
+    await stack.send(photo)
+    await stack.send(
+        stack.emulator.user_message(
+            chat,
+            user,
+            text="/edit make it night",
+            reply_to_message_id=photo["message"]["message_id"],
+        )
+    )
+    assert stack.emulator.calls_to("getFile")  # fetched and checked...
+    assert fake_fal.log.requests == []  # ...and never sent on
+    assert stack.emulator.calls_to("sendPhoto") == []
+    assert _texts_to(stack, 1001)[-1] == texts.text("failed_moderation_input")
+    (block,) = await stack.runtime.moderation_records.recent_blocks(10)
+    assert (block.stage, block.category, block.prompt) == ("input_image", "sexual", "make it night")
+
+
+@pytest.mark.parametrize("extra_settings", [{"moderation_image_threshold": BETWEEN}])
+async def test_blocked_outputs_are_never_sent_and_the_allowed_ones_are(
+    stack: Stack, fake_replicate: FakeReplicate
+) -> None:
+    fake_replicate.outputs = lambda prediction, index: png(
+        (80, 60), SKIN if int(index) == 0 else BLUE
+    )
+    user = _user(stack)
+    await _say(stack, user, "/generate two tiles --n 2")
+
+    # One of two blocked: the other is sent, alone (a photo, not an album).
+    assert stack.emulator.calls_to("sendMediaGroup") == []
+    (sent,) = stack.emulator.calls_to("sendPhoto")
+    assert list(sent.files.values()) == [png((80, 60), BLUE)]
+    (block,) = await stack.runtime.moderation_records.recent_blocks(10)
+    assert (block.stage, block.category) == ("output_image", "sexual")
+
+    fake_replicate.outputs = lambda prediction, index: png((80, 60), SKIN)
+    await _say(stack, user, "/generate two more --n 2")
+    assert len(stack.emulator.calls_to("sendPhoto")) == 1  # nothing more was sent
+    assert stack.emulator.calls_to("sendMediaGroup") == []
+    assert _texts_to(stack, 1001)[-1] == texts.text("failed_moderation_output")
+    assert len(await stack.runtime.moderation_records.recent_blocks(10)) == 3
+
+
+# Groups are strict: the placeholder's own drawing (P(nsfw) about 0.02) is blocked when
+# the strict image threshold is set below it, while private chats keep standard.
+@pytest.mark.parametrize("settings_overrides", [{"moderation_image_threshold_strict": 0.01}])
+async def test_group_policy_blocks_the_placeholders_output(stack: Stack) -> None:
+    user = _user(stack)
+    group = stack.emulator.group_chat(-100900, "Painters")
+    await _say(stack, user, f"/generate@{BOT_USERNAME} a red fox", chat=group)
+    assert stack.emulator.calls_to("sendPhoto") == []
+    assert _texts_to(stack, -100900)[-1] == texts.text("failed_moderation_output")
+
+    await _say(stack, user, "/generate a red fox")  # a private chat: standard, sent
+    assert len(stack.emulator.calls_to("sendPhoto")) == 1
+
+
+async def test_moderation_shows_blocks_to_admins_only(stack: Stack) -> None:
+    user = _user(stack)
+    await _say(stack, user, f"/generate {BLOCKED_PROMPT}")
+    await _say(stack, user, "/moderation")
+    assert _texts_to(stack, 1001)[-1] == texts.text("moderation_admins_only")
+
+    admin = _user(stack, ADMIN_ID)
+    await _say(stack, admin, "/moderation")
+    shown = _texts_to(stack, ADMIN_ID)[-1]
+    assert shown.startswith(texts.text("moderation_recent_header", count=1))
+    assert "user 1001" in shown
+    assert "sexual 1.00" in shown
+    assert BLOCKED_PROMPT in shown
+
+
+async def test_ban_then_unban(stack: Stack) -> None:
+    user, admin = _user(stack), _user(stack, ADMIN_ID)
+    await _say(stack, user, "/ban 1001")  # not an admin: nothing changes
+    assert _texts_to(stack, 1001) == [texts.text("moderation_admins_only")]
+    assert not await stack.runtime.moderation_records.is_banned(1001)
+
+    await _say(stack, admin, "/ban")
+    await _say(stack, admin, "/ban 1001")
+    await _say(stack, admin, "/ban 1001")
+    assert _texts_to(stack, ADMIN_ID) == [
+        texts.text("moderation_ban_usage"),
+        texts.text("moderation_banned_now", user_id=1001),
+        texts.text("moderation_already_banned", user_id=1001),
+    ]
+    await _say(stack, user, "/generate a red fox")
+    assert _texts_to(stack, 1001)[-1] == refusal_text(UserBanned(1001), "en")
+    assert stack.emulator.calls_to("sendPhoto") == []
+
+    await _say(stack, admin, "/unban 1001")
+    assert _texts_to(stack, ADMIN_ID)[-1] == texts.text("moderation_unbanned_now", user_id=1001)
+    await _say(stack, user, "/generate a red fox")
+    assert len(stack.emulator.calls_to("sendPhoto")) == 1
+
+
+@pytest.mark.parametrize("extra_settings", [{"moderation_repeat_blocks": 2}])
+async def test_repeat_offenders_are_throttled(stack: Stack, fake_replicate: FakeReplicate) -> None:
+    user = _user(stack)
+    await _say(stack, user, f"/generate {BLOCKED_PROMPT}")
+    await _say(stack, user, "/generate a decapitated body in a pool of blood")
+    await _say(stack, user, "/generate a red fox")  # safe, but the user is throttled
+    said = _texts_to(stack, 1001)
+    assert said[:2] == [
+        refusal_text(PromptBlocked("sexual", 1.0), "en"),
+        texts.text("moderation_blocked_violence"),
+    ]
+    assert said[2] == texts.text("moderation_throttled", minutes=60)
+    assert stack.emulator.calls_to("sendPhoto") == []
+    assert fake_replicate.log.requests == []
+    # Someone else is not affected.
+    await _say(stack, _user(stack, 1002), "/generate a red fox")
+    assert len(stack.emulator.calls_to("sendPhoto")) == 1
+
+
+@pytest.mark.parametrize("settings_overrides", [{"moderation_api_key": "k" * 24}])
+async def test_the_check_endpoint_is_served_by_the_running_app(stack: Stack) -> None:
+    url = f"{stack.url}/api/v1/moderation/check"
+    refused = await stack.http.post(url, json={"prompt": "a red fox"})
+    assert refused.status_code == 401
+    response = await stack.http.post(
+        url, json={"prompt": BLOCKED_PROMPT}, headers={"Authorization": "Bearer " + "k" * 24}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["allowed"], body["category"], body["policy"]) == (False, "sexual", "standard")
+    ready = (await stack.http.get(f"{stack.url}/ready")).json()
+    assert ready["checks"]["moderation"] is True
