@@ -1,0 +1,172 @@
+"""``make bench``: every bench in its own process, one after the other, then one table.
+
+    .venv/bin/python -m bench.run [--only NAME ...]
+
+Each bench prints a ``RESULT {json}`` line; its logs go to ``bench/logs/NAME.log``.
+Every figure is set against a baseline measured in the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.support import ROOT
+
+BENCHES = ["ingest", "ingest_cpu", "overhead", "concurrency", "scale", "moderation_cost"]
+LOGS = ROOT / "bench" / "logs"
+
+
+def run_bench(name: str) -> dict[str, Any] | None:
+    LOGS.mkdir(exist_ok=True)
+    log = LOGS / f"{name}.log"
+    print(f"running bench.{name} (log: {log.relative_to(ROOT)})", file=sys.stderr, flush=True)
+    with log.open("w") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", f"bench.{name}"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=out, text=True, check=False,
+        )  # fmt: skip
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            found: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+            return found
+    print(f"bench.{name} failed (exit {done.returncode}): see {log}", file=sys.stderr)
+    print(done.stdout[-2000:], file=sys.stderr)
+    return None
+
+
+def _row(name: str, figure: str, baseline: str, ratio: str, target: str, met: str) -> str:
+    return f"| {name} | {figure} | {baseline} | {ratio} | {target} | {met} |"
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def rows(results: dict[str, dict[str, Any] | None]) -> list[str]:
+    out = []
+    if found := results.get("ingest"):
+        bare = found["bare"]
+        for kind, label in (("fulmine", "webhook ingest"), ("fulmine-frozen", "… + gc.freeze")):
+            ours = found[kind]
+            ratio = ours["rps"] / bare["rps"]
+            out.append(
+                _row(
+                    f"1 {label} (req/s; p99 ack)",
+                    f"{ours['rps']:.0f}/s; p99 {ours['p99_ms']:.0f} ms",
+                    f"bare FastAPI {bare['rps']:.0f}/s; p99 {bare['p99_ms']:.0f} ms",
+                    f"{ratio:.2f}",
+                    "≥ 0.5",
+                    _yes(ratio >= 0.5) if kind == "fulmine" else "(proposal)",
+                )
+            )
+    if found := results.get("ingest_cpu"):
+        ratio = found["bare_us"] / found["fulmine_us"]
+        out.append(
+            _row(
+                "1b ingest CPU/request (ASGI, no server)",
+                f"{found['fulmine_us']:.0f} µs",
+                f"bare {found['bare_us']:.0f} µs",
+                f"{ratio:.2f} (bare/ours)",
+                "(diagnostic)",
+                "-",
+            )
+        )
+    if found := results.get("overhead"):
+        ratio = found["cpu_ms_per_job"] / found["baseline_cpu_ms"]
+        calls = found["calls"]
+        per_call = sum(v for k, v in calls.items() if k != "getMe") / calls["sendPhoto"] - 1
+        out.append(
+            _row(
+                "2 CPU per job, update → sendPhoto",
+                f"{found['cpu_ms_per_job']:.2f} ms ({per_call:.1f} Bot API calls/job; "
+                f"per call {found['cpu_ms_per_job'] / per_call / found['baseline_cpu_ms']:.2f}x)",
+                f"PTB command + 1 sendMessage {found['baseline_cpu_ms']:.2f} ms",
+                f"{ratio:.2f}x",
+                "≤ 3x",
+                _yes(ratio <= 3),
+            )
+        )
+    if found := results.get("concurrency"):
+        peak = found["peak_in_flight"]
+        out.append(
+            _row(
+                f"3 memory per in-flight job ({peak} at once, {found['sleep_s']:.0f} s provider)",
+                f"{found['kb_per_job']:.1f} KB",
+                "(RSS delta / jobs in flight)",
+                f"{found['kb_per_job'] / 50:.2f} of target",
+                "< 50 KB",
+                _yes(found["kb_per_job"] < 50),
+            )
+        )
+        out.append(
+            _row(
+                "3 event-loop lag p99 while they wait",
+                f"{found['lag_p99_ms']:.1f} ms (max {found['lag_max_ms']:.0f})",
+                f"idle loop {found['idle_lag_p99_ms']:.2f} ms",
+                f"{found['lag_p99_ms'] / max(found['idle_lag_p99_ms'], 0.01):.0f}x idle",
+                "< 20 ms",
+                _yes(found["lag_p99_ms"] < 20 and peak >= 1000),
+            )
+        )
+    if found := results.get("scale"):
+        ratio = found["two_pairs_jobs_s"] / found["one_pair_jobs_s"]
+        out.append(
+            _row(
+                "4 Redis scale-out, 2 serve + 2 worker",
+                f"{found['two_pairs_jobs_s']:.1f} jobs/s",
+                f"1 + 1: {found['one_pair_jobs_s']:.1f} jobs/s",
+                f"{ratio:.2f}x",
+                "≥ 1.7x",
+                _yes(ratio >= 1.7),
+            )
+        )
+    if found := results.get("moderation_cost"):
+        for kind in ("prompt", "image"):
+            ms = found[f"{kind}_ms"]
+            out.append(
+                _row(
+                    f"5 moderation: {kind} check (median)",
+                    f"{ms:.2f} ms",
+                    f"placeholder provider call {found['provider_ms']:.1f} ms",
+                    f"{ms / found['provider_ms']:.3f}",
+                    "(reported)",
+                    "-",
+                )
+            )
+    return out
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return f"nproc {os.cpu_count()}, {model}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", nargs="*", choices=BENCHES, default=BENCHES)
+    names = parser.parse_args().only
+    results = {name: run_bench(name) for name in names}
+    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}\n")
+    print("| bench | Fulmine | baseline (same run) | ratio | target | met |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(rows(results)))
+    failed = [name for name, found in results.items() if found is None]
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
