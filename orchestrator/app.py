@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from orchestrator.body_limit import BodySizeLimit
 from orchestrator.frontend import FrontendFactory
 from orchestrator.health import router as health_router
+from orchestrator.moderation.api import router as moderation_router
+from orchestrator.payments.routes import router as payments_router
 from orchestrator.runtime import Runtime
 from orchestrator.settings import Settings
 from orchestrator.webhook import router as webhook_router
@@ -35,7 +37,10 @@ def create_app(
 
     app = FastAPI(title="Fulmine orchestrator", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    app.state.moderator = runtime.moderation.moderator  # for POST /api/v1/moderation/check
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.include_router(webhook_router)
     app.include_router(health_router)
+    app.include_router(payments_router)
+    app.include_router(moderation_router)
     return app

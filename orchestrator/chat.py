@@ -21,6 +21,7 @@ from orchestrator.app import create_app
 from orchestrator.emulator import BotApiEmulator, BotEvent
 from orchestrator.frontend import load_frontend_factory
 from orchestrator.logs import configure_logging
+from orchestrator.payments.dev import PAY_COMMAND, pay_pending
 from orchestrator.serving import serve_in_background
 from orchestrator.settings import Settings
 
@@ -135,12 +136,18 @@ async def run_chat(photo_dir: Path, stdin: TextIO | None = None, out: TextIO | N
                 if not text:
                     continue
                 reply_to = printer.last_photo_message_id if text.startswith("/edit") else None
-                update = emulator.user_message(chat, user, text=text, reply_to_message_id=reply_to)
-                await http.post(
-                    f"{orchestrator_url}/telegram/webhook",
-                    json=update,
-                    headers={"X-Telegram-Bot-Api-Secret-Token": secret},
-                )
+                if text == PAY_COMMAND and runtime.payments is not None:  # fake invoices only
+                    paid = await pay_pending(runtime.payments, http, orchestrator_url)
+                    print(f"(paid {paid} pending invoice(s))", file=out, flush=True)
+                else:
+                    update = emulator.user_message(
+                        chat, user, text=text, reply_to_message_id=reply_to
+                    )
+                    await http.post(
+                        f"{orchestrator_url}/telegram/webhook",
+                        json=update,
+                        headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+                    )
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(REPLY_TIMEOUT_S):
                         await runtime.wait_idle()

@@ -27,6 +27,9 @@ The :class:`JobSubmitter` (the runtime) takes every job through ``admit(job)`` f
 which raises ``state.errors.RateLimited`` (with ``retry_after_s``) when a limit refuses
 it; an admitted job is then either ``submit``-ted or ``withdraw``-n. ``get_job(job_id)``
 returns a job saved earlier (None once forgotten): buttons under a result refer to it.
+``stats_report(window_days)`` gathers what the admins' ``/stats`` shows.
+``admit`` also raises ``orchestrator.moderation.errors.ModerationRefusal``s (issue 6), and
+``moderation_records`` are the blocks and bans admin commands show and change.
 """
 
 from __future__ import annotations
@@ -35,11 +38,16 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from orchestrator.settings import Settings
+from orchestrator.stats_report import StatsReport
 from providers.base import ProviderImage
+from state.base import ModerationRecords
 from state.models import Job
 
 
 class JobSubmitter(Protocol):
+    @property
+    def moderation_records(self) -> ModerationRecords: ...
+
     async def admit(self, job: Job) -> None: ...
 
     async def withdraw(self, job: Job) -> None: ...
@@ -47,6 +55,8 @@ class JobSubmitter(Protocol):
     async def submit(self, job: Job) -> None: ...
 
     async def get_job(self, job_id: str) -> Job | None: ...
+
+    async def stats_report(self, window_days: int) -> StatsReport: ...
 
 
 class Frontend(Protocol):

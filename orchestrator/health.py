@@ -37,10 +37,16 @@ async def ready(request: Request) -> JSONResponse:
         _bounded(runtime.store.ping()), _bounded(runtime.frontend.ping())
     )
     providers = {kind.value: provider.name for kind, provider in runtime.providers.items()}
-    is_ready = runtime.accepting and state_ok and telegram_ok and bool(providers)
+    moderation_ok = runtime.moderation.moderator.started
+    is_ready = runtime.accepting and state_ok and telegram_ok and bool(providers) and moderation_ok
     body = {
         "ready": is_ready,
-        "checks": {"state": state_ok, "telegram": telegram_ok, "accepting": runtime.accepting},
+        "checks": {
+            "state": state_ok,
+            "telegram": telegram_ok,
+            "accepting": runtime.accepting,
+            "moderation": moderation_ok,
+        },
         "providers": providers,
     }
     return JSONResponse(body, status_code=200 if is_ready else 503)

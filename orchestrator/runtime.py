@@ -12,13 +12,20 @@ import structlog
 
 from orchestrator.admission import Admission
 from orchestrator.frontend import Frontend, FrontendFactory
+from orchestrator.job_stats import JobStats
+from orchestrator.moderation.gate import ModerationGate
+from orchestrator.moderation.records_setup import build_records
+from orchestrator.payments.setup import build_payments
 from orchestrator.provider_setup import build_providers
 from orchestrator.queue_positions import QueuePositions
 from orchestrator.settings import Settings
 from orchestrator.state_setup import build_state
-from orchestrator.stats_counters import count
+from orchestrator.stats_counters import JOBS_ACCEPTED, count
+from orchestrator.stats_report import StatsReport, gather_report
+from orchestrator.stats_setup import build_stats_store
 from orchestrator.tasks import TaskGroup
 from orchestrator.worker import Worker
+from state.base import ModerationRecords
 from state.errors import StateError
 from state.models import Job, JobKind
 
@@ -46,14 +53,27 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.store, self.queue = build_state(settings)
+        self.stats = build_stats_store(self.store)  # shares the store's connection pool
+        self.job_stats = JobStats(self.store, self.stats)
         if not run_worker and not self.queue.durable:
             raise ValueError("without REDIS_URL the process that takes requests must run jobs")
         self.providers = build_providers(settings)
+        self.moderation = ModerationGate(settings, build_records(settings, self.store), self.store)
         self.frontend: Frontend = frontend_factory(settings, self)
-        self.admission = Admission(settings, self.store)
+        self.payments = build_payments(settings, self.store, self.submit, self.frontend)
+        self.admission = Admission(settings, self.store, self.moderation, payments=self.payments)
         self.positions = QueuePositions(settings, self.store, self.queue, self.frontend)
         self.worker = (
-            Worker(settings, self.queue, self.store, self.frontend, self.providers)
+            Worker(
+                settings,
+                self.queue,
+                self.store,
+                self.frontend,
+                self.providers,
+                stats=self.job_stats,
+                moderation=self.moderation,
+                payments=self.payments,
+            )
             if run_worker
             else None
         )
@@ -64,7 +84,9 @@ class Runtime:
             self.store,
             self.queue,
             *dict.fromkeys(self.providers.values()),  # one provider may serve both kinds
+            self.moderation,
             self.frontend,
+            *([self.payments] if self.payments is not None else []),
             self.positions,
             *([self.worker] if self.worker is not None else []),
         ]
@@ -114,8 +136,13 @@ class Runtime:
         self.updates.spawn(self.frontend.process_update(data))
         return True
 
+    @property
+    def moderation_records(self) -> ModerationRecords:
+        return self.moderation.records
+
     async def admit(self, job: Job) -> None:
         """Take the job through every admission check (see ``orchestrator.admission``)."""
+        await self.job_stats.user_active(job.user_id)  # asking counts as active, admitted or not
         await self.admission.admit(job)
 
     async def withdraw(self, job: Job) -> None:
@@ -129,10 +156,17 @@ class Runtime:
         await self.queue.enqueue(job)
         self.positions.track(job)
         with contextlib.suppress(StateError):
-            await count(self.store, "jobs_accepted")
+            await count(self.store, JOBS_ACCEPTED)
 
     async def get_job(self, job_id: str) -> Job | None:
         return await self.store.get_job(job_id)
+
+    async def stats_report(self, window_days: int) -> StatsReport:
+        """What ``/stats`` shows (see ``orchestrator.stats_report``)."""
+        provider_names = list(dict.fromkeys(p.name for p in self.providers.values()))
+        return await gather_report(
+            self.settings, self.store, self.stats, self.queue, provider_names, window_days
+        )
 
     async def wait_idle(self, poll_s: float = 0.01) -> None:
         """Until no update is being handled and no job is queued or running."""

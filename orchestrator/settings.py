@@ -150,6 +150,7 @@ class Settings(GpuServerSettings):
     btcpay_api_key: SecretStr | None = None  # can create + view invoices of the store
     btcpay_store_id: str | None = None
     btcpay_webhook_secret: SecretStr | None = None  # the store webhook's secret
+    payments_reconcile_s: float = Field(default=30.0, gt=0)  # re-check pending invoices
 
     # Moderation (issue 6): orchestrator/moderation/, README "Moderation".
     # Policy per chat kind: off (only the minors rule; images unchecked) / standard / strict.
@@ -174,6 +175,24 @@ class Settings(GpuServerSettings):
     moderation_repeat_blocks: int = Field(default=3, ge=0)
     moderation_repeat_window_s: float = Field(default=3600.0, gt=0)
     moderation_repeat_cooldown_s: float = Field(default=3600.0, gt=0)
+
+    # Operations (issue 7): /stats estimates provider spend as successful calls times this
+    # price in sats (the unit revenue is counted in), e.g. "replicate=40,fal=50,gpu=5".
+    # A fallback chain ("replicate,fal") is priced as its first provider unless named itself.
+    provider_cost_sats: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+
+    @field_validator("provider_cost_sats", mode="before")
+    @classmethod
+    def _provider_cost_sats(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [part.partition("=") for part in value.split(",") if part.strip()]
+            try:
+                value = {name.strip(): int(number) for name, _, number in pairs}
+            except ValueError:
+                raise ValueError("must look like replicate=40,fal=50") from None
+        if isinstance(value, dict) and any(int(cost) < 0 for cost in value.values()):
+            raise ValueError("costs must be 0 or more sats")
+        return value
 
     @field_validator("moderation_thresholds", mode="before")
     @classmethod

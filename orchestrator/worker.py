@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import time
 from collections.abc import Awaitable
 
@@ -21,7 +20,10 @@ import structlog
 from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
 from orchestrator.frontend import Frontend
 from orchestrator.job_marks import delivery_mark, status_owner_mark
-from orchestrator.metrics import JOBS, JOBS_IN_FLIGHT
+from orchestrator.job_stats import JobStats
+from orchestrator.metrics import JOBS_IN_FLIGHT
+from orchestrator.moderation.gate import ModerationGate
+from orchestrator.payments.service import PaymentService
 from orchestrator.settings import Settings
 from orchestrator.tasks import TaskGroup
 from providers.base import ImageProvider, ImageRequest, ProviderImage
@@ -46,8 +48,14 @@ class Worker:
         store: StateStore,
         frontend: Frontend,
         providers: dict[JobKind, ImageProvider],
+        stats: JobStats,
+        moderation: ModerationGate,
+        payments: PaymentService | None = None,
     ) -> None:
         self._settings = settings
+        self._payments = payments
+        self._stats = stats
+        self._moderation = moderation
         self._queue = queue
         self._store = store
         self._frontend = frontend
@@ -158,6 +166,7 @@ class Worker:
             started = time.perf_counter()
             try:
                 images = await self._make_images(job)
+                images = await self._moderation.allowed_outputs(job, images)
             except asyncio.CancelledError:
                 await self._stop_helpers([progress])
                 await self._give_back(job)
@@ -202,6 +211,8 @@ class Worker:
             return
         job.finished_at = time.time()
         await self._set_status(job, JobStatus.DELIVERED)
+        if self._payments is not None:  # the photo is out: charged once, by job id
+            await self._payments.capture(job)
         await self._close(job)
         log.info("job_delivered", kind=job.kind, seconds=round(time.perf_counter() - started, 3))
 
@@ -222,6 +233,8 @@ class Worker:
         job.finished_at = time.time()
         await self._set_status(job, JobStatus.FAILED)
         log.warning("job_failed", kind=job.kind, error=repr(error))
+        if self._payments is not None:  # before the user is told "you were not charged"
+            await self._payments.release(job)
         try:
             await self._frontend.report_failure(job, error)
         except Exception as exc:
@@ -230,11 +243,8 @@ class Worker:
 
     async def _close(self, job: Job) -> None:
         """The job is done with: acknowledged last, so it counts as pending until then."""
-        outcome = job.status.value
-        JOBS.labels(kind=job.kind.value, outcome=outcome).inc()
         await self._store.release(job.id)
-        await self._store.incr_counter(f"jobs_{outcome}")
-        await self._store.incr_counter(f"jobs_{outcome}", day=dt.datetime.now(dt.UTC).date())
+        await self._stats.job_finished(job)
         await self._queue.ack(job.id)
 
     async def _make_images(self, job: Job) -> list[ProviderImage]:
@@ -248,15 +258,30 @@ class Worker:
         if job.kind is JobKind.EDIT:
             timeout_s = self._settings.edit_timeout_s
             source = await self._frontend.fetch_input_image(job)
+            await self._moderation.check_input(job, source)
             operation = provider.edit(dataclasses.replace(request, input_image=source))
         else:
             timeout_s = self._settings.generate_timeout_s
             operation = provider.generate(request)
-        try:
+        started = time.perf_counter()
+        try:  # a call cancelled by shutdown is not the provider's doing: not recorded
             async with asyncio.timeout(timeout_s):
-                return await operation
+                images = await operation
         except TimeoutError as exc:
-            raise ProviderTimeout(provider.name, timeout_s) from exc
+            error = ProviderTimeout(provider.name, timeout_s)
+            await self._provider_called(provider, job, error, started)
+            raise error from exc
+        except Exception as exc:
+            await self._provider_called(provider, job, exc, started)
+            raise
+        await self._provider_called(provider, job, None, started)
+        return images
+
+    async def _provider_called(
+        self, provider: ImageProvider, job: Job, error: Exception | None, started: float
+    ) -> None:
+        seconds = time.perf_counter() - started
+        await self._stats.provider_call(provider.name, job.kind.value, error, seconds)
 
     async def _keep_showing_progress(self, job: Job) -> None:
         while True:

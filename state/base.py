@@ -27,9 +27,10 @@ and Redis (any number of processes on any number of machines). Contract:
 - ``remember_sent_image`` keeps, for ``ttl_s`` seconds, which job made the image in a chat
   message; ``find_sent_image`` returns it or None.
 
-The payment ledger (issue 5) is meant to sit beside these as its own ABC here, implemented
-in the same two modules on the same connection and key builder: each movement applied once
-per idempotency key, balance checks and writes in one atomic step (a Lua script in Redis).
+The payment ledger (issue 5) sits beside these as its own ABC (``Ledger``, below), in its own
+modules (state/ledger_memory.py, state/ledger_redis.py) on the same connection and key
+builder: each movement applied once per idempotency key, balance checks and writes in one
+atomic step (a Lua script in Redis).
 
 The job queue hands work from the processes that take requests to those that run them:
 
@@ -55,7 +56,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from state.models import Job, SentImage
+from state.models import BlockRecord, Job, SentImage
 
 BUSY_RETRY_AFTER_S = 20.0  # a hint only: nobody knows when a job in flight will finish
 
@@ -126,6 +127,44 @@ class StateStore(ABC):
     async def find_sent_image(self, chat_id: int, message_id: int) -> SentImage | None: ...
 
 
+class StatsStore(ABC):
+    """What ``/stats`` reads beyond a single counter (issue 7), shared by every process.
+
+    Contract (both implementations; failures raise ``state.errors.StateUnavailable``):
+
+    - ``record_user(user_id, day)`` notes that the user was active on ``day`` (and so ever);
+      idempotent. ``count_users(days)`` counts distinct users active on any of ``days``
+      (None: ever). Exact in memory; on Redis a HyperLogLog (about 0.8 % error, exact
+      enough for small numbers), so it costs a few KB whatever the number of users.
+    - ``add_latency(provider, day, seconds)`` keeps the latest ``LATENCY_SAMPLES_PER_DAY``
+      samples per provider per day; ``latencies(provider, days)`` returns what is kept.
+    - ``read_counters(names, days)`` reads many day buckets of ``StateStore`` counters at
+      once: ``{name: [value per day, in the order of days]}`` (0 where never counted).
+    Per-day data is kept about 100 days.
+    """
+
+    @abstractmethod
+    async def record_user(self, user_id: int, day: dt.date) -> None: ...
+
+    @abstractmethod
+    async def count_users(self, days: Sequence[dt.date] | None = None) -> int: ...
+
+    @abstractmethod
+    async def add_latency(self, provider: str, day: dt.date, seconds: float) -> None: ...
+
+    @abstractmethod
+    async def latencies(self, provider: str, days: Sequence[dt.date]) -> list[float]: ...
+
+    @abstractmethod
+    async def read_counters(
+        self, names: Sequence[str], days: Sequence[dt.date]
+    ) -> dict[str, list[int]]: ...
+
+
+LATENCY_SAMPLES_PER_DAY = 500
+STATS_RETENTION_DAYS = 100
+
+
 class JobQueue(ABC):
     durable: bool
 
@@ -155,3 +194,151 @@ class JobQueue(ABC):
 
     @abstractmethod
     async def position(self, job_id: str) -> int | None: ...
+
+
+# The payment ledger (issue 5). Sats, per user; see ``Ledger`` for the contract.
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    available_sats: int  # what new jobs can reserve
+    reserved_sats: int  # held for jobs not yet delivered or failed
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    job_id: str
+    user_id: int
+    sats: int  # taken from the balance (0 when the free allowance paid for all of it)
+    free_units: int  # images paid by today's free allowance
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInvoice:
+    """An invoice we issued and have not yet settled, expired or given up on."""
+
+    invoice_id: str
+    user_id: int
+    chat_id: int
+    purpose: str  # "topup" or "job"
+    amount_sats: int
+    job_id: str | None = None  # the parked job it pays for (purpose "job")
+    language: str | None = None
+
+
+class Ledger(ABC):
+    """Credits in sats per user; every movement applied once per idempotency key.
+
+    Contract (memory and Redis alike; every method atomic across processes):
+
+    - ``start()``/``stop()`` are idempotent. Redis faults raise ``StateUnavailable``.
+    - ``credit(user_id, key, sats)`` adds ``sats`` to the available balance once per
+      ``key`` (a top-up's invoice id); True when it was applied now, False for a repeat.
+    - ``reserve(user_id, job_id, units, price_sats, free_per_day, day)`` takes a job's
+      price: first ``min(units, free_per_day - free used on day)`` units from the daily
+      free allowance, the rest at ``price_sats`` each from the available balance, all or
+      nothing. It never overdraws: when the balance is short it raises
+      ``state.errors.InsufficientCredits`` (``missing_sats``) and takes nothing. Keyed by
+      job id: reserving the same job again returns the first reservation and takes nothing.
+    - ``capture(job_id)`` makes a reservation final (the image was delivered);
+      ``release(job_id)`` gives it back (balance and free allowance). Each applies once, and
+      only to a reservation that is neither captured nor released: True when it applied.
+    - ``balance(user_id)``: available and reserved sats; always
+      available = credited - captured - reserved, and never negative.
+    - Pending invoices: ``add_pending`` records one; ``pending_invoices()`` lists those not
+      yet resolved; ``resolve_pending(invoice_id)`` returns the record exactly once (None
+      to every later or concurrent caller) and removes it from the pending list, so each
+      outcome of an invoice (job run, user told) happens once. ``find_invoice`` returns the
+      record of any invoice added, resolved or not (kept for weeks).
+    """
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def credit(self, user_id: int, key: str, sats: int) -> bool: ...
+
+    @abstractmethod
+    async def reserve(
+        self,
+        user_id: int,
+        job_id: str,
+        units: int,
+        price_sats: int,
+        free_per_day: int,
+        day: dt.date,
+    ) -> Reservation: ...
+
+    @abstractmethod
+    async def capture(self, job_id: str) -> bool: ...
+
+    @abstractmethod
+    async def release(self, job_id: str) -> bool: ...
+
+    @abstractmethod
+    async def balance(self, user_id: int) -> Balance: ...
+
+    @abstractmethod
+    async def add_pending(self, invoice: PendingInvoice) -> None: ...
+
+    @abstractmethod
+    async def pending_invoices(self) -> list[PendingInvoice]: ...
+
+    @abstractmethod
+    async def resolve_pending(self, invoice_id: str) -> PendingInvoice | None: ...
+
+    @abstractmethod
+    async def find_invoice(self, invoice_id: str) -> PendingInvoice | None: ...
+
+
+# Moderation records (issue 6); see ``ModerationRecords`` for the contract.
+
+
+class ModerationRecords(ABC):
+    """Every moderation block, and the users an admin banned.
+
+    Contract (memory: state/moderation_memory.py; Redis: state/moderation_redis.py):
+
+    - ``start()``/``stop()`` are idempotent (on Redis they borrow the state store's
+      connection and neither open nor close it). Redis faults raise ``StateUnavailable``.
+    - ``record_block(record)`` keeps a block. ``recent_blocks(limit)`` returns the latest
+      ones, newest first (at least the last ``RECENT_BLOCKS_KEPT`` are kept).
+      ``blocks_since(user_id, since)`` returns that user's blocks at or after ``since``
+      (a Unix time), oldest first; a user's blocks are kept at least ``USER_BLOCKS_KEPT_S``.
+    - ``ban(user_id)``/``unban(user_id)`` return True when they changed something (False:
+      already banned / not banned); ``is_banned(user_id)``; ``banned()`` lists the banned
+      users, ascending. Bans last until lifted.
+    """
+
+    RECENT_BLOCKS_KEPT = 1000
+    USER_BLOCKS_KEPT_S = 7 * 24 * 3600.0
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def record_block(self, record: BlockRecord) -> None: ...
+
+    @abstractmethod
+    async def recent_blocks(self, limit: int) -> list[BlockRecord]: ...
+
+    @abstractmethod
+    async def blocks_since(self, user_id: int, since: float) -> list[BlockRecord]: ...
+
+    @abstractmethod
+    async def ban(self, user_id: int) -> bool: ...
+
+    @abstractmethod
+    async def unban(self, user_id: int) -> bool: ...
+
+    @abstractmethod
+    async def is_banned(self, user_id: int) -> bool: ...
+
+    @abstractmethod
+    async def banned(self) -> list[int]: ...

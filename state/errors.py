@@ -26,3 +26,12 @@ class RateLimited(StateError):
 
 
 BUSY_SCOPE = "busy"
+
+
+class InsufficientCredits(StateError):
+    """A reservation was refused: the balance is ``missing_sats`` short (nothing taken)."""
+
+    def __init__(self, user_id: int, missing_sats: int) -> None:
+        super().__init__(f"user {user_id} is {missing_sats} sats short")
+        self.user_id = user_id
+        self.missing_sats = missing_sats

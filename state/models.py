@@ -60,6 +60,12 @@ class Job(BaseModel):
     requester_name: str | None = None
     chat_type: str = "private"
     result_file_ids: list[str] = Field(default_factory=list)
+    # Payments (issue 5): sats reserved for this job (0: the free allowance paid); None when
+    # nothing was reserved (payments off, or still waiting for its invoice to be paid).
+    reserved_sats: int | None = None
+    # Moderation (issue 6): the chat's policy, fixed at admission so that every worker
+    # process checks this job's images the same way ("off", "standard" or "strict").
+    moderation_policy: str | None = None
 
 
 class SentImage(BaseModel):
@@ -69,3 +75,20 @@ class SentImage(BaseModel):
     message_id: int
     job_id: str
     file_id: str
+
+
+class BlockRecord(BaseModel):
+    """One moderation block (issue 6): who, where, at which stage, why and when.
+
+    ``stage``: "prompt", "input_image" or "output_image"; ``prompt_hash``: SHA-256 of the
+    prompt, to find repeats without reading every text.
+    """
+
+    user_id: int
+    chat_id: int
+    stage: str
+    category: str
+    score: float
+    prompt_hash: str
+    prompt: str
+    at: float = Field(default_factory=time.time)

@@ -37,6 +37,42 @@ class RedisKeys:
     def sent_image(self, chat_id: int, message_id: int) -> str:
         return f"{self.prefix}sent:{chat_id}:{message_id}"
 
+    # Payment ledger (issue 5): state/ledger_redis.py.
+    def ledger_account(self, user_id: int) -> str:
+        return f"{self.prefix}ledger:account:{user_id}"
+
+    def ledger_entry(self, key: str) -> str:
+        return f"{self.prefix}ledger:entry:{key}"
+
+    def ledger_free(self, user_id: int, day: dt.date) -> str:
+        return f"{self.prefix}ledger:free:{user_id}:{day.isoformat()}"
+
+    def ledger_invoice(self, invoice_id: str) -> str:
+        return f"{self.prefix}ledger:invoice:{invoice_id}"
+
+    @property
+    def ledger_pending(self) -> str:
+        return f"{self.prefix}ledger:pending"
+
+    # Moderation (issue 6): the latest blocks, each user's blocks by time, banned users.
+    @property
+    def moderation_blocks(self) -> str:
+        return f"{self.prefix}moderation:blocks"
+
+    def moderation_user_blocks(self, user_id: int) -> str:
+        return f"{self.prefix}moderation:user:{user_id}:blocks"
+
+    @property
+    def moderation_bans(self) -> str:
+        return f"{self.prefix}moderation:bans"
+
+    def stats_users(self, day: dt.date | None = None) -> str:
+        bucket = "" if day is None else f":{day.isoformat()}"
+        return f"{self.prefix}stats:users{bucket}"
+
+    def stats_latency(self, provider: str, day: dt.date) -> str:
+        return f"{self.prefix}stats:latency:{provider}:{day.isoformat()}"
+
     @property
     def job_stream(self) -> str:
         return f"{self.prefix}jobs"

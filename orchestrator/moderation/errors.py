@@ -30,3 +30,52 @@ class TermListError(ModerationError):
         self.path = path
         self.line = line
         self.reason = reason
+
+
+class ModerationRefusal(ModerationError):
+    """A request or image moderation refused: the user is told why (briefly)."""
+
+
+class UserBanned(ModerationRefusal):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} is banned")
+        self.user_id = user_id
+
+
+class UserThrottled(ModerationRefusal):
+    """Too many blocks lately: no request is taken until ``retry_after_s`` has passed."""
+
+    def __init__(self, user_id: int, retry_after_s: float) -> None:
+        super().__init__(
+            f"user {user_id} throttled for {retry_after_s:.0f} s after repeated blocks"
+        )
+        self.user_id = user_id
+        self.retry_after_s = retry_after_s
+
+
+class ContentBlocked(ModerationRefusal):
+    """A check blocked content; ``category`` (a ``Category`` value) and ``score`` say why."""
+
+    def __init__(self, what: str, category: str, score: float) -> None:
+        super().__init__(f"{what} blocked: {category} ({score:.2f})")
+        self.category = category
+        self.score = score
+
+
+class PromptBlocked(ContentBlocked):
+    def __init__(self, category: str, score: float) -> None:
+        super().__init__("prompt", category, score)
+
+
+class InputImageBlocked(ContentBlocked):
+    """The image to edit was blocked; the job fails before the provider is called."""
+
+    def __init__(self, category: str, score: float) -> None:
+        super().__init__("input image", category, score)
+
+
+class OutputImagesBlocked(ContentBlocked):
+    """Every image the provider made was blocked; the job fails and nothing is sent."""
+
+    def __init__(self, category: str, score: float) -> None:
+        super().__init__("every output image", category, score)

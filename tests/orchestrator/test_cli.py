@@ -190,10 +190,23 @@ async def test_serve_answers_generate_with_a_photo_and_never_logs_secrets(
     lines = [line for line in logs.splitlines() if line.strip()]
     assert lines, "serve logged nothing"
     parsed = [json.loads(line) for line in lines]  # JSON when not on a terminal
-    assert any(entry.get("event") == "job_delivered" for entry in parsed)
+    assert any(entry.get("event") == "job_delivered" and entry.get("job_id") for entry in parsed)
+    # One request's lines are tied together: the update's id, then the job's id.
+    (accepted, *_) = [entry for entry in parsed if entry.get("event") == "job_accepted"]
+    assert accepted["update_id"] == update["update_id"]
+    calls = [entry for entry in parsed if entry.get("event") == "provider_finished"]
+    assert [call["job_id"] for call in calls[:1]] == [accepted["job_id"]]
+    assert all(call["provider"] == "placeholder" for call in calls)
+    assert all(call["outcome"] == "ok" and call["latency_s"] >= 0 for call in calls)
+    assert {call["kind"] for call in calls} == {"generate", "edit"}
     assert BOT_TOKEN not in logs
     assert BOT_TOKEN.split(":")[1] not in logs
     assert WEBHOOK_SECRET not in logs
     # uvicorn re-raises SIGTERM after its graceful shutdown, as a server should.
     assert process.returncode in (0, -signal.SIGTERM)
     assert any(entry["event"] == "orchestrator_stopped" for entry in parsed), logs
+    # Moderation (issue 6): both checks, prompt and image, are on by default.
+    (moderation,) = [entry for entry in parsed if entry.get("event") == "moderation.started"]
+    checks = {"terms", "minors_rule", "profanity_model", "image_model"}
+    assert checks <= set(moderation["checks"]), moderation
+    assert moderation["missing"] == []

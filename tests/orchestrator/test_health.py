@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -11,7 +12,8 @@ from bot.frontend import TelegramFrontend
 from orchestrator.app import create_app
 from orchestrator.emulator import BotApiEmulator
 from orchestrator.serving import serve_in_background
-from tests.conftest import BOT_TOKEN, Stack, make_settings
+from tests.conftest import BOT_TOKEN, Stack, make_settings, redis_settings
+from tests.redis_server import RedisServer
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -49,6 +51,32 @@ async def test_metrics_count_what_happened(stack: Stack) -> None:
     assert _updates(after, "forbidden") - _updates(before, "forbidden") == 1
     assert _updates(after, "malformed") - _updates(before, "malformed") == 1
     assert after[("fulmine_queue_depth", ())] == 0
+    delivered = ("fulmine_jobs_total", (("kind", "generate"), ("outcome", "delivered")))
+    assert after[delivered] - before.get(delivered, 0.0) == 1
+    latency = (
+        "fulmine_provider_latency_seconds_count",
+        (("kind", "generate"), ("outcome", "ok"), ("provider", "placeholder")),
+    )
+    assert after[latency] - before.get(latency, 0.0) == 1
+    assert after[("fulmine_jobs_in_flight", ())] == 0
+
+
+async def test_metrics_count_failed_jobs_by_outcome(stack: Stack) -> None:
+    before = await _scrape(stack)
+    user = stack.emulator.user(6, "Kay")
+    chat = stack.emulator.private_chat(user)
+    broken = stack.emulator.user_message(
+        chat, user, document=(b"\x89PNG\r\n\x1a\n broken", "broken.png", "image/png")
+    )
+    await stack.send(broken)
+    await stack.send(
+        stack.emulator.user_message(
+            chat, user, text="/edit fix it", reply_to_message_id=broken["message"]["message_id"]
+        )
+    )
+    after = await _scrape(stack)
+    failed = ("fulmine_jobs_total", (("kind", "edit"), ("outcome", "failed")))
+    assert after[failed] - before.get(failed, 0.0) == 1
 
 
 async def test_health_and_ready(stack: Stack) -> None:
@@ -57,7 +85,12 @@ async def test_health_and_ready(stack: Stack) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["ready"] is True
-    assert body["checks"] == {"state": True, "telegram": True, "accepting": True}
+    assert body["checks"] == {
+        "state": True,
+        "telegram": True,
+        "accepting": True,
+        "moderation": True,
+    }
     assert body["providers"] == {"generate": "placeholder", "edit": "placeholder"}
 
 
@@ -76,3 +109,31 @@ async def test_ready_goes_unready_when_the_bot_api_is_down() -> None:
         assert response.status_code == 503
         assert response.json()["checks"]["telegram"] is False
         assert (await http.get(f"{orchestrator}/health")).status_code == 200
+
+
+async def test_ready_follows_redis_going_away_and_coming_back(tmp_path: Path) -> None:
+    """Its own redis-server: stopping the session's would break the tests beside it."""
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    emulator = BotApiEmulator(BOT_TOKEN)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            bot_api = await stack.enter_async_context(serve_in_background(emulator.app))
+            settings = make_settings(bot_api, **redis_settings(redis))
+            app = create_app(settings, TelegramFrontend)
+            orchestrator = await stack.enter_async_context(serve_in_background(app))
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
+            assert (await http.get(f"{orchestrator}/ready")).status_code == 200
+
+            redis.stop()
+            response = await http.get(f"{orchestrator}/ready")
+            assert response.status_code == 503
+            assert response.json()["checks"]["state"] is False
+            assert (await http.get(f"{orchestrator}/health")).status_code == 200
+
+            redis.start()  # same port, empty
+            response = await http.get(f"{orchestrator}/ready")
+            assert response.status_code == 200
+            assert response.json()["checks"]["state"] is True
+    finally:
+        redis.stop()

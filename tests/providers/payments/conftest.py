@@ -18,7 +18,6 @@ from tests.providers.payments.harness import (
     LnbitsHarness,
 )
 from tests.services.btcpay_greenfield import FakeGreenfield
-from tests.services.lnbits_server import lnbits  # noqa: F401 - session fixture
 from tests.services.webhook_recorder import WebhookRecorder, webhook_recorder  # noqa: F401
 
 
