@@ -21,6 +21,8 @@ from state.models import Job, JobKind
 log = structlog.get_logger(__name__)
 
 PING_TIMEOUT_S = 3.0
+BOT_API_CONNECTIONS = 256
+BOT_API_POOL_WAIT_S = 30.0
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -30,6 +32,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .updater(None)
+        # Under load a call waits for a free connection instead of failing after 1 s.
+        .connection_pool_size(BOT_API_CONNECTIONS)
+        .pool_timeout(BOT_API_POOL_WAIT_S)
         .build()
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 from typing import Any, Protocol
 
@@ -78,6 +79,7 @@ class Runtime:
             else None
         )
         self.updates = TaskGroup("updates")
+        self._update_slots = asyncio.Semaphore(settings.max_concurrent_updates)
         self.accepting = False
         self._secret = settings.telegram_webhook_secret.get_secret_value().encode()
         self._components: list[Component] = [
@@ -103,6 +105,9 @@ class Runtime:
             await self.stop()
             raise
         self.accepting = True
+        # Everything built at start-up lives as long as the process: move it out of the
+        # garbage collector's reach, so full collections stay short (bench/RESULTS.md).
+        gc.freeze()
         log.info(
             "orchestrator_started",
             generate_provider=self.providers[JobKind.GENERATE].name,
@@ -133,8 +138,15 @@ class Runtime:
         """De-duplicate and process in the background; False for a repeat."""
         if not await self.store.first_sighting(f"update:{data['update_id']}", UPDATE_DEDUP_TTL_S):
             return False
-        self.updates.spawn(self.frontend.process_update(data))
+        self.updates.spawn(self._process_update(data))
         return True
+
+    async def _process_update(self, data: dict[str, Any]) -> None:
+        # A burst of updates waits here for its turn instead of all racing for the Bot
+        # API client's connection pool (a request that times out waiting for a
+        # connection fails, and its user would get no answer).
+        async with self._update_slots:
+            await self.frontend.process_update(data)
 
     @property
     def moderation_records(self) -> ModerationRecords:

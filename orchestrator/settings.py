@@ -99,6 +99,13 @@ class Settings(GpuServerSettings):
     generate_timeout_s: float = Field(default=90.0, gt=0)
     edit_timeout_s: float = Field(default=30.0, gt=0)
     worker_concurrency: int = Field(default=8, ge=1, le=1000)
+    # Chat actions are cosmetic: the first after this long, at most this many a second
+    # per process (0: no budget). See orchestrator/chat_actions.py.
+    chat_action_after_s: float = Field(default=1.0, ge=0)
+    chat_actions_per_s: float = Field(default=10.0, ge=0)
+    # Updates handled at once per process; more wait their turn (well under the Bot API
+    # client's pool of 256 connections).
+    max_concurrent_updates: int = Field(default=64, ge=1, le=10_000)
     shutdown_grace_s: float = Field(default=25.0, ge=0)
 
     # Hosted image providers (issue 3): keys, models, and how hard to try each call.

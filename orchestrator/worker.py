@@ -17,6 +17,7 @@ from collections.abc import Awaitable
 
 import structlog
 
+from orchestrator.chat_actions import ChatActionBudget
 from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
 from orchestrator.frontend import Frontend
 from orchestrator.job_marks import delivery_mark, status_owner_mark
@@ -55,6 +56,7 @@ class Worker:
         self._settings = settings
         self._payments = payments
         self._stats = stats
+        self._chat_actions = ChatActionBudget(settings.chat_actions_per_s)
         self._moderation = moderation
         self._queue = queue
         self._store = store
@@ -284,8 +286,12 @@ class Worker:
         await self._stats.provider_call(provider.name, job.kind.value, error, seconds)
 
     async def _keep_showing_progress(self, job: Job) -> None:
+        """A chat action once the job has taken CHAT_ACTION_AFTER_S, then every few
+        seconds, within the process's budget (see ``orchestrator.chat_actions``)."""
+        await asyncio.sleep(self._settings.chat_action_after_s)
         while True:
-            await self._cosmetic(self._frontend.show_progress(job))
+            if self._chat_actions.take():
+                await self._cosmetic(self._frontend.show_progress(job))
             await asyncio.sleep(PROGRESS_EVERY_S)
 
     async def _keep_claim(self, job: Job) -> None:

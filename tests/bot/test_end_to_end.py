@@ -27,6 +27,7 @@ def _photo_of(stack: Stack, call_index: int = -1) -> Image.Image:
     return Image.open(io.BytesIO(data))
 
 
+@pytest.mark.parametrize("settings_overrides", [{"chat_action_after_s": 0}])
 async def test_private_generate_sends_photo_as_reply_with_caption(stack: Stack) -> None:
     user = _user(stack)
     chat = stack.emulator.private_chat(user)
@@ -48,6 +49,14 @@ async def test_private_generate_sends_photo_as_reply_with_caption(stack: Stack) 
     actions = stack.emulator.calls_to("sendChatAction")
     assert actions
     assert actions[0].params["action"] == "upload_photo"
+
+
+async def test_a_fast_job_needs_no_chat_action(stack: Stack) -> None:
+    user = _user(stack)
+    chat = stack.emulator.private_chat(user)
+    await stack.send(stack.emulator.user_message(chat, user, text="/generate a quick one"))
+    assert len(stack.emulator.calls_to("sendPhoto")) == 1
+    assert stack.emulator.calls_to("sendChatAction") == []  # the status message was enough
 
 
 @pytest.mark.parametrize("alias", ["gen", "imagine"])
