@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import structlog
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot import payments, texts
 from bot.delivery import Delivery
@@ -26,6 +27,9 @@ BOT_API_POOL_WAIT_S = 30.0
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    # Opt in to python-telegram-bot's coming time-period type now: otherwise every flood
+    # control answer (RetryAfter) raises a deprecation warning as it is built.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     return (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -35,6 +39,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         # Under load a call waits for a free connection instead of failing after 1 s.
         .connection_pool_size(BOT_API_CONNECTIONS)
         .pool_timeout(BOT_API_POOL_WAIT_S)
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_messages_per_s,
+                group_max_rate=settings.telegram_group_messages_per_min,
+                max_retries=settings.telegram_flood_retries,
+            )
+        )
         .build()
     )
 

@@ -101,6 +101,13 @@ class Settings(GpuServerSettings):
     worker_concurrency: int = Field(default=8, ge=1, le=1000)
     # Chat actions are cosmetic: the first after this long, at most this many a second
     # per process (0: no budget). See orchestrator/chat_actions.py.
+    # Telegram's flood control: a 429 is always waited out and the call retried (up to
+    # this many times: a refused call was not carried out, so retrying cannot double it).
+    # Pacing before Telegram refuses is off by default (0); 30 and 20 are Telegram's
+    # published limits (messages a second overall, a minute per group).
+    telegram_flood_retries: int = Field(default=3, ge=0, le=10)
+    telegram_messages_per_s: float = Field(default=0, ge=0)
+    telegram_group_messages_per_min: float = Field(default=0, ge=0)
     chat_action_after_s: float = Field(default=1.0, ge=0)
     chat_actions_per_s: float = Field(default=10.0, ge=0)
     # Updates handled at once per process; more wait their turn (well under the Bot API

@@ -100,6 +100,7 @@ class BotApiEmulator(Recorder):
         self.base_url: str | None = None
         bot_user = self._bot_user(int(bot_id), bot_first_name, bot_username, capabilities or {})
         self.store = Store(bot_user, self._emit)
+        self._faults: dict[str, list[tuple[int, int]]] = {}
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
@@ -171,6 +172,8 @@ class BotApiEmulator(Recorder):
         try:
             raw = await read_request(request)
             params = decode_params(self.spec, method, raw, strict=self.strict)
+            if self._faults.get(method):
+                return self._answer_with_fault(method, params, raw)
             result = HANDLERS[method](self.store, params, raw.files)
         except ApiError as exc:  # failed calls keep the raw values if decoding failed
             files = {name: part.data for name, part in raw.files.items()}
@@ -180,6 +183,30 @@ class BotApiEmulator(Recorder):
         files = {name: part.data for name, part in raw.files.items()}
         self._record(ApiCall(method, params, files, True, copy.deepcopy(result)))
         return AsciiJSONResponse({"ok": True, "result": result})
+
+    def inject_fault(
+        self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1
+    ) -> None:
+        """The next ``times`` valid calls of ``method`` fail as Telegram's would: 429 (flood
+        control, ``retry_after`` seconds) or a server error; nothing else happens."""
+        self._faults.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def _answer_with_fault(self, method: str, params: dict[str, Any], raw: RawRequest) -> Response:
+        status, retry_after = self._faults[method].pop(0)
+        files = {name: part.data for name, part in raw.files.items()}
+        if status == 429:
+            description = f"Too Many Requests: retry after {retry_after}"
+            body: JSON = {
+                "ok": False,
+                "error_code": 429,
+                "description": description,
+                "parameters": {"retry_after": retry_after},
+            }
+        else:
+            description = "Internal Server Error"
+            body = {"ok": False, "error_code": status, "description": description}
+        self._record(ApiCall(method, params, files, False, description, status))
+        return AsciiJSONResponse(body, status_code=status)
 
     async def _download(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
