@@ -14,23 +14,12 @@ from bot.frontend import TelegramFrontend
 from orchestrator.app import create_app
 from orchestrator.emulator import BotApiEmulator
 from orchestrator.serving import serve_in_background
+from tests.bot.hosted import extra_settings, settings_overrides  # noqa: F401 (fixtures)
 from tests.conftest import Stack, make_settings
 from tests.fakes.fal import FakeFal
 from tests.fakes.fixtures import hosted_settings
 from tests.fakes.images import png
 from tests.fakes.replicate import FakeReplicate
-
-
-@pytest.fixture
-def extra_settings() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-def settings_overrides(
-    fake_replicate: FakeReplicate, fake_fal: FakeFal, extra_settings: dict[str, Any]
-) -> dict[str, Any]:
-    return hosted_settings(fake_replicate, fake_fal) | extra_settings
 
 
 def _buttons(stack: Stack, method: str = "sendPhoto") -> tuple[int, str, str]:

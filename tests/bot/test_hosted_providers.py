@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot import texts
+from tests.bot.hosted import extra_settings, settings_overrides  # noqa: F401 (fixtures)
 from tests.conftest import BOT_TOKEN, BOT_USERNAME, Stack, png_bytes
 from tests.fakes.fal import FakeFal
-from tests.fakes.fixtures import hosted_settings
 from tests.fakes.images import png
 from tests.fakes.replicate import FakeReplicate, Fault
 
@@ -20,18 +20,6 @@ from tests.fakes.replicate import FakeReplicate, Fault
 @pytest.fixture
 def state_backend() -> dict[str, Any]:
     return {}  # providers do not care where state lives; test_buttons covers both
-
-
-@pytest.fixture
-def extra_settings() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-def settings_overrides(
-    fake_replicate: FakeReplicate, fake_fal: FakeFal, extra_settings: dict[str, Any]
-) -> dict[str, Any]:
-    return hosted_settings(fake_replicate, fake_fal) | extra_settings
 
 
 def _ada(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:

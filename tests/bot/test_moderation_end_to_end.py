@@ -17,9 +17,9 @@ from bot import texts
 from bot.moderation_admin import refusal_text
 from orchestrator.moderation.errors import PromptBlocked, UserBanned
 from orchestrator.stats_counters import blocks
+from tests.bot.hosted import extra_settings, settings_overrides  # noqa: F401 (fixtures)
 from tests.conftest import BOT_USERNAME, Stack, png_bytes
 from tests.fakes.fal import FakeFal
-from tests.fakes.fixtures import hosted_settings
 from tests.fakes.images import png
 from tests.fakes.replicate import FakeReplicate
 
@@ -29,18 +29,6 @@ BLOCKED_PROMPT = "explicit porn of a naked woman"  # the engine scores it sexual
 SKIN = (200, 150, 120)  # about 0.32
 BLUE = "blue"  # about 0.01
 BETWEEN = 0.1
-
-
-@pytest.fixture
-def extra_settings() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-def settings_overrides(
-    fake_replicate: FakeReplicate, fake_fal: FakeFal, extra_settings: dict[str, Any]
-) -> dict[str, Any]:
-    return hosted_settings(fake_replicate, fake_fal) | extra_settings
 
 
 def _user(stack: Stack, user_id: int = 1001) -> dict[str, Any]:
