@@ -22,6 +22,7 @@ from bench.support import bench_settings, register_bench_providers
 from orchestrator.app import create_app
 from orchestrator.frontend import JobSubmitter
 from orchestrator.logs import configure_logging
+from orchestrator.payments.notices import PaymentNotice
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
 from state.models import Job
@@ -56,6 +57,9 @@ class IdleFrontend:
 
     async def ping(self) -> bool:
         return True
+
+    async def notify_payment(self, notice: PaymentNotice) -> int | None:
+        return None  # payments are off in the bench
 
     async def show_queue_position(self, job: Job, ahead: int | None) -> None:
         pass

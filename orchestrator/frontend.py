@@ -19,6 +19,8 @@ Contract:
   (the worker saves the job afterwards).
 - ``report_failure(job, error)`` tells the user why the job failed.
 - ``ping()`` is True when the chat platform's API answers (for readiness checks).
+- ``notify_payment(notice)`` tells a user what became of an invoice (it is the
+  ``orchestrator.payments.notices.PaymentNotifier`` the payment service is built with).
 - ``show_queue_position(job, ahead)`` updates the job's status message while it waits:
   ``ahead`` jobs are before it; None means it is no longer waiting (show it is being
   worked on). Cosmetic: the caller ignores its failures.
@@ -37,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from orchestrator.payments.notices import PaymentNotifier
 from orchestrator.settings import Settings
 from orchestrator.stats_report import StatsReport
 from providers.base import ProviderImage
@@ -59,7 +62,7 @@ class JobSubmitter(Protocol):
     async def stats_report(self, window_days: int) -> StatsReport: ...
 
 
-class Frontend(Protocol):
+class Frontend(PaymentNotifier, Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 
 class NoticeKind(StrEnum):
@@ -25,7 +25,6 @@ class PaymentNotice:
     reply_to_message_id: int | None = None  # the request a job invoice answered
 
 
-@runtime_checkable
 class PaymentNotifier(Protocol):
     async def notify_payment(self, notice: PaymentNotice) -> int | None:
         """Tell the user; returns the message id sent (None when nothing was sent)."""

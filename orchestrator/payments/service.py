@@ -50,14 +50,14 @@ class PaymentService:
         ledger: Ledger,
         store: StateStore,
         submit: Callable[[Job], Awaitable[None]],
-        notifier: object,
+        notifier: PaymentNotifier,
     ) -> None:
         self._settings = settings
         self.backend = backend
         self.ledger = ledger
         self._store = store
         self._submit = submit
-        self._notifier = notifier if isinstance(notifier, PaymentNotifier) else None
+        self._notifier = notifier
         self._reconciler: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -250,8 +250,6 @@ class PaymentService:
         *,
         reply_to: int | None = None,
     ) -> int | None:
-        if self._notifier is None:
-            return None
         balance = await self.ledger.balance(record.user_id)
         notice = PaymentNotice(
             kind,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from orchestrator.payment_setup import build_payment_backend
+from orchestrator.payments.notices import PaymentNotifier
 from orchestrator.payments.service import PaymentService
 from orchestrator.settings import Settings
 from state.base import Ledger, StateStore
@@ -25,7 +26,7 @@ def build_payments(
     settings: Settings,
     store: StateStore,
     submit: Callable[[Job], Awaitable[None]],
-    notifier: object,
+    notifier: PaymentNotifier,
 ) -> PaymentService | None:
     backend = build_payment_backend(settings)
     if backend is None:
