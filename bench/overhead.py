@@ -7,7 +7,12 @@ CPU is not counted. Fulmine: the real runtime and Telegram front end, memory sta
 ``bench-instant`` provider (answers at once with a 64x64 PNG), moderation off (measured
 separately), no rate limits, logging as ``fulmine serve`` does by default (INFO,
 JSON lines; the bench runner sends them to a file). Each job makes the real calls of a
-job: status message, chat action, sendPhoto, status deleted.
+job: status message, sendPhoto (the chat action only comes after a second), status
+deleted.
+
+A third figure splits Fulmine's cost: python-telegram-bot making just the Bot API calls
+of a job (the same client configuration, requests and concurrency, nothing else) gives
+what those calls cost on their own; the rest is orchestration.
 """
 
 from __future__ import annotations
@@ -19,19 +24,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
+from telegram import ReplyParameters, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bench.support import (
     BOT_TOKEN,
+    PNG,
     EmulatorProcess,
     bench_settings,
     emit,
     register_bench_providers,
 )
-from bot.frontend import TelegramFrontend
+from bot.buttons import result_keyboard
+from bot.frontend import TelegramFrontend, build_application
 from orchestrator.logs import configure_logging
 from orchestrator.runtime import Runtime
+from state.models import Job, JobKind
 
 JOBS = int(os.environ.get("BENCH_OVERHEAD_JOBS", "400"))
 WARMUP = 40
@@ -86,25 +94,73 @@ async def python_telegram_bot(url: str, updates: list[dict[str, Any]]) -> float:
         return await _in_batches(updates[WARMUP:], handle, settle)
 
 
+async def bot_api_calls_only(url: str, updates: list[dict[str, Any]]) -> float:
+    """A job's Bot API calls and nothing else: status message, sendPhoto, delete."""
+    application = build_application(bench_settings(url))
+    bot = application.bot
+
+    async def calls(data: dict[str, Any]) -> None:
+        message = data["message"]
+        chat_id, request_id = message["chat"]["id"], message["message_id"]
+        job = Job(
+            kind=JobKind.GENERATE,
+            prompt=message["text"].partition(" ")[2],
+            chat_id=chat_id,
+            user_id=message["from"]["id"],
+            request_message_id=request_id,
+            chat_type="private",
+        )
+        reply = ReplyParameters(request_id, allow_sending_without_reply=True)
+        status = await bot.send_message(chat_id, "Generating…", reply_parameters=reply)
+        await bot.send_photo(
+            chat_id,
+            PNG,
+            caption=job.prompt,
+            reply_parameters=reply,
+            reply_markup=result_keyboard(job),
+        )
+        await bot.delete_message(chat_id, status.message_id)
+
+    async def settle() -> None:
+        pass
+
+    async with application:
+        await _in_batches(updates[:WARMUP], calls, settle)
+        return await _in_batches(updates[WARMUP:], calls, settle)
+
+
 async def main() -> None:
     register_bench_providers()
     # As `fulmine serve` logs by default (INFO, JSON lines): part of the cost per job.
     configure_logging("INFO", json=True)
     total = WARMUP + JOBS
     with tempfile.TemporaryDirectory() as tmp:
-        emulator = EmulatorProcess(Path(tmp), updates=2 * total, users=total)
+        emulator = EmulatorProcess(Path(tmp), updates=3 * total, users=total)
         with emulator:
             updates = emulator.updates()
             baseline = await python_telegram_bot(emulator.url, updates[:total])
-            ours = await fulmine(emulator.url, updates[total:])
-            calls = emulator.stop()
+            ours = await fulmine(emulator.url, updates[total : 2 * total])
+            # Fulmine's own calls, counted before the calls-only run adds its own.
+            await asyncio.sleep(0.3)  # the emulator writes its count every 0.1 s
+            calls = emulator.calls()
+            calls_only = await bot_api_calls_only(emulator.url, updates[2 * total :])
+            emulator.stop()
     if calls.get("sendPhoto", 0) != total or calls.get("sendMessage", 0) < 2 * total:
         raise SystemExit(f"not every job was answered: {calls}")
     per_job_ms = ours / JOBS * 1000
     baseline_ms = baseline / JOBS * 1000
+    calls_ms = calls_only / JOBS * 1000
     print(f"python-telegram-bot, one sendMessage: {baseline_ms:.2f} ms CPU per update")
     print(f"fulmine, job to sendPhoto: {per_job_ms:.2f} ms CPU per job; calls {calls}")
-    emit({"cpu_ms_per_job": per_job_ms, "baseline_cpu_ms": baseline_ms, "calls": calls})
+    print(f"python-telegram-bot, a job's Bot API calls alone: {calls_ms:.2f} ms CPU per job")
+    emit(
+        {
+            "cpu_ms_per_job": per_job_ms,
+            "baseline_cpu_ms": baseline_ms,
+            "calls_only_cpu_ms": calls_ms,
+            "calls": calls,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -94,6 +94,19 @@ def rows(results: dict[str, dict[str, Any] | None]) -> list[str]:
                 _yes(ratio <= 3),
             )
         )
+        calls_ms = found["calls_only_cpu_ms"]
+        out.append(
+            _row(
+                "2b … of which the job's Bot API calls alone (PTB, same requests)",
+                f"{calls_ms:.2f} ms; orchestration on top "
+                f"{found['cpu_ms_per_job'] - calls_ms:.2f} ms",
+                f"PTB command + 1 sendMessage {found['baseline_cpu_ms']:.2f} ms",
+                f"{calls_ms / found['baseline_cpu_ms']:.2f}x + "
+                f"{(found['cpu_ms_per_job'] - calls_ms) / found['baseline_cpu_ms']:.2f}x",
+                "(diagnostic)",
+                "-",
+            )
+        )
     if found := results.get("concurrency"):
         peak = found["peak_in_flight"]
         out.append(
@@ -136,6 +149,19 @@ def rows(results: dict[str, dict[str, Any] | None]) -> list[str]:
                 f"{ratio:.2f}x",
                 "≥ 1.7x",
                 _yes(ratio >= 1.7),
+            )
+        )
+        one, two = found["one_pair"], found["two_pairs"]
+        out.append(
+            _row(
+                "4b … CPU per job (serve + worker; redis-server) and machine busy",
+                f"2 + 2: {two['fulmine_cpu_ms_per_job']:.1f} ms; "
+                f"{two['redis_cpu_ms_per_job']:.2f} ms; {two['machine_busy']:.0%} busy",
+                f"1 + 1: {one['fulmine_cpu_ms_per_job']:.1f} ms; "
+                f"{one['redis_cpu_ms_per_job']:.2f} ms; {one['machine_busy']:.0%} busy",
+                f"{two['fulmine_cpu_ms_per_job'] / one['fulmine_cpu_ms_per_job']:.2f}x CPU/job",
+                f"(diagnostic, {found['cpus']} CPUs)",
+                "-",
             )
         )
     if found := results.get("moderation_cost"):

@@ -6,6 +6,13 @@ Bot API emulator in its own process, updates posted over HTTP round-robin to the
 processes (``CONCURRENCY`` at once, at most ``WINDOW`` jobs unanswered). After a
 warm-up, the rate is jobs answered with sendPhoto divided by the time from the first post
 to the last sendPhoto.
+
+On a small machine the rate says more about the cores than about Fulmine, so each run
+also reports where the CPU went over the measured stretch: how busy the whole machine
+was, and the CPU seconds per job of the Fulmine processes (serve + worker), of
+redis-server and of the emulator. If the Fulmine processes need no more CPU per job with
+two pairs than with one, nothing is shared but Redis, and the rate grows with the cores
+given to it until redis-server's own CPU per job is the limit.
 """
 
 from __future__ import annotations
@@ -33,6 +40,23 @@ CONCURRENCY = 16
 # update at once and Redis runs out of connections (redis-py's pool: 100), so updates
 # get 503 (see bench/RESULTS.md).
 WINDOW = 64
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of the whole machine since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (0 once it has gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Process:
@@ -107,7 +131,19 @@ async def _delivered(emulator: EmulatorProcess, count: int, timeout_s: float = 1
     return time.perf_counter()
 
 
-async def run(pairs: int, redis_url: str, workdir: Path) -> float:
+def cpu_snapshot(fulmine: list[int], redis_pid: int, emulator_pid: int) -> dict[str, float]:
+    busy, total = machine_jiffies()
+    return {
+        "fulmine": sum(process_cpu_s(pid) for pid in fulmine),
+        "redis": process_cpu_s(redis_pid),
+        "emulator": process_cpu_s(emulator_pid),
+        "machine_busy": busy,
+        "machine_total": total,
+    }
+
+
+async def run(pairs: int, redis: RedisServer, workdir: Path) -> dict[str, float]:
+    redis_url = redis.url
     with EmulatorProcess(workdir, updates=WARMUP + JOBS, users=WARMUP + JOBS) as emulator:
         updates = emulator.updates()
         env = bench_env(
@@ -129,13 +165,25 @@ async def run(pairs: int, redis_url: str, workdir: Path) -> float:
             urls = [f"http://127.0.0.1:{p.port}" for p in processes if p.port is not None]
             await _post_all(urls, updates[:WARMUP], emulator)
             await _delivered(emulator, WARMUP)
+            pids = [p.process.pid for p in processes if p.process is not None]
+            assert redis.pid is not None
+            assert emulator.process is not None
+            before = cpu_snapshot(pids, redis.pid, emulator.process.pid)
             started = time.perf_counter()
             await _post_all(urls, updates[WARMUP:], emulator)
             finished = await _delivered(emulator, WARMUP + JOBS)
+            after = cpu_snapshot(pids, redis.pid, emulator.process.pid)
         finally:
             for process in processes:
                 await process.stop()
-    return JOBS / (finished - started)
+    used = {key: after[key] - before[key] for key in after}
+    return {
+        "jobs_s": JOBS / (finished - started),
+        "machine_busy": used["machine_busy"] / used["machine_total"],
+        "fulmine_cpu_ms_per_job": used["fulmine"] / JOBS * 1000,
+        "redis_cpu_ms_per_job": used["redis"] / JOBS * 1000,
+        "emulator_cpu_ms_per_job": used["emulator"] / JOBS * 1000,
+    }
 
 
 async def main() -> None:
@@ -143,16 +191,30 @@ async def main() -> None:
         redis = RedisServer(Path(tmp) / "redis")
         redis.start()
         try:
-            rates = {}
+            runs = {}
             for pairs in (1, 2):
                 workdir = ROOT / "bench" / "logs" / f"scale-{pairs}+{pairs}"
                 shutil.rmtree(workdir, ignore_errors=True)
                 workdir.mkdir(parents=True)
-                rates[pairs] = await run(pairs, redis.url, workdir)
-                print(f"{pairs} serve + {pairs} worker: {rates[pairs]:.1f} jobs/s")
+                found = runs[pairs] = await run(pairs, redis, workdir)
+                print(
+                    f"{pairs} serve + {pairs} worker: {found['jobs_s']:.1f} jobs/s; machine "
+                    f"{found['machine_busy']:.0%} busy; CPU ms per job: Fulmine "
+                    f"{found['fulmine_cpu_ms_per_job']:.1f}, redis-server "
+                    f"{found['redis_cpu_ms_per_job']:.2f}, emulator "
+                    f"{found['emulator_cpu_ms_per_job']:.1f}"
+                )
         finally:
             redis.stop()
-    emit({"one_pair_jobs_s": rates[1], "two_pairs_jobs_s": rates[2], "cpus": os.cpu_count()})
+    emit(
+        {
+            "one_pair_jobs_s": runs[1]["jobs_s"],
+            "two_pairs_jobs_s": runs[2]["jobs_s"],
+            "one_pair": runs[1],
+            "two_pairs": runs[2],
+            "cpus": os.cpu_count(),
+        }
+    )
 
 
 if __name__ == "__main__":
