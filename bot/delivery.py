@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 import structlog
@@ -24,7 +23,7 @@ from bot import texts
 from bot.buttons import result_keyboard
 from bot.commands import cut_to_caption
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
-from bot.photos import Prepared, prepare
+from bot.photos import Prepared, fitted
 from orchestrator.moderation.errors import InputImageBlocked, OutputImagesBlocked
 from providers.base import ProviderImage
 from providers.errors import (
@@ -117,7 +116,7 @@ class Delivery:
 
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
         """Photos (documents when Telegram cannot take them as photos), with the buttons."""
-        prepared = [await asyncio.to_thread(prepare, image) for image in images[:MEDIA_GROUP_MAX]]
+        prepared = [await fitted(image) for image in images[:MEDIA_GROUP_MAX]]
         caption, entities = caption_of(job)
         keyboard = result_keyboard(job)
         sent: Sequence[Message]

@@ -8,6 +8,7 @@ change the picture).
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 
@@ -66,16 +67,36 @@ def _as_photo_bytes(image: Image.Image) -> tuple[bytes, str]:
         rgb = rgb.resize((max(1, rgb.width * 3 // 4), max(1, rgb.height * 3 // 4)))
 
 
+def _unchanged(image: ProviderImage, opened: Image.Image) -> Prepared | None:
+    fmt = opened.format or ""
+    width, height = opened.size
+    if max(width, height) > PHOTO_MAX_RATIO * min(width, height):
+        return Prepared(image.data, image.content_type, as_photo=False)
+    fits = width + height <= PHOTO_MAX_SIDES and len(image.data) <= PHOTO_MAX_BYTES
+    if fits and fmt in PHOTO_FORMATS:
+        return Prepared(image.data, PHOTO_FORMATS[fmt], as_photo=True)
+    return None
+
+
+async def fitted(image: ProviderImage) -> Prepared:
+    """``prepare``, in a worker thread only when the image must be re-encoded.
+
+    Most images go as they are, which takes only reading the header: cheap enough for
+    the event loop, and cheaper than the hop to a thread.
+    """
+    with Image.open(io.BytesIO(image.data)) as opened:
+        unchanged = _unchanged(image, opened)
+    if unchanged is not None:
+        return unchanged
+    return await asyncio.to_thread(prepare, image)
+
+
 def prepare(image: ProviderImage) -> Prepared:
     """The image as Telegram will take it. CPU-bound: call it from a worker thread."""
     with Image.open(io.BytesIO(image.data)) as opened:
-        fmt = opened.format or ""
-        width, height = opened.size
-        if max(width, height) > PHOTO_MAX_RATIO * min(width, height):
-            return Prepared(image.data, image.content_type, as_photo=False)
-        fits = width + height <= PHOTO_MAX_SIDES and len(image.data) <= PHOTO_MAX_BYTES
-        if fits and fmt in PHOTO_FORMATS:
-            return Prepared(image.data, PHOTO_FORMATS[fmt], as_photo=True)
+        unchanged = _unchanged(image, opened)
+        if unchanged is not None:
+            return unchanged
         picture = _shrunk_to_fit(ImageOps.exif_transpose(opened))
     data, content_type = _as_photo_bytes(picture)
     return Prepared(data, content_type, as_photo=True)

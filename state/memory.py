@@ -30,7 +30,7 @@ class MemoryStateStore(StateStore):
     def __init__(self) -> None:
         # One TTL per key is needed, so keys are stored with their own expiry.
         self._seen: TTLCache[str, float] = TTLCache(maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf"))
-        self._jobs: TTLCache[str, Job] = TTLCache(maxsize=MAX_REMEMBERED_JOBS, ttl=JOB_RETENTION_S)
+        self._jobs: TTLCache[str, str] = TTLCache(maxsize=MAX_REMEMBERED_JOBS, ttl=JOB_RETENTION_S)
         self._windows: TTLCache[str, deque[float]] = TTLCache(
             maxsize=MAX_RATE_WINDOWS, ttl=WINDOW_RETENTION_S
         )
@@ -58,12 +58,14 @@ class MemoryStateStore(StateStore):
         self._seen[key] = now + ttl_s
         return True
 
+    # Jobs are kept serialized, as Redis keeps them: a caller's copy never aliases the
+    # stored one, and (cheaper than a deep copy) pydantic does the copying.
     async def save_job(self, job: Job) -> None:
-        self._jobs[job.id] = job.model_copy(deep=True)
+        self._jobs[job.id] = job.model_dump_json()
 
     async def get_job(self, job_id: str) -> Job | None:
-        job = self._jobs.get(job_id)
-        return job.model_copy(deep=True) if job is not None else None
+        stored = self._jobs.get(job_id)
+        return Job.model_validate_json(stored) if stored is not None else None
 
     async def admit(self, ticket: str, limits: Sequence[Limit], cap: InFlightCap) -> None:
         now = time.monotonic()

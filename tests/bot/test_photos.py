@@ -7,7 +7,7 @@ import os
 
 from PIL import Image
 
-from bot.photos import PHOTO_MAX_BYTES, prepare
+from bot.photos import PHOTO_MAX_BYTES, fitted, prepare
 from providers.base import ProviderImage
 
 
@@ -63,3 +63,13 @@ def test_other_formats_become_a_photo_format() -> None:
     assert _open(prepared.data).format in {"JPEG", "PNG"}
     transparent = prepare(ProviderImage(_image((300, 200), "WEBP", mode="RGBA"), "image/webp"))
     assert _open(transparent.data).format == "PNG"
+
+
+async def test_fitted_is_prepare_whether_or_not_the_image_is_re_encoded() -> None:
+    as_is = ProviderImage(_image((300, 200)), "image/png")
+    re_encoded = ProviderImage(_image((300, 200), "WEBP"), "image/webp")
+    elongated = ProviderImage(_image((9600, 300)), "image/png")
+    for image in (as_is, re_encoded, elongated):
+        assert await fitted(image) == prepare(image)
+    assert (await fitted(as_is)).data == as_is.data
+    assert (await fitted(re_encoded)).content_type != "image/webp"
