@@ -17,13 +17,14 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot import texts
 from bot.buttons import result_keyboard
 from bot.commands import cut_to_caption
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
 from bot.photos import Prepared, fitted
+from orchestrator.errors import DeliveryUncertain
 from orchestrator.moderation.errors import InputImageBlocked, OutputImagesBlocked
 from providers.base import ProviderImage
 from providers.errors import (
@@ -46,10 +47,12 @@ FAILURE_TEXTS: list[tuple[type[BaseException], str]] = [
     (ContentRefused, "failed_refused"),
     (ProviderUnavailable, "failed_unavailable"),
     (UnusableOutput, "failed_output"),
+    (DeliveryUncertain, "failed_delivery_uncertain"),
 ]
 MEDIA_GROUP_MAX = 10
 NAME_MAX = 64
 _NAME_MARK = "\x00"  # where the requester's name goes in a group caption
+_NOT_MODIFIED = "message is not modified"
 
 
 def failure_text_key(error: BaseException) -> str:
@@ -120,17 +123,18 @@ class Delivery:
         caption, entities = caption_of(job)
         keyboard = result_keyboard(job)
         sent: Sequence[Message]
-        if len(prepared) == 1:
-            sent = [await self._send_one(job, prepared[0], caption, entities, keyboard)]
-        else:
-            sent = await self._send_album(job, prepared, caption, entities)
-            # An album cannot carry buttons: they come in a message of their own.
-            await self._bot.send_message(
-                job.chat_id,
-                texts.text("result_buttons", job.language),
-                reply_parameters=self._reply_to(job),
-                reply_markup=keyboard,
-            )
+        try:
+            if len(prepared) == 1:
+                sent = [await self._send_one(job, prepared[0], caption, entities, keyboard)]
+            else:
+                sent = await self._send_album(job, prepared, caption, entities)
+        except NetworkError as exc:
+            if isinstance(exc, BadRequest):  # refused: certainly not sent
+                raise
+            # No answer (a timeout, a 5xx): the photos may have arrived. Never sent twice.
+            raise DeliveryUncertain(job.id, f"Telegram did not answer: {exc.message}") from exc
+        if len(prepared) > 1:  # an album cannot carry buttons: they come on their own
+            await self._send_album_buttons(job, keyboard)
         job.result_file_ids = [file_id for m in sent if (file_id := _file_id(m))]
         await self._remove_status(job)
 
@@ -204,9 +208,25 @@ class Delivery:
             try:
                 await self._bot.edit_message_text(message, job.chat_id, job.status_message_id)
                 return
-            except TelegramError as exc:  # status message gone: say it in a new one
+            except BadRequest as exc:
+                if _NOT_MODIFIED in exc.message.lower():  # a retried edit had been carried out
+                    return
+                log.info("status_edit_failed", error=repr(exc))  # gone: say it in a new one
+            except TelegramError as exc:  # no answer, even retried: better twice than never
                 log.info("status_edit_failed", error=repr(exc))
         await self._bot.send_message(job.chat_id, message, reply_parameters=self._reply_to(job))
+
+    async def _send_album_buttons(self, job: Job, keyboard: InlineKeyboardMarkup) -> None:
+        """The album is out, so the job is delivered whatever becomes of its buttons."""
+        try:
+            await self._bot.send_message(
+                job.chat_id,
+                texts.text("result_buttons", job.language),
+                reply_parameters=self._reply_to(job),
+                reply_markup=keyboard,
+            )
+        except TelegramError as exc:
+            log.warning("album_buttons_not_sent", error=repr(exc))
 
     async def _remove_status(self, job: Job) -> None:
         if job.status_message_id is None:

@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot import payments, texts
+from bot.bot_api_request import RetryingRequest
 from bot.delivery import Delivery
 from bot.handlers import Handlers
 from orchestrator.frontend import JobSubmitter
@@ -36,9 +37,16 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .updater(None)
-        # Under load a call waits for a free connection instead of failing after 1 s.
-        .connection_pool_size(BOT_API_CONNECTIONS)
-        .pool_timeout(BOT_API_POOL_WAIT_S)
+        .request(
+            RetryingRequest(
+                retries=settings.telegram_safe_retries,
+                backoff_s=settings.telegram_retry_backoff_s,
+                read_timeout=settings.telegram_read_timeout_s,
+                # Under load a call waits for a free connection instead of failing after 1 s.
+                connection_pool_size=BOT_API_CONNECTIONS,
+                pool_timeout=BOT_API_POOL_WAIT_S,
+            )
+        )
         .rate_limiter(
             AIORateLimiter(
                 overall_max_rate=settings.telegram_messages_per_s,

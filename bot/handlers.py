@@ -7,7 +7,7 @@ import math
 
 import structlog
 from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -239,8 +239,15 @@ class Handlers:
             return
         try:
             status_key = "status_editing" if kind is JobKind.EDIT else "status_generating"
-            status = await self._reply(update, texts.text(status_key, language))
-            job.status_message_id = status.message_id
+            try:
+                status = await self._reply(update, texts.text(status_key, language))
+                job.status_message_id = status.message_id
+            except NetworkError as exc:
+                if isinstance(exc, BadRequest):
+                    raise
+                # No answer (it may have arrived): the job goes on without a status
+                # message; its photo or its failure comes in a message of its own.
+                log.warning("status_message_unconfirmed", error=repr(exc))
             await self._submitter.submit(job)
         except BaseException as exc:
             with contextlib.suppress(Exception):

@@ -30,8 +30,11 @@ class JobAbandoned(JobError):
 
 
 class DeliveryUncertain(JobError):
-    """A worker died while sending the job's photo: it may or may not have arrived, and
-    sending again could show it twice, so the job is not sent again."""
+    """The job's photo may or may not have arrived: a worker died while sending it, or the
+    send's answer was lost (a timeout, a server error). Sending again could show it twice,
+    so the job is not sent again; it ends failed, its reservation released."""
 
-    def __init__(self, job_id: str) -> None:
-        super().__init__(job_id, "worker died while delivering; not sent again")
+    def __init__(
+        self, job_id: str, reason: str = "worker died while delivering; not sent again"
+    ) -> None:
+        super().__init__(job_id, reason)

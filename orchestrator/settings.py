@@ -108,6 +108,13 @@ class Settings(GpuServerSettings):
     telegram_flood_retries: int = Field(default=3, ge=0, le=10)
     telegram_messages_per_s: float = Field(default=0, ge=0)
     telegram_group_messages_per_min: float = Field(default=0, ge=0)
+    # Telegram not answering (issue 8 hardening, bot/bot_api_request.py): how long to wait
+    # for a Bot API answer; then a call safe to repeat (chat action, edit, delete, reads)
+    # is retried this many times, backing off from this long (doubling). A send is
+    # repeated only if it never left (no connection): it may have arrived otherwise.
+    telegram_read_timeout_s: float = Field(default=5.0, gt=0)  # python-telegram-bot's default
+    telegram_safe_retries: int = Field(default=2, ge=0, le=10)
+    telegram_retry_backoff_s: float = Field(default=1.0, gt=0)
     chat_action_after_s: float = Field(default=1.0, ge=0)
     chat_actions_per_s: float = Field(default=10.0, ge=0)
     # Updates handled at once per process; more wait their turn (well under the Bot API

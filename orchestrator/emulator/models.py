@@ -39,7 +39,8 @@ class ApiCall:
     :class:`UploadedFile` where a file was uploaded in place). ``files`` maps every uploaded
     multipart part name to its bytes (a call refused before its parameters could be decoded
     keeps the raw values, strings from a form). ``result`` is the JSON result when ``ok``,
-    else the error description sent back, with its ``error_code``.
+    else the error description sent back, with its ``error_code``. ``answered`` is False
+    for a call carried out whose answer was held back (``inject_fault(status="timeout")``).
     """
 
     method: str
@@ -48,6 +49,7 @@ class ApiCall:
     ok: bool
     result: Any
     error_code: int | None = None
+    answered: bool = True
 
 
 @dataclass(frozen=True)

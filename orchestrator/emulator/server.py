@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
 import mimetypes
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
@@ -48,6 +50,21 @@ def _error(code: int, description: str) -> JSONResponse:
     return AsciiJSONResponse(body, status_code=code)
 
 
+@dataclass(frozen=True)
+class _Fault:
+    status: int | Literal["timeout"]
+    retry_after: int
+    hold_s: float
+
+
+async def _hold_answer(request: Request, hold_s: float) -> None:
+    """Wait ``hold_s`` seconds, or less if the client closes the connection first."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(hold_s):
+            while (await request.receive())["type"] != "http.disconnect":
+                pass  # the rest of a body nobody reads: the parameters were decoded already
+
+
 class BotApiEmulator(Recorder):
     """An in-process Telegram Bot API server for one bot, for tests and ``fulmine chat``.
 
@@ -76,6 +93,8 @@ class BotApiEmulator(Recorder):
       and stores their messages, so the bot can reply to them and download their files. It
       delivers nothing by itself: hand the Update to the bot, or :meth:`post_update` it to
       the webhook. Callback queries may be answered once (answerCallbackQuery).
+    - Faults: :meth:`inject_fault` makes the next calls of a method fail as Telegram's
+      can: 429 flood control, a 5xx, or a timeout (carried out, answer held back).
 
     Everything runs on the event loop that serves the app; the emulator is not thread-safe.
     """
@@ -100,7 +119,7 @@ class BotApiEmulator(Recorder):
         self.base_url: str | None = None
         bot_user = self._bot_user(int(bot_id), bot_first_name, bot_username, capabilities or {})
         self.store = Store(bot_user, self._emit)
-        self._faults: dict[str, list[tuple[int, int]]] = {}
+        self._faults: dict[str, list[_Fault]] = {}
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
@@ -169,30 +188,57 @@ class BotApiEmulator(Recorder):
             return _error(404, "Not Found")
         raw = RawRequest()
         params: dict[str, Any] | None = None
+        held: _Fault | None = None
         try:
             raw = await read_request(request)
             params = decode_params(self.spec, method, raw, strict=self.strict)
-            if self._faults.get(method):
-                return self._answer_with_fault(method, params, raw)
+            fault = self._faults[method].pop(0) if self._faults.get(method) else None
+            if fault is not None and fault.status != "timeout":
+                return self._answer_with_fault(method, params, raw, fault)
+            held = fault
             result = HANDLERS[method](self.store, params, raw.files)
         except ApiError as exc:  # failed calls keep the raw values if decoding failed
             files = {name: part.data for name, part in raw.files.items()}
             seen = params if params is not None else raw.values
-            self._record(ApiCall(method, seen, files, False, exc.description, exc.code))
-            return _error(exc.code, exc.description)
-        files = {name: part.data for name, part in raw.files.items()}
-        self._record(ApiCall(method, params, files, True, copy.deepcopy(result)))
-        return AsciiJSONResponse({"ok": True, "result": result})
+            self._record(
+                ApiCall(method, seen, files, False, exc.description, exc.code, held is None)
+            )
+            response: Response = _error(exc.code, exc.description)
+        else:
+            files = {name: part.data for name, part in raw.files.items()}
+            self._record(
+                ApiCall(method, params, files, True, copy.deepcopy(result), None, held is None)
+            )
+            response = AsciiJSONResponse({"ok": True, "result": result})
+        if held is not None:
+            await _hold_answer(request, held.hold_s)
+        return response
 
     def inject_fault(
-        self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1
+        self,
+        method: str,
+        *,
+        status: int | Literal["timeout"] = 429,
+        retry_after: int = 1,
+        times: int = 1,
+        hold_s: float = 60.0,
     ) -> None:
-        """The next ``times`` valid calls of ``method`` fail as Telegram's would: 429 (flood
-        control, ``retry_after`` seconds) or a server error; nothing else happens."""
-        self._faults.setdefault(method, []).extend([(status, retry_after)] * times)
+        """The next ``times`` valid calls of ``method`` go wrong as they can on Telegram.
 
-    def _answer_with_fault(self, method: str, params: dict[str, Any], raw: RawRequest) -> Response:
-        status, retry_after = self._faults[method].pop(0)
+        - ``status=429``: flood control, ``retry_after`` seconds; not carried out.
+        - ``status=5xx``: a server error; not carried out (a client cannot know that).
+        - ``status="timeout"``: the worst case of a lost answer. The call **is carried out**
+          (the message sent, edited or deleted; recorded with ``answered=False``), then its
+          answer is held back for ``hold_s`` seconds, or until the client gives up and
+          closes the connection. Hold it longer than the bot's read timeout
+          (``TELEGRAM_READ_TIMEOUT_S``) and the bot sees a timeout; shorter, a late answer.
+        """
+        self._faults.setdefault(method, []).extend([_Fault(status, retry_after, hold_s)] * times)
+
+    def _answer_with_fault(
+        self, method: str, params: dict[str, Any], raw: RawRequest, fault: _Fault
+    ) -> Response:
+        status, retry_after = int(fault.status), fault.retry_after
         files = {name: part.data for name, part in raw.files.items()}
         if status == 429:
             description = f"Too Many Requests: retry after {retry_after}"
