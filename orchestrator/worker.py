@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import structlog
 
@@ -26,6 +27,7 @@ from orchestrator.metrics import JOBS_IN_FLIGHT
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
 from orchestrator.settings import Settings
+from orchestrator.state_outage import through_outage
 from orchestrator.tasks import TaskGroup
 from providers.base import ImageProvider, ImageRequest, ProviderImage
 from providers.errors import ProviderTimeout
@@ -39,6 +41,7 @@ PROGRESS_EVERY_S = 4.5  # Telegram shows a chat action for about 5 seconds
 CLAIM_WAIT_S = 0.5
 STATE_RETRY_S = 1.0  # pause after the state store failed, before claiming again
 TERMINAL = frozenset({JobStatus.DELIVERED, JobStatus.FAILED})
+T = TypeVar("T")
 
 
 class Worker:
@@ -184,15 +187,15 @@ class Worker:
                 await self._stop_helpers([keeper])
 
     async def _deliver(self, job: Job, images: list[ProviderImage], started: float) -> None:
-        if not await self._store.first_sighting(
-            delivery_mark(job.id), self._settings.job_deadline_s
-        ):
+        mark = delivery_mark(job.id)
+        deadline_s = self._settings.job_deadline_s
+        if not await self._outlasting(lambda: self._store.first_sighting(mark, deadline_s)):
             # Another worker took this job over while this one was slow; it sends it, or,
             # if it died sending, the next worker finds the job uncertain. Not acknowledged.
             log.warning("delivery_taken_elsewhere")
             return
         job.delivery_started_at = time.time()
-        await self._store.save_job(job)
+        await self._outlasting(lambda: self._store.save_job(job))
         # Once sending has begun it is finished, even when shutdown's grace runs out.
         sending = asyncio.ensure_future(self._frontend.deliver(job, images))
         try:
@@ -212,7 +215,7 @@ class Worker:
             await self._fail(job, error)
             return
         job.finished_at = time.time()
-        await self._set_status(job, JobStatus.DELIVERED)
+        await self._outlasting(lambda: self._set_status(job, JobStatus.DELIVERED))
         if self._payments is not None:  # the photo is out: charged once, by job id
             await self._payments.capture(job)
         await self._close(job)
@@ -233,7 +236,7 @@ class Worker:
     async def _fail(self, job: Job, error: BaseException) -> None:
         job.error = type(error).__name__
         job.finished_at = time.time()
-        await self._set_status(job, JobStatus.FAILED)
+        await self._outlasting(lambda: self._set_status(job, JobStatus.FAILED))
         log.warning("job_failed", kind=job.kind, error=repr(error))
         if self._payments is not None:  # before the user is told "you were not charged"
             await self._payments.release(job)
@@ -245,9 +248,14 @@ class Worker:
 
     async def _close(self, job: Job) -> None:
         """The job is done with: acknowledged last, so it counts as pending until then."""
-        await self._store.release(job.id)
+        await self._outlasting(lambda: self._store.release(job.id))
         await self._stats.job_finished(job)
-        await self._queue.ack(job.id)
+        await self._outlasting(lambda: self._queue.ack(job.id))
+
+    async def _outlasting(self, step: Callable[[], Awaitable[T]]) -> T:
+        """A step that must not be dropped, through a short state outage: for up to half
+        the visibility timeout (the claim is kept meanwhile; see ``_keep_claim``)."""
+        return await through_outage(step, self._settings.job_visibility_timeout_s / 2)
 
     async def _make_images(self, job: Job) -> list[ProviderImage]:
         provider = self._providers[job.kind]

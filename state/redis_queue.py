@@ -145,7 +145,7 @@ class RedisJobQueue(JobQueue):
         return job
 
     async def ack(self, job_id: str) -> None:
-        entry_id = self._claimed.pop(job_id, None)
+        entry_id = self._claimed.get(job_id)
         if entry_id is None:
             return
         with translated_errors("ack"):
@@ -153,6 +153,7 @@ class RedisJobQueue(JobQueue):
                 pipe.xack(self._stream, self._group, entry_id)
                 pipe.xdel(self._stream, entry_id)
                 await pipe.execute()
+        self._claimed.pop(job_id, None)  # only now: a failed ack can be tried again
 
     async def touch(self, job_id: str) -> bool:
         entry_id = self._claimed.get(job_id)

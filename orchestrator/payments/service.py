@@ -24,6 +24,7 @@ from orchestrator.metrics import PAYMENTS
 from orchestrator.payments.errors import PaymentRequired, PaymentsUnavailable
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.settings import Settings
+from orchestrator.state_outage import through_outage
 from orchestrator.stats_counters import REVENUE_SATS, count
 from providers.payments.base import Invoice, InvoiceStatus, PaymentBackend
 from providers.payments.errors import PaymentError
@@ -149,12 +150,15 @@ class PaymentService:
 
     # The worker's ends of a reservation.
 
-    # A state fault here leaves the reservation held (not charged, not spendable): logged
-    # for an operator, never a reason to fail a delivered job or hide a failure.
+    # A short outage (a Redis restart) is waited out; a longer state fault leaves the
+    # reservation held (not charged, not spendable): logged for an operator, never a
+    # reason to fail a delivered job or hide a failure. Both are idempotent by job id.
 
     async def capture(self, job: Job) -> None:
         try:
-            if job.reserved_sats is not None and await self.ledger.capture(job.id):
+            if job.reserved_sats is not None and await through_outage(
+                lambda: self.ledger.capture(job.id)
+            ):
                 self._count("captured")
                 await count(self._store, REVENUE_SATS, by=job.reserved_sats)
         except StateError as exc:
@@ -162,7 +166,9 @@ class PaymentService:
 
     async def release(self, job: Job) -> None:
         try:
-            if job.reserved_sats is not None and await self.ledger.release(job.id):
+            if job.reserved_sats is not None and await through_outage(
+                lambda: self.ledger.release(job.id)
+            ):
                 self._count("released")
         except StateError as exc:
             log.error("reservation_not_released", job_id=job.id, error=repr(exc))
