@@ -19,7 +19,7 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError
 
-from bot import texts
+from bot import answers, texts
 from bot.buttons import result_keyboard
 from bot.commands import cut_to_caption
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
@@ -214,7 +214,11 @@ class Delivery:
                 log.info("status_edit_failed", error=repr(exc))  # gone: say it in a new one
             except TelegramError as exc:  # no answer, even retried: better twice than never
                 log.info("status_edit_failed", error=repr(exc))
-        await self._bot.send_message(job.chat_id, message, reply_parameters=self._reply_to(job))
+        await answers.at_least_once(
+            lambda: self._bot.send_message(
+                job.chat_id, message, reply_parameters=self._reply_to(job)
+            )
+        )
 
     async def _send_album_buttons(self, job: Job, keyboard: InlineKeyboardMarkup) -> None:
         """The album is out, so the job is delivered whatever becomes of its buttons."""

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
+from bot import answers, texts
 from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
 from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
@@ -240,7 +240,8 @@ class Handlers:
         try:
             status_key = "status_editing" if kind is JobKind.EDIT else "status_generating"
             try:
-                status = await self._reply(update, texts.text(status_key, language))
+                # Sent once: a second copy would be left behind (see bot.answers).
+                status = await message.reply_text(texts.text(status_key, language))
                 job.status_message_id = status.message_id
             except NetworkError as exc:
                 if isinstance(exc, BadRequest):
@@ -262,4 +263,4 @@ class Handlers:
     async def _reply(self, update: Update, text: str) -> Message:
         message = update.effective_message
         assert message is not None
-        return await message.reply_text(text)
+        return await answers.reply(message, text)

@@ -11,7 +11,7 @@ import structlog
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot import texts
+from bot import answers, texts
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import (
     ContentBlocked,
@@ -149,4 +149,4 @@ class ModerationAdmin:
     async def _reply(self, update: Update, text: str) -> None:
         message = update.effective_message
         if message is not None:
-            await message.reply_text(text)
+            await answers.reply(message, text)

@@ -16,7 +16,7 @@ import structlog
 from telegram import Bot, InputFile, Message, ReplyParameters, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot import texts
+from bot import answers, texts
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
 from orchestrator.payments.notices import NoticeKind, PaymentNotice
@@ -71,7 +71,7 @@ async def send_invoice(message: Message, invoice: Invoice, caption: str) -> None
     """The QR code with what it is for, then the BOLT11 alone, easy to copy."""
     png = await asyncio.to_thread(qr_png, invoice.bolt11)
     await message.reply_photo(InputFile(png, filename="invoice.png"), caption=caption)
-    await message.reply_text(invoice.bolt11)
+    await answers.reply(message, invoice.bolt11)
 
 
 async def answer_refusal(
@@ -81,7 +81,7 @@ async def answer_refusal(
     message = update.effective_message
     assert message is not None
     if not isinstance(refusal, PaymentRequired):
-        await message.reply_text(texts.text("payments_unavailable", language))
+        await answers.reply(message, texts.text("payments_unavailable", language))
         return
     caption = texts.text(
         "payment_invoice",
@@ -107,7 +107,9 @@ async def notify(bot: Bot, notice: PaymentNotice) -> int | None:
         if notice.reply_to_message_id is not None
         else None
     )
-    sent = await bot.send_message(notice.chat_id, body, reply_parameters=reply)
+    sent = await answers.at_least_once(
+        lambda: bot.send_message(notice.chat_id, body, reply_parameters=reply)
+    )
     return sent.message_id
 
 
@@ -135,16 +137,17 @@ class PaymentCommands:
             balance = await payments.balance(user.id)
         except StateError as exc:
             log.error("balance_unavailable", error=repr(exc))
-            await message.reply_text(texts.text("state_unavailable", language))
+            await answers.reply(message, texts.text("state_unavailable", language))
             return
-        await message.reply_text(
+        await answers.reply(
+            message,
             texts.text(
                 "balance",
                 language,
                 available=balance.available_sats,
                 reserved=balance.reserved_sats,
             )
-            + prices_text(self._settings, language)
+            + prices_text(self._settings, language),
         )
 
     async def buy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -159,18 +162,18 @@ class PaymentCommands:
         if args == []:
             sats = default
         if sats is None or not MIN_TOPUP_SATS <= sats <= MAX_TOPUP_SATS:
-            await message.reply_text(
-                texts.text("buy_usage", language, default=default, max=MAX_TOPUP_SATS)
+            await answers.reply(
+                message, texts.text("buy_usage", language, default=default, max=MAX_TOPUP_SATS)
             )
             return
         try:
             invoice = await payments.create_topup(user.id, message.chat_id, sats, language)
         except PaymentRefusal:
-            await message.reply_text(texts.text("payments_unavailable", language))
+            await answers.reply(message, texts.text("payments_unavailable", language))
             return
         except StateError as exc:
             log.error("topup_not_recorded", error=repr(exc))
-            await message.reply_text(texts.text("state_unavailable", language))
+            await answers.reply(message, texts.text("state_unavailable", language))
             return
         caption = texts.text(
             "payment_topup_invoice", language, amount=sats, minutes=_minutes(self._settings)

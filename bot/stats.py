@@ -15,7 +15,7 @@ import structlog
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot import texts
+from bot import answers, texts
 from bot.stats_chart import ChartLabels, render_chart
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
@@ -111,21 +111,23 @@ class StatsCommand:
             return
         language = user.language_code
         if user.id not in self._settings.admin_user_ids:
-            await message.reply_text(texts.text("stats_admins_only", language))
+            await answers.reply(message, texts.text("stats_admins_only", language))
             return
         if message.chat.type != "private":
-            await message.reply_text(texts.text("stats_private_only", language))
+            await answers.reply(message, texts.text("stats_private_only", language))
             return
         window_days = parse_window(list(context.args or []))
         if window_days is None:
-            await message.reply_text(texts.text("stats_usage", language, max_days=MAX_WINDOW_DAYS))
+            await answers.reply(
+                message, texts.text("stats_usage", language, max_days=MAX_WINDOW_DAYS)
+            )
             return
         try:
             report = await self._submitter.stats_report(window_days)
         except StateError as exc:
             log.error("stats_not_read", error=repr(exc))
-            await message.reply_text(texts.text("state_unavailable", language))
+            await answers.reply(message, texts.text("state_unavailable", language))
             return
-        await message.reply_text(format_report(report, language))
+        await answers.reply(message, format_report(report, language))
         png = await asyncio.to_thread(render_chart, report.chart, chart_labels(language))
         await message.reply_photo(png)

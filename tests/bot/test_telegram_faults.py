@@ -141,6 +141,29 @@ async def test_a_timed_out_status_message_does_not_stop_the_job(stack: Stack) ->
     assert stack.emulator.calls_to("deleteMessage") == []  # it had no status id to delete
 
 
+async def test_a_text_answer_lost_to_a_server_error_is_sent_again(stack: Stack) -> None:
+    stack.emulator.inject_fault("sendMessage", status=500)
+    user, chat = _person(stack, 3012, "Hal")
+    await stack.send(stack.emulator.user_message(chat, user, text="/help"))
+
+    # Better twice than never for plain words: the user is not left without an answer.
+    attempts = stack.emulator.calls_to("sendMessage")
+    assert [call.error_code for call in attempts] == [500, None]
+    assert attempts[1].params["text"].startswith(texts.text("help", max_chars=1).split("\n")[0])
+
+
+async def test_a_text_answer_that_timed_out_is_sent_again(stack: Stack) -> None:
+    stack.emulator.inject_fault("sendMessage", status="timeout")
+    user, chat = _person(stack, 3013, "Tim")
+    await stack.send(stack.emulator.user_message(chat, user, text="/generate"))
+
+    # The first one arrived (its answer was lost), so this user reads the usage twice.
+    attempts = stack.emulator.calls_to("sendMessage")
+    assert [call.answered for call in attempts] == [False, True]
+    assert attempts[0].params["text"] == attempts[1].params["text"]
+    assert stack.emulator.calls_to("sendPhoto") == []
+
+
 async def test_removing_the_status_is_retried_after_a_server_error(stack: Stack) -> None:
     stack.emulator.inject_fault("deleteMessage", status=502)
     user, chat = _person(stack, 3007, "Del")
