@@ -70,13 +70,13 @@ def _wrk(port: int, seconds: int) -> tuple[float, float, int]:
     return rate, p99, int(bad.group(1)) if bad else 0
 
 
-KINDS = ("bare", "fulmine", "fulmine-frozen")
+KINDS = ("bare", "fulmine")
 ROUNDS = int(os.environ.get("BENCH_INGEST_ROUNDS", "3"))
 
 
 def measure() -> dict[str, tuple[float, float, int]]:
     """Every server started once; then rounds of one wrk run against each, in turn (the
-    machine is shared: interleaving spreads other load over all three); per server the
+    machine is shared: interleaving spreads other load over both); per server the
     round with the median rate."""
     ports = {kind: free_port() for kind in KINDS}
     servers = [

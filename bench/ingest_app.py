@@ -10,13 +10,12 @@ overhead bench). ``bare``: a FastAPI endpoint that returns 200, nothing else.
 
 from __future__ import annotations
 
-import gc
 import sys
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from bench.support import bench_settings, register_bench_providers
 from orchestrator.app import create_app
@@ -65,28 +64,6 @@ class IdleFrontend:
         pass
 
 
-class FreezeAfterStartup:
-    """``gc.freeze()`` once the lifespan has started everything: the objects built at
-    start-up (settings, models, routes) leave the collector's generations, so that a full
-    collection no longer walks them (the proposal measured as ``fulmine-frozen``)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-
-        async def freezing_send(message: Message) -> None:
-            if message["type"] == "lifespan.startup.complete":
-                gc.collect()
-                gc.freeze()
-            await send(message)
-
-        await self.app(scope, receive, freezing_send)
-
-
 def bare_app() -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None)
 
@@ -102,8 +79,6 @@ def main(kind: str, port: int) -> None:
     settings = bench_settings("http://127.0.0.1:9", log_level="INFO")
     configure_logging(settings.log_level, settings.secret_values())
     app: ASGIApp = bare_app() if kind == "bare" else create_app(settings, IdleFrontend)
-    if kind == "fulmine-frozen":
-        app = FreezeAfterStartup(app)
     # The arguments of `fulmine serve` (orchestrator/cli.py).
     uvicorn.run(
         app,
