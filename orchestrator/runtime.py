@@ -33,6 +33,9 @@ from state.models import Job, JobKind
 log = structlog.get_logger(__name__)
 
 UPDATE_DEDUP_TTL_S = 48 * 3600.0  # Telegram keeps re-sending for up to 24 h
+# Beyond the shutdown grace period, before a component that does not stop is left behind
+# (logged): a process asked to stop must exit.
+STOP_SLACK_S = 15.0
 
 
 class Component(Protocol):
@@ -121,12 +124,14 @@ class Runtime:
         await self.updates.drain(self.settings.shutdown_grace_s)
         while self._started:
             component = self._started.pop()
+            name = type(component).__name__
             try:
-                await component.stop()
+                async with asyncio.timeout(self.settings.shutdown_grace_s + STOP_SLACK_S):
+                    await component.stop()
+            except TimeoutError:
+                log.error("component_stop_timed_out", component=name)
             except Exception as exc:
-                log.error(
-                    "component_stop_failed", component=type(component).__name__, error=repr(exc)
-                )
+                log.error("component_stop_failed", component=name, error=repr(exc))
         log.info("orchestrator_stopped")
 
     def secret_matches(self, presented: str | None) -> bool:

@@ -10,6 +10,22 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
+CANCEL_WAIT_S = 5.0
+
+
+def where(task: asyncio.Task[Any]) -> list[str]:
+    """Where a suspended task is waiting, outermost first (``Task.get_stack`` stops at
+    the task's own coroutine; this follows what it awaits)."""
+    places = []
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            code = frame.f_code
+            places.append(f"{code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} {code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return places
+
 
 class TaskGroup:
     """Fire-and-forget with a memory: the event loop only keeps weak references to
@@ -42,12 +58,17 @@ class TaskGroup:
     async def wait_idle(self) -> None:
         await self._idle.wait()
 
-    async def drain(self, timeout_s: float) -> None:
-        """Wait up to ``timeout_s`` for the tasks, then cancel what is left."""
+    async def drain(self, timeout_s: float, cancel_wait_s: float = CANCEL_WAIT_S) -> None:
+        """Wait up to ``timeout_s`` for the tasks, then cancel what is left and wait up to
+        ``cancel_wait_s`` more. A task still running then is logged with where it waits
+        and left behind: shutdown must end."""
         if not self._tasks:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
         for task in pending:
             task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        if not pending:
+            return
+        _, stuck = await asyncio.wait(pending, timeout=cancel_wait_s)
+        for task in stuck:
+            log.error("task_not_stopped", group=self._name, task=task.get_name(), at=where(task))
