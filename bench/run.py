@@ -208,7 +208,7 @@ def explanations(results: dict[str, dict[str, Any] | None]) -> list[str]:
             f"load driver) already keeps the machine {one['machine_busy']:.0%} busy, so "
             f"2 + 2 has at most {headroom:.2f}x the CPU to use; the Fulmine processes "
             f"need {two['fulmine_cpu_ms_per_job'] / one['fulmine_cpu_ms_per_job']:.2f}x "
-            f"the CPU per job with two pairs (nothing but Redis is shared), and "
+            f"the CPU per job with two pairs as with one (they share nothing but Redis), and "
             f"redis-server's {two['redis_cpu_ms_per_job']:.2f} ms per job puts its own "
             f"ceiling near {ceiling:.0f} jobs/s. Run --only scale on 6+ cores."
         )
