@@ -6,7 +6,8 @@ Each fake refuses, at teardown, to have seen the bot's token in any request.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import pytest
 
@@ -44,9 +45,12 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     return TlsFiles.create(tmp_path_factory.mktemp("tls"))
 
 
-@pytest.fixture
-async def fake_replicate() -> AsyncIterator[FakeReplicate]:
-    fake = FakeReplicate(REPLICATE_TOKEN)
+ReplicateT = TypeVar("ReplicateT", bound=FakeReplicate)
+
+
+@asynccontextmanager
+async def serving_replicate(fake: ReplicateT) -> AsyncIterator[ReplicateT]:
+    """``fake`` served on loopback; afterwards, proof that no bot secret reached it."""
     async with serve(fake.app) as url:
         fake.base_url = url
         try:
@@ -54,6 +58,12 @@ async def fake_replicate() -> AsyncIterator[FakeReplicate]:
         finally:
             fake.release()
     assert_never_sent(fake.log, _bot_secrets())
+
+
+@pytest.fixture
+async def fake_replicate() -> AsyncIterator[FakeReplicate]:
+    async with serving_replicate(FakeReplicate(REPLICATE_TOKEN)) as fake:
+        yield fake
 
 
 @pytest.fixture

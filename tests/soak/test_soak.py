@@ -40,8 +40,7 @@ from orchestrator.logs import configure_logging
 from providers.payments.fake import FakePaymentBackend
 from state.models import JobKind
 from tests.conftest import Stack
-from tests.fakes.fixtures import REPLICATE_TOKEN, hosted_settings
-from tests.fakes.serving import serve
+from tests.fakes.fixtures import REPLICATE_TOKEN, hosted_settings, serving_replicate
 from tests.orchestrator.test_hardening import json_logs  # noqa: F401 (fixture)
 from tests.soak.accounting import Books, JobsSeen, log_entries
 from tests.soak.plan import (
@@ -62,13 +61,8 @@ SEED = 20261123
 
 @pytest.fixture
 async def scripted_replicate() -> AsyncIterator[ScriptedReplicate]:
-    fake = ScriptedReplicate(REPLICATE_TOKEN)
-    async with serve(fake.app) as url:
-        fake.base_url = url
-        try:
-            yield fake
-        finally:
-            fake.release()
+    async with serving_replicate(ScriptedReplicate(REPLICATE_TOKEN)) as fake:
+        yield fake
 
 
 @pytest.fixture
