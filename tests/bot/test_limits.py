@@ -86,6 +86,11 @@ async def test_a_group_has_its_own_limit(stack: Stack) -> None:
     assert _texts_to(stack, -100777)[-1].startswith(_prefix("rate_limited_chat"))
 
 
+# A held download must outlast the test's waiting, not the Bot API read timeout (5 s by
+# default): on a loaded machine the held job used to time out first and free the worker.
+HOLDING = {"telegram_read_timeout_s": 60}
+
+
 async def _hold_an_edit(stack: Stack, held: HeldDownloads, user_id: int) -> None:
     """Post an /edit whose worker then waits on the input download, until released."""
     user = stack.emulator.user(user_id, "Ada")
@@ -106,7 +111,7 @@ async def _release(stack: Stack, held: HeldDownloads) -> None:
     await stack.runtime.wait_idle()
 
 
-@pytest.mark.parametrize("settings_overrides", [{"max_concurrent_jobs": 1}])
+@pytest.mark.parametrize("settings_overrides", [{"max_concurrent_jobs": 1} | HOLDING])
 async def test_the_cap_on_jobs_in_flight_says_busy(stack: Stack, held: HeldDownloads) -> None:
     await _hold_an_edit(stack, held, 3001)
     user = stack.emulator.user(3002, "Ada")
@@ -120,7 +125,7 @@ async def test_the_cap_on_jobs_in_flight_says_busy(stack: Stack, held: HeldDownl
 
 
 @pytest.mark.parametrize(
-    "settings_overrides", [{"worker_concurrency": 1, "queue_edit_interval_s": 0.5}]
+    "settings_overrides", [{"worker_concurrency": 1, "queue_edit_interval_s": 0.5} | HOLDING]
 )
 async def test_a_waiting_job_shows_its_place_in_the_queue(
     stack: Stack, held: HeldDownloads
@@ -157,7 +162,9 @@ async def test_a_waiting_job_shows_its_place_in_the_queue(
     assert len(shown(4003)) <= 3  # sparing: a position change or two, then "generating"
 
 
-@pytest.mark.parametrize("settings_overrides", [{"worker_concurrency": 1, "job_deadline_s": 1}])
+@pytest.mark.parametrize(
+    "settings_overrides", [{"worker_concurrency": 1, "job_deadline_s": 1} | HOLDING]
+)
 async def test_a_job_left_waiting_past_its_deadline_is_failed_and_reported(
     stack: Stack, held: HeldDownloads
 ) -> None:
