@@ -7,10 +7,12 @@ effect as once: reading (getMe, getFile), a chat action, editing or deleting a m
 (a repeat of one carried out comes back 400 "not modified" / "not found": the caller
 treats that as done). Anything that sends a message (sendMessage, sendPhoto,
 sendMediaGroup, ...) is never repeated here once it may have reached Telegram: a second
-try could show it twice, so its error goes to the caller, which decides (see
-``bot.delivery``). A call that never left (no connection could be made, or none was free
-in the pool) cannot have been carried out, so any call is retried then. A 429 is not
-handled here: the rate limiter waits it out (``AIORateLimiter``), as the call was refused.
+try could show it twice, so its error goes to the caller, which decides: photos are
+never sent again (``bot.delivery``), plain text answers are (``bot.answers``; this layer
+cannot tell them from the status message, which must not be doubled). A call that
+never left (no connection could be made, or none was free in the pool) cannot have been
+carried out, so any call is retried then. A 429 is not handled here: the rate limiter
+waits it out (``AIORateLimiter``), as the call was refused.
 """
 
 from __future__ import annotations
