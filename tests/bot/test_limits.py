@@ -136,6 +136,9 @@ async def test_a_waiting_job_shows_its_place_in_the_queue(
         user = stack.emulator.user(user_id, "Ada")
         chat = stack.emulator.private_chat(user)
         await stack.post(stack.emulator.user_message(chat, user, text="/generate a fox"))
+        # Queued in this order: updates from different chats are handled concurrently, and
+        # on a loaded machine the second could otherwise be queued first.
+        await stack.runtime.updates.wait_idle()
     expected = {
         4002: texts.text("status_queued_next"),
         4003: texts.text("status_queued", ahead=1),
