@@ -9,7 +9,12 @@ and Redis (any number of processes on any number of machines). Contract:
   the backing store cannot be reached, and nothing else of the backend's own.
 - ``first_sighting(key, ttl_s)`` is an atomic test-and-set: it returns True exactly once
   per key within ``ttl_s`` seconds, however many callers in however many processes race on
-  it. It de-duplicates Telegram's re-sent updates and marks a job's delivery.
+  it. It de-duplicates Telegram's re-sent updates.
+- ``take_mark(key, owner, ttl_s)`` is the same test-and-set with a holder: True when the
+  mark is now held by ``owner``, whether taken by this call or already held by that same
+  owner, so a caller whose answer was lost (a reply dropped with its connection) can ask
+  again and still learn it holds the mark; False while another owner holds it. It marks
+  a job's delivery: the sending attempt is its owner.
 - ``save_job`` stores a job by id, replacing any earlier version; ``get_job`` returns the
   latest saved version or None. Jobs are kept for days, then forgotten.
 - ``admit(ticket, limits, cap)`` admits one request or refuses it, atomically across
@@ -92,6 +97,9 @@ class StateStore(ABC):
 
     @abstractmethod
     async def first_sighting(self, key: str, ttl_s: float) -> bool: ...
+
+    @abstractmethod
+    async def take_mark(self, key: str, owner: str, ttl_s: float) -> bool: ...
 
     @abstractmethod
     async def save_job(self, job: Job) -> None: ...

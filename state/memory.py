@@ -30,6 +30,9 @@ class MemoryStateStore(StateStore):
     def __init__(self) -> None:
         # One TTL per key is needed, so keys are stored with their own expiry.
         self._seen: TTLCache[str, float] = TTLCache(maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf"))
+        self._marks: TTLCache[str, tuple[float, str]] = TTLCache(
+            maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf")
+        )
         self._jobs: TTLCache[str, str] = TTLCache(maxsize=MAX_REMEMBERED_JOBS, ttl=JOB_RETENTION_S)
         self._windows: TTLCache[str, deque[float]] = TTLCache(
             maxsize=MAX_RATE_WINDOWS, ttl=WINDOW_RETENTION_S
@@ -56,6 +59,14 @@ class MemoryStateStore(StateStore):
         if expires is not None and expires > now:
             return False
         self._seen[key] = now + ttl_s
+        return True
+
+    async def take_mark(self, key: str, owner: str, ttl_s: float) -> bool:
+        now = time.monotonic()
+        held = self._marks.get(key)
+        if held is not None and held[0] > now:
+            return held[1] == owner
+        self._marks[key] = (now + ttl_s, owner)
         return True
 
     # Jobs are kept serialized, as Redis keeps them: a caller's copy never aliases the

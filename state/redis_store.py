@@ -61,6 +61,15 @@ class RedisStateStore(StateStore):
         with translated_errors("first_sighting"):
             return bool(await self.client.set(self.keys.seen(key), 1, nx=True, px=_ms(ttl_s)))
 
+    async def take_mark(self, key: str, owner: str, ttl_s: float) -> bool:
+        with translated_errors("take_mark"):
+            if await self.client.set(self.keys.mark(key), owner, nx=True, px=_ms(ttl_s)):
+                return True
+            # Taken: by this owner when an earlier answer was lost. The holder never
+            # changes while the key lives, so reading it after the failed SET is safe.
+            held = await self.client.get(self.keys.mark(key))
+        return held == owner
+
     async def save_job(self, job: Job) -> None:
         with translated_errors("save_job"):
             await self.client.set(self.keys.job(job.id), job.model_dump_json(), ex=JOB_RETENTION_S)

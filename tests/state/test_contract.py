@@ -43,6 +43,28 @@ async def test_first_sighting_is_true_again_after_its_ttl(backend: Backend) -> N
     assert await backend.store.first_sighting("k", 0.2)
 
 
+async def test_a_mark_is_held_by_one_owner_who_may_ask_again(backend: Backend) -> None:
+    owners = [f"attempt-{i}" for i in range(20)]
+    results = await asyncio.gather(
+        *(backend.store.take_mark("delivery:1", owner, 60) for owner in owners)
+    )
+    assert results.count(True) == 1
+    holder = owners[results.index(True)]
+    assert await backend.store.take_mark("delivery:1", holder, 60) is True  # answer lost
+    assert await backend.store.take_mark("delivery:1", "someone-else", 60) is False
+    assert await backend.store.take_mark("delivery:2", "someone-else", 60) is True
+    # Marks and sightings are apart: a key seen once is still free to take, and back.
+    assert await backend.store.first_sighting("delivery:1", 60) is True
+
+
+async def test_a_mark_is_free_again_after_its_ttl(backend: Backend) -> None:
+    assert await backend.store.take_mark("m", "a", 0.2)
+    assert not await backend.store.take_mark("m", "b", 0.2)
+    await asyncio.sleep(0.3)
+    assert await backend.store.take_mark("m", "b", 0.2)
+    assert not await backend.store.take_mark("m", "a", 0.2)
+
+
 async def test_jobs_keep_their_latest_version(backend: Backend) -> None:
     job = _job()
     await backend.store.save_job(job)
