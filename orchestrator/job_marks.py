@@ -1,10 +1,12 @@
-"""Names of the one-time marks (``StateStore.first_sighting``) a job's handling takes."""
+"""Names of the one-time marks a job's handling takes (``StateStore.first_sighting`` and,
+with an owner, ``StateStore.take_mark``)."""
 
 from __future__ import annotations
 
 
 def delivery_mark(job_id: str) -> str:
-    """Taken just before a job's photo is sent; whoever holds it is the only sender."""
+    """Taken (``take_mark``, the sending attempt its owner) just before a job's photo is
+    sent; whoever holds it is the only sender."""
     return f"delivery:{job_id}"
 
 

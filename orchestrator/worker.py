@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -187,9 +188,10 @@ class Worker:
                 await self._stop_helpers([keeper])
 
     async def _deliver(self, job: Job, images: list[ProviderImage], started: float) -> None:
-        mark = delivery_mark(job.id)
+        mark, attempt = delivery_mark(job.id), uuid.uuid4().hex
         deadline_s = self._settings.job_deadline_s
-        if not await self._outlasting(lambda: self._store.first_sighting(mark, deadline_s)):
+        # Owned by this attempt: asking again after a lost answer still finds it ours.
+        if not await self._outlasting(lambda: self._store.take_mark(mark, attempt, deadline_s)):
             # Another worker took this job over while this one was slow; it sends it, or,
             # if it died sending, the next worker finds the job uncertain. Not acknowledged.
             log.warning("delivery_taken_elsewhere")

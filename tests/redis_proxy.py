@@ -1,0 +1,73 @@
+"""A TCP proxy in front of a real redis-server that can lose one reply.
+
+Armed with a marker, it passes the first command whose bytes contain the marker on to
+Redis, then cuts that client connection instead of relaying Redis's answer: the command
+was carried out and the client never hears so, as when a connection drops at the wrong
+moment. Everything else passes through untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+CHUNK = 65536
+
+
+class ReplyDropper:
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream_port = upstream_port
+        self._marker: bytes | None = None
+        self.dropped: list[bytes] = []  # the commands whose answers were lost
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def arm(self, marker: bytes) -> None:
+        self._marker = marker
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[ReplyDropper]:
+        server = await asyncio.start_server(self._connected, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        try:
+            yield self
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    async def _connected(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        redis_in, redis_out = await asyncio.open_connection("127.0.0.1", self._upstream_port)
+        cut = asyncio.Event()
+
+        async def to_redis() -> None:
+            while chunk := await client_in.read(CHUNK):
+                if self._marker is not None and self._marker in chunk:
+                    self._marker = None
+                    self.dropped.append(chunk)
+                    cut.set()
+                redis_out.write(chunk)
+                await redis_out.drain()
+
+        async def to_client() -> None:
+            while chunk := await redis_in.read(CHUNK):
+                if cut.is_set():  # the answer to the marked command: lost with the link
+                    return
+                client_out.write(chunk)
+                await client_out.drain()
+
+        pumps = [asyncio.create_task(to_redis()), asyncio.create_task(to_client())]
+        try:
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pump in pumps:
+                pump.cancel()
+            for writer in (client_out, redis_out):
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
