@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import hmac
+import uuid
 from typing import Any, Protocol
 
 import structlog
@@ -20,6 +21,7 @@ from orchestrator.payments.setup import build_payments
 from orchestrator.provider_setup import build_providers
 from orchestrator.queue_positions import QueuePositions
 from orchestrator.settings import Settings
+from orchestrator.state_outage import through_outage
 from orchestrator.state_setup import build_state
 from orchestrator.stats_counters import JOBS_ACCEPTED, count
 from orchestrator.stats_report import StatsReport, gather_report
@@ -33,6 +35,7 @@ from state.models import Job, JobKind
 log = structlog.get_logger(__name__)
 
 UPDATE_DEDUP_TTL_S = 48 * 3600.0  # Telegram keeps re-sending for up to 24 h
+UPDATE_MARK_RETRY_S = 1.0  # longer, and the webhook answers 503: Telegram sends it again
 # Beyond the shutdown grace period, before a component that does not stop is left behind
 # (logged): a process asked to stop must exit.
 STOP_SLACK_S = 15.0
@@ -140,8 +143,17 @@ class Runtime:
         return hmac.compare_digest(presented.encode(), self._secret)
 
     async def accept_update(self, data: dict[str, Any]) -> bool:
-        """De-duplicate and process in the background; False for a repeat."""
-        if not await self.store.first_sighting(f"update:{data['update_id']}", UPDATE_DEDUP_TTL_S):
+        """De-duplicate and process in the background; False for a repeat.
+
+        The update's mark is owned by this request and asked for again, briefly, when the
+        store's answer is lost: a mark that reached Redis with its reply dropped would
+        otherwise make Telegram's re-sent copy look like a repeat, and the update be lost.
+        """
+        mark, request = f"update:{data['update_id']}", uuid.uuid4().hex
+        taken = await through_outage(
+            lambda: self.store.take_mark(mark, request, UPDATE_DEDUP_TTL_S), UPDATE_MARK_RETRY_S
+        )
+        if not taken:
             return False
         self.updates.spawn(self._process_update(data))
         return True

@@ -1,8 +1,10 @@
-"""A Redis answer lost at the worst moment: right after a job's delivery mark was taken.
+"""A Redis answer lost at the worst moments: right after a mark was taken.
 
-The mark's SET reached Redis, its reply did not (the connection dropped), so the worker
-asks again. It must learn that it holds the mark, and deliver, rather than take the
-mark for another worker's and leave the job to time out.
+The mark's SET reached Redis, its reply did not (the connection dropped), so the caller
+asks again. It must learn that it holds the mark: the worker delivers rather than take
+the delivery mark for another worker's and leave the job to time out, and the webhook
+handles the update rather than take it for a repeat (or answer 503 and then, when
+Telegram sends it again, drop it as a repeat).
 """
 
 from __future__ import annotations
@@ -57,3 +59,23 @@ async def test_a_lost_answer_to_the_delivery_mark_still_delivers_once(
     assert await stack.runtime.store.get_counter("jobs_delivered") == 1
     assert await stack.runtime.store.get_counter("jobs_failed") == 0
     assert await stack.runtime.store.in_flight() == 0
+
+
+async def test_a_lost_answer_to_the_update_mark_still_handles_the_update(
+    lossy_stack: Stack, dropper: ReplyDropper
+) -> None:
+    stack = lossy_stack
+    dropper.arm(b":update:")
+    user = stack.emulator.user(7002, "Ada")
+    chat = stack.emulator.private_chat(user)
+    update = stack.emulator.user_message(chat, user, text="/generate a fox")
+    response = await stack.post(update)
+    if response.status_code != 200:  # not acknowledged: Telegram sends it again
+        response = await stack.post(update)
+    assert response.status_code == 200
+    async with asyncio.timeout(15):
+        await stack.runtime.wait_idle()
+    assert len(dropper.dropped) == 1, "the fault was not injected"
+    photos = stack.emulator.calls_to("sendPhoto")
+    assert [call.params["chat_id"] for call in photos] == [7002]
+    assert await stack.runtime.store.get_counter("jobs_accepted") == 1

@@ -82,6 +82,7 @@ async def test_every_key_lives_under_the_prefix(tmp_path: Path) -> None:
         await store.start()
         await queue.start()
         await store.first_sighting("update:1", 60)
+        await store.take_mark("delivery:1", "attempt", 60)
         await store.save_job(_job())
         await store.admit("t", [Limit("user", "user:1", 5, 60)], InFlightCap(10, 60))
         await store.incr_counter("jobs_delivered")
@@ -91,7 +92,7 @@ async def test_every_key_lives_under_the_prefix(tmp_path: Path) -> None:
         )
         await queue.enqueue(_job())
         written = [key async for key in client.scan_iter("*")]
-        assert len(written) == 8
+        assert len(written) == 9
         assert all(key.startswith("bot-a:") for key in written), written
         await store.stop()
     finally:
@@ -113,6 +114,8 @@ async def test_redis_down_ping_is_false_and_operations_raise_state_unavailable(
     with pytest.raises(StateUnavailable) as raised:
         await store.first_sighting("update:1", 60)
     assert server.url not in str(raised.value)
+    with pytest.raises(StateUnavailable):
+        await store.take_mark("update:1", "request", 60)
     with pytest.raises(StateUnavailable):
         await RedisJobQueue(client, RedisKeys("down:"), 30).enqueue(_job())
     assert time.monotonic() - started < 5
