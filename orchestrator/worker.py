@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,7 @@ import structlog
 from orchestrator.chat_actions import ChatActionBudget
 from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
 from orchestrator.frontend import Frontend
+from orchestrator.image_making import ImageMaker
 from orchestrator.job_marks import delivery_mark, status_owner_mark
 from orchestrator.job_stats import JobStats
 from orchestrator.metrics import JOBS_IN_FLIGHT
@@ -30,8 +30,7 @@ from orchestrator.payments.service import PaymentService
 from orchestrator.settings import Settings
 from orchestrator.state_outage import through_outage
 from orchestrator.tasks import TaskGroup
-from providers.base import ImageProvider, ImageRequest, ProviderImage
-from providers.errors import ProviderTimeout
+from providers.base import ImageProvider, ProviderImage
 from state.base import JobQueue, StateStore
 from state.errors import StateError
 from state.models import Job, JobKind, JobStatus
@@ -65,7 +64,7 @@ class Worker:
         self._queue = queue
         self._store = store
         self._frontend = frontend
-        self._providers = providers
+        self._images = ImageMaker(settings, frontend, providers, stats, moderation)
         self._loops = TaskGroup("worker-loops")
         self._stopping = asyncio.Event()
         self._claims: set[asyncio.Future[Job | None]] = set()
@@ -171,7 +170,7 @@ class Worker:
             progress = asyncio.create_task(self._keep_showing_progress(job))
             started = time.perf_counter()
             try:
-                images = await self._make_images(job)
+                images = await self._images.make(job)
                 images = await self._moderation.allowed_outputs(job, images)
             except asyncio.CancelledError:
                 await self._stop_helpers([progress])
@@ -258,42 +257,6 @@ class Worker:
         """A step that must not be dropped, through a short state outage: for up to half
         the visibility timeout (the claim is kept meanwhile; see ``_keep_claim``)."""
         return await through_outage(step, self._settings.job_visibility_timeout_s / 2)
-
-    async def _make_images(self, job: Job) -> list[ProviderImage]:
-        provider = self._providers[job.kind]
-        request = ImageRequest(
-            prompt=job.prompt,
-            num_images=job.num_images,
-            seed=job.seed,
-            aspect_ratio=job.aspect_ratio,
-        )
-        if job.kind is JobKind.EDIT:
-            timeout_s = self._settings.edit_timeout_s
-            source = await self._frontend.fetch_input_image(job)
-            await self._moderation.check_input(job, source)
-            operation = provider.edit(dataclasses.replace(request, input_image=source))
-        else:
-            timeout_s = self._settings.generate_timeout_s
-            operation = provider.generate(request)
-        started = time.perf_counter()
-        try:  # a call cancelled by shutdown is not the provider's doing: not recorded
-            async with asyncio.timeout(timeout_s):
-                images = await operation
-        except TimeoutError as exc:
-            error = ProviderTimeout(provider.name, timeout_s)
-            await self._provider_called(provider, job, error, started)
-            raise error from exc
-        except Exception as exc:
-            await self._provider_called(provider, job, exc, started)
-            raise
-        await self._provider_called(provider, job, None, started)
-        return images
-
-    async def _provider_called(
-        self, provider: ImageProvider, job: Job, error: Exception | None, started: float
-    ) -> None:
-        seconds = time.perf_counter() - started
-        await self._stats.provider_call(provider.name, job.kind.value, error, seconds)
 
     async def _keep_showing_progress(self, job: Job) -> None:
         """A chat action once the job has taken CHAT_ACTION_AFTER_S, then every few
