@@ -23,9 +23,9 @@ from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
 from orchestrator.settings import Settings
 from orchestrator.stats_counters import REQUESTS_RATE_LIMITED, count
-from state.base import InFlightCap, Limit, StateStore
+from state.base import StateStore
 from state.errors import RateLimited, StateError
-from state.models import Job
+from state.models import InFlightCap, Job, Limit
 
 RATE_WINDOW_S = 60.0
 LEASE_MARGIN_S = 60.0  # an in-flight slot outlives its job's deadline by this much

@@ -9,12 +9,13 @@ and Redis (any number of processes on any number of machines). Contract:
   the backing store cannot be reached, and nothing else of the backend's own.
 - ``first_sighting(key, ttl_s)`` is an atomic test-and-set: it returns True exactly once
   per key within ``ttl_s`` seconds, however many callers in however many processes race on
-  it. It de-duplicates Telegram's re-sent updates.
+  it. It spaces out status-message edits and settles who changes a status message first.
 - ``take_mark(key, owner, ttl_s)`` is the same test-and-set with a holder: True when the
   mark is now held by ``owner``, whether taken by this call or already held by that same
   owner, so a caller whose answer was lost (a reply dropped with its connection) can ask
-  again and still learn it holds the mark; False while another owner holds it. It marks
-  a job's delivery: the sending attempt is its owner.
+  again and still learn it holds the mark; False while another owner holds it. It
+  de-duplicates Telegram's re-sent updates (the request is the owner) and marks a job's
+  delivery (the sending attempt is the owner).
 - ``save_job`` stores a job by id, replacing any earlier version; ``get_job`` returns the
   latest saved version or None. Jobs are kept for days, then forgotten.
 - ``admit(ticket, limits, cap)`` admits one request or refuses it, atomically across
@@ -32,6 +33,7 @@ and Redis (any number of processes on any number of machines). Contract:
 - ``remember_sent_image`` keeps, for ``ttl_s`` seconds, which job made the image in a chat
   message; ``find_sent_image`` returns it or None.
 
+The records these take and give (jobs, limits, balances, invoices) are in ``state/models.py``.
 The payment ledger (issue 5) sits beside these as its own ABC (``Ledger``, below), in its own
 modules (state/ledger_memory.py, state/ledger_redis.py) on the same connection and key
 builder: each movement applied once per idempotency key, balance checks and writes in one
@@ -59,30 +61,17 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from state.models import BlockRecord, Job, SentImage
-
-BUSY_RETRY_AFTER_S = 20.0  # a hint only: nobody knows when a job in flight will finish
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    """At most ``max_hits`` admissions in any ``window_s`` seconds for ``key``."""
-
-    scope: str  # what the refusal names, e.g. "user" or "chat"
-    key: str  # whose budget, e.g. "user:42"
-    max_hits: int
-    window_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class InFlightCap:
-    """At most ``max_jobs`` tickets in flight (None: count them, refuse none)."""
-
-    max_jobs: int | None
-    lease_s: float  # a ticket not released by then is dropped (its holder died)
-    retry_after_s: float = BUSY_RETRY_AFTER_S
+from state.models import (
+    Balance,
+    BlockRecord,
+    InFlightCap,
+    Job,
+    Limit,
+    PendingInvoice,
+    Reservation,
+    SentImage,
+)
 
 
 class StateStore(ABC):
@@ -205,33 +194,6 @@ class JobQueue(ABC):
 
 
 # The payment ledger (issue 5). Sats, per user; see ``Ledger`` for the contract.
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    available_sats: int  # what new jobs can reserve
-    reserved_sats: int  # held for jobs not yet delivered or failed
-
-
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    job_id: str
-    user_id: int
-    sats: int  # taken from the balance (0 when the free allowance paid for all of it)
-    free_units: int  # images paid by today's free allowance
-
-
-@dataclass(frozen=True, slots=True)
-class PendingInvoice:
-    """An invoice we issued and have not yet settled, expired or given up on."""
-
-    invoice_id: str
-    user_id: int
-    chat_id: int
-    purpose: str  # "topup" or "job"
-    amount_sats: int
-    job_id: str | None = None  # the parked job it pays for (purpose "job")
-    language: str | None = None
 
 
 class Ledger(ABC):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from state.base import Balance, Ledger, PendingInvoice, Reservation
+from state.base import Ledger
 from state.errors import InsufficientCredits
+from state.models import Balance, PendingInvoice, Reservation
 
 
 @dataclass

@@ -11,9 +11,10 @@ from dataclasses import asdict
 
 from redis.asyncio import Redis
 
-from state.base import Balance, Ledger, PendingInvoice, Reservation
+from state.base import Ledger
 from state.errors import InsufficientCredits
 from state.ledger_scripts import CREDIT, RESERVE, SETTLE
+from state.models import Balance, PendingInvoice, Reservation
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
 

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 
 from cachetools import TTLCache
 
-from state.base import InFlightCap, JobQueue, Limit, StateStore
+from state.base import JobQueue, StateStore
 from state.errors import BUSY_SCOPE, RateLimited
-from state.models import Job, SentImage
+from state.models import InFlightCap, Job, Limit, SentImage
 
 # Bounds keep memory flat whatever the traffic; entries also expire by age.
 MAX_REMEMBERED_KEYS = 1_000_000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -92,3 +93,57 @@ class BlockRecord(BaseModel):
     prompt_hash: str
     prompt: str
     at: float = Field(default_factory=time.time)
+
+
+# Admission: what a request is counted against (``StateStore.admit``).
+
+BUSY_RETRY_AFTER_S = 20.0  # a hint only: nobody knows when a job in flight will finish
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``max_hits`` admissions in any ``window_s`` seconds for ``key``."""
+
+    scope: str  # what the refusal names, e.g. "user" or "chat"
+    key: str  # whose budget, e.g. "user:42"
+    max_hits: int
+    window_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class InFlightCap:
+    """At most ``max_jobs`` tickets in flight (None: count them, refuse none)."""
+
+    max_jobs: int | None
+    lease_s: float  # a ticket not released by then is dropped (its holder died)
+    retry_after_s: float = BUSY_RETRY_AFTER_S
+
+
+# The payment ledger's records (``Ledger``).
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    available_sats: int  # what new jobs can reserve
+    reserved_sats: int  # held for jobs not yet delivered or failed
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    job_id: str
+    user_id: int
+    sats: int  # taken from the balance (0 when the free allowance paid for all of it)
+    free_units: int  # images paid by today's free allowance
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInvoice:
+    """An invoice we issued and have not yet settled, expired or given up on."""
+
+    invoice_id: str
+    user_id: int
+    chat_id: int
+    purpose: str  # "topup" or "job"
+    amount_sats: int
+    job_id: str | None = None  # the parked job it pays for (purpose "job")
+    language: str | None = None

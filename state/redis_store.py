@@ -13,9 +13,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from state.base import InFlightCap, Limit, StateStore
+from state.base import StateStore
 from state.errors import BUSY_SCOPE, RateLimited
-from state.models import Job, SentImage
+from state.models import InFlightCap, Job, Limit, SentImage
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
 from state.redis_scripts import ADMIT, COUNT_ONLY, IN_FLIGHT

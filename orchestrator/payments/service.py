@@ -28,9 +28,9 @@ from orchestrator.state_outage import through_outage
 from orchestrator.stats_counters import REVENUE_SATS, count
 from providers.payments.base import Invoice, InvoiceStatus, PaymentBackend
 from providers.payments.errors import PaymentError
-from state.base import Balance, Ledger, PendingInvoice, Reservation, StateStore
+from state.base import Ledger, StateStore
 from state.errors import InsufficientCredits, StateError
-from state.models import Job, JobKind, JobStatus
+from state.models import Balance, Job, JobKind, JobStatus, PendingInvoice, Reservation
 
 log = structlog.get_logger(__name__)
 

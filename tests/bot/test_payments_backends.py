@@ -13,7 +13,7 @@ from bot import texts
 from orchestrator.serving import serve_in_background
 from providers.payments.btcpay import WEBHOOK_PATH as BTCPAY_WEBHOOK_PATH
 from providers.payments.lnbits import WEBHOOK_PATH as LNBITS_WEBHOOK_PATH
-from state.base import Balance
+from state.models import Balance
 from tests.conftest import Stack
 from tests.providers.payments.harness import BTCPAY_KEY, BTCPAY_SECRET, BTCPAY_STORE
 from tests.services.btcpay_greenfield import FakeGreenfield

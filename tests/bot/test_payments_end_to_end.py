@@ -17,7 +17,7 @@ from bot.payments import qr_png
 from orchestrator.payments.service import PaymentService
 from orchestrator.stats_counters import REVENUE_SATS
 from providers.payments.fake import FakePaymentBackend, FakeWebhook
-from state.base import Balance
+from state.models import Balance
 from tests.conftest import Stack
 from tests.fakes.fal import FakeFal
 from tests.fakes.fixtures import hosted_settings

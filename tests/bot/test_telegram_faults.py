@@ -21,7 +21,7 @@ from bot import texts
 from bot.bot_api_request import RetryingRequest
 from orchestrator.emulator import BotApiEmulator
 from orchestrator.serving import serve_in_background
-from state.base import Balance
+from state.models import Balance
 from tests.conftest import BOT_TOKEN, Stack
 from tests.redis_server import free_port
 

@@ -23,7 +23,7 @@ from bot.frontend import TelegramFrontend
 from orchestrator.app import create_app
 from orchestrator.emulator import BotApiEmulator
 from orchestrator.serving import serve_in_background
-from state.base import Balance
+from state.models import Balance
 from tests.conftest import Stack, make_settings
 from tests.fakes.fixtures import FAST_RETRIES, REPLICATE_TOKEN
 from tests.fakes.replicate import FakeReplicate

@@ -16,8 +16,7 @@ from bot import texts
 from bot.delivery import FAILURE_TEXTS
 from orchestrator.emulator.models import ApiCall
 from orchestrator.stats_counters import REVENUE_SATS
-from state.base import Balance
-from state.models import Job, JobKind, JobStatus
+from state.models import Balance, Job, JobKind, JobStatus
 from tests.conftest import Stack
 from tests.soak.scripted_replicate import FAILING, marker
 from tests.soak.traffic import Fate, Sent, Traffic, Want

@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from state.base import InFlightCap, Limit
 from state.errors import BUSY_SCOPE, RateLimited
-from state.models import Job, JobKind, JobStatus, SentImage
+from state.models import InFlightCap, Job, JobKind, JobStatus, Limit, SentImage
 from tests.state.conftest import Backend
 
 NO_CAP = InFlightCap(max_jobs=None, lease_s=60)

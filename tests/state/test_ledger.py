@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from state.base import Balance, Ledger, PendingInvoice
+from state.base import Ledger
 from state.errors import InsufficientCredits
 from state.ledger_memory import MemoryLedger
 from state.ledger_redis import RedisLedger
+from state.models import Balance, PendingInvoice
 from state.redis_connection import connect
 from state.redis_keys import RedisKeys
 from tests.redis_server import RedisServer

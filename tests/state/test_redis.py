@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from state.base import InFlightCap, Limit
 from state.errors import StateUnavailable
-from state.models import Job, JobKind, SentImage
+from state.models import InFlightCap, Job, JobKind, Limit, SentImage
 from state.redis_connection import connect
 from state.redis_keys import RedisKeys
 from state.redis_queue import RedisJobQueue
