@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.settings import GpuServerSettings, MissingSetting
+from orchestrator.gpu_settings import GpuServerSettings
+from orchestrator.settings import MissingSetting
 from providers.gpu_server.config import ServerConfig
 
 

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 
 import tests.fakes.hosts  # noqa: F401  # fal-client's hosts, before provider_setup imports it
 from orchestrator.gpu_server_setup import server_config
+from orchestrator.gpu_settings import GpuServerSettings
 from orchestrator.provider_setup import build_providers
-from orchestrator.settings import GpuServerSettings, MissingSetting
+from orchestrator.settings import MissingSetting
 from providers.gpu import GpuProvider
 from state.models import JobKind
 from tests.conftest import make_settings
