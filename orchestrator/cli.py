@@ -31,6 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
     from orchestrator.app import create_app
     from orchestrator.frontend import load_frontend_factory
     from orchestrator.logs import configure_logging
+    from orchestrator.serving import KEEP_ALIVE_S
 
     settings = _load_settings()
     configure_logging(settings.log_level, settings.secret_values())
@@ -42,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,
+        timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
     )
     return 0

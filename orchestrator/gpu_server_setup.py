@@ -69,6 +69,7 @@ def run_gpu_server(host: str | None, port: int | None) -> str | None:
         import uvicorn
 
         from orchestrator.logs import configure_logging
+        from orchestrator.serving import KEEP_ALIVE_S
         from providers.gpu_server.app import create_app
     except ImportError as exc:
         raise GpuExtraMissing(exc.name or str(exc)) from exc
@@ -89,6 +90,7 @@ def run_gpu_server(host: str | None, port: int | None) -> str | None:
             host=host or settings.gpu_server_host,
             port=port or settings.gpu_server_port,
             log_config=None,
+            timeout_keep_alive=KEEP_ALIVE_S,
             timeout_graceful_shutdown=30,
         )
     )

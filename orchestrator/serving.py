@@ -14,6 +14,13 @@ from typing import Any
 
 import uvicorn
 
+# How long an idle keep-alive connection is kept open. httpx (and so python-telegram-bot
+# and the provider clients) drops its idle connections after 5 s, uvicorn's own default:
+# a server that closes at the same moment races a client that has just sent a request on
+# that connection, which then fails with a read error. The server waits well past the
+# client (as a server behind a load balancer should outlast the balancer's idle timeout).
+KEEP_ALIVE_S = 75
+
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -41,6 +48,7 @@ async def serve_in_background(
     failing start-up raises here instead of leaving a half-started server behind.
     """
     sock = bind_socket(host, port)
+    config.setdefault("timeout_keep_alive", KEEP_ALIVE_S)
     server = uvicorn.Server(
         uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", **config)
     )
