@@ -160,11 +160,13 @@ async def test_serve_answers_generate_with_a_photo_and_never_logs_secrets(
     try:
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(timeout=5) as http:
-            for _ in range(200):
-                try:
-                    if (await http.get(f"{base}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
+            async with asyncio.timeout(60):  # it loads the moderation models first
+                while True:
+                    try:
+                        if (await http.get(f"{base}/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
                     await asyncio.sleep(0.05)
             user = emulator.user(7, "Grace")
             chat = emulator.private_chat(user)

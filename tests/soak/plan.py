@@ -15,7 +15,7 @@ from tests.soak.traffic import Burst, Fate, Sent, Traffic, Want
 
 PRICES = {JobKind.GENERATE: 10, JobKind.EDIT: 15}
 USER_LIMIT, CHAT_LIMIT = 5, 6
-TELEGRAM_TIMEOUT_S = 3.0  # a lost answer costs this long; a loaded machine answers sooner
+TELEGRAM_TIMEOUT_S = 5.0  # a lost answer costs this long; a loaded machine answers sooner
 # How long a phase may take to settle: generous, as a loaded machine is slow, never this slow.
 SETTLE_S = float(os.environ.get("FULMINE_SOAK_SETTLE_S", "120"))
 BLOCKED = "explicit porn of a naked woman"  # refused by the prompt check (sexual)

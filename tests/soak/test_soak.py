@@ -71,7 +71,7 @@ def settings_overrides(scripted_replicate: ScriptedReplicate) -> dict[str, Any]:
         "generate_provider": "replicate",
         "edit_provider": "placeholder",
         "provider_poll_interval_s": 0.05,
-        "generate_timeout_s": 3.0,  # what a "stuck" prediction runs into
+        "generate_timeout_s": 5.0,  # what a "stuck" prediction runs into
         "payments_backend": "fake",
         "price_generate_sats": PRICES[JobKind.GENERATE],
         "price_edit_sats": PRICES[JobKind.EDIT],
