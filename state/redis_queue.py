@@ -30,6 +30,7 @@ MAX_TRACKED = 100_000
 TRACK_FOR_S = 24 * 3600.0
 RECLAIM_SCAN_ROUNDS = 10  # pages of the pending list looked at per claim
 POSITION_SCAN_LIMIT = 10_000
+HAND_BACK_LIMIT = 1_000  # entries a stopping consumer looks at; a worker holds a few
 
 
 def consumer_name() -> str:
@@ -68,21 +69,41 @@ class RedisJobQueue(JobQueue):
                 raise
 
     async def stop(self) -> None:
-        """Forget this consumer if it holds nothing; what it holds stays pending."""
+        """Hand back what Redis gave this consumer that nobody here took up, then forget
+        the consumer if it holds nothing. A job still claimed stays pending (for another
+        worker after the visibility timeout).
+
+        A claim cancelled while stopping may have been answered already: the entry is then
+        pending under this consumer though no claim returned it. Left there, it would wait
+        out the visibility timeout; handed back, the next worker starts it at once.
+        """
         if not self._started:
             return
         self._started = False
-        if self._claimed:
-            return
         try:
             with translated_errors("queue stop"):
-                pending = await self._client.xpending_range(
-                    self._stream, self._group, "-", "+", 1, consumername=self.consumer
-                )
-                if not pending:
+                await self._hand_back_unclaimed()
+                if not self._claimed:
                     await self._client.xgroup_delconsumer(self._stream, self._group, self.consumer)
-        except Exception:  # only tidiness: an idle consumer left behind does no harm
+        except Exception:  # what is left stays pending: taken over after the timeout
             return
+
+    async def _hand_back_unclaimed(self) -> None:
+        pending: Any = await self._client.xpending_range(
+            self._stream, self._group, "-", "+", HAND_BACK_LIMIT, consumername=self.consumer
+        )
+        working = set(self._claimed.values())
+        for entry in pending:
+            entry_id = entry["message_id"]
+            if entry_id in working:
+                continue
+            found: Any = await self._client.xrange(self._stream, min=entry_id, max=entry_id)
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.xack(self._stream, self._group, entry_id)
+                pipe.xdel(self._stream, entry_id)
+                if found and JOB_FIELD in found[0][1]:
+                    pipe.xadd(self._stream, {JOB_FIELD: found[0][1][JOB_FIELD]})
+                await pipe.execute()
 
     async def enqueue(self, job: Job) -> None:
         with translated_errors("enqueue"):

@@ -1,9 +1,11 @@
-"""A TCP proxy in front of a real redis-server that can lose one reply.
+"""A TCP proxy in front of a real redis-server that can lose or hold back one reply.
 
-Armed with a marker, it passes the first command whose bytes contain the marker on to
-Redis, then cuts that client connection instead of relaying Redis's answer: the command
+``lose_reply_to(marker)``: the first command whose bytes contain the marker goes on to
+Redis, then that client connection is cut instead of relaying Redis's answer: the command
 was carried out and the client never hears so, as when a connection drops at the wrong
-moment. Everything else passes through untouched.
+moment. ``delay_reply_with(marker, hold_s)``: the first reply whose bytes contain the
+marker reaches the client ``hold_s`` seconds late (``holding`` is set meanwhile), as on a
+slow link. Everything else passes through untouched.
 """
 
 from __future__ import annotations
@@ -15,22 +17,27 @@ from collections.abc import AsyncIterator
 CHUNK = 65536
 
 
-class ReplyDropper:
+class RedisLink:
     def __init__(self, upstream_port: int) -> None:
         self._upstream_port = upstream_port
-        self._marker: bytes | None = None
+        self._lose_marker: bytes | None = None
+        self._delay: tuple[bytes, float] | None = None
         self.dropped: list[bytes] = []  # the commands whose answers were lost
+        self.holding = asyncio.Event()  # a reply is being held back
         self.port: int | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def arm(self, marker: bytes) -> None:
-        self._marker = marker
+    def lose_reply_to(self, marker: bytes) -> None:
+        self._lose_marker = marker
+
+    def delay_reply_with(self, marker: bytes, hold_s: float) -> None:
+        self._delay = (marker, hold_s)
 
     @contextlib.asynccontextmanager
-    async def serving(self) -> AsyncIterator[ReplyDropper]:
+    async def serving(self) -> AsyncIterator[RedisLink]:
         server = await asyncio.start_server(self._connected, "127.0.0.1", 0)
         self.port = server.sockets[0].getsockname()[1]
         try:
@@ -47,8 +54,8 @@ class ReplyDropper:
 
         async def to_redis() -> None:
             while chunk := await client_in.read(CHUNK):
-                if self._marker is not None and self._marker in chunk:
-                    self._marker = None
+                if self._lose_marker is not None and self._lose_marker in chunk:
+                    self._lose_marker = None
                     self.dropped.append(chunk)
                     cut.set()
                 redis_out.write(chunk)
@@ -58,6 +65,11 @@ class ReplyDropper:
             while chunk := await redis_in.read(CHUNK):
                 if cut.is_set():  # the answer to the marked command: lost with the link
                     return
+                if self._delay is not None and self._delay[0] in chunk:
+                    hold_s, self._delay = self._delay[1], None
+                    self.holding.set()
+                    await asyncio.sleep(hold_s)
+                    self.holding.clear()
                 client_out.write(chunk)
                 await client_out.drain()
 
