@@ -121,7 +121,14 @@ class FalProvider(ImageProvider):
 
     async def _run(self, model: str, arguments: dict[str, Any]) -> list[ProviderImage]:
         policy = self._config.retry
-        handle = await with_retries(lambda: self._submit(model, arguments), policy, "submit")
+        submitting = asyncio.ensure_future(
+            with_retries(lambda: self._submit(model, arguments), policy, "submit")
+        )
+        try:
+            handle = await asyncio.shield(submitting)
+        except asyncio.CancelledError:  # the caller gave up while the submit was on its way
+            await self._cancel_once_submitted(submitting)
+            raise
         log.info("fal_request_submitted", model=model, request_id=handle.request_id)
         try:
             await self._wait(handle, policy)
@@ -180,6 +187,18 @@ class FalProvider(ImageProvider):
             raise ProviderUnavailable(
                 self.name, f"{what} answered with an unreadable body", transient=True
             ) from exc
+
+    async def _cancel_once_submitted(self, submitting: asyncio.Future[AsyncRequestHandle]) -> None:
+        """fal may queue a request whose submit was abandoned, and offers no way to find it
+        afterwards (Replicate lists predictions; fal does not): so wait, briefly, for the
+        submit's answer and cancel what it queued rather than pay for an orphan."""
+        try:
+            async with asyncio.timeout(CANCEL_LIMIT_S):
+                handle = await submitting
+        except Exception as exc:  # nothing queued, or not known in time
+            log.warning("fal_orphan_unknown", error=repr(exc))
+            return
+        await self._cancel(handle)
 
     async def _cancel(self, handle: AsyncRequestHandle) -> bool:
         try:

@@ -164,6 +164,18 @@ async def test_a_hang_is_cancelled_when_the_caller_gives_up(
     assert queued.cancelled
 
 
+async def test_a_submit_abandoned_on_its_way_is_cancelled_once_it_answers(
+    provider: FalProvider, fake_fal: FakeFal
+) -> None:
+    fake_fal.submit_delay_s = 0.8  # queued at once, answered late
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):  # the caller gives up before the answer
+            await provider.edit(ImageRequest(prompt="x", input_image=png()))
+    (queued,) = fake_fal.queued.values()
+    assert fake_fal.cancels() == [queued.id]
+    assert queued.cancelled
+
+
 async def test_a_lost_submit_answer_is_not_repeated(fake_fal: FakeFal) -> None:
     fake_fal.submit_delay_s = 5.0
     provider = FalProvider(_config(request_timeout_s=0.3))
