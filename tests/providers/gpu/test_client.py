@@ -140,10 +140,9 @@ async def test_the_least_loaded_server_gets_the_request(
                 headers=auth(),
             )
         )
-        for _ in range(400):
-            if (await http.get(f"{busy}/ready")).json()["running"]:
-                break
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(30):  # until the slow one runs: that server is busy
+            while not (await http.get(f"{busy}/ready")).json()["running"]:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
         before = await _generate_count(gpu_server)
         provider = await provider_for(busy, gpu_server)
         assert await provider.generate(ImageRequest(prompt="a quick one"))
