@@ -8,6 +8,7 @@ import contextlib
 import gc
 import hmac
 import uuid
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 import structlog
@@ -29,7 +30,7 @@ from orchestrator.stats_setup import build_stats_store
 from orchestrator.tasks import TaskGroup
 from orchestrator.worker import Worker
 from state.base import ModerationRecords
-from state.errors import StateError
+from state.errors import StateError, StateUnavailable
 from state.models import Job, JobKind
 
 log = structlog.get_logger(__name__)
@@ -150,9 +151,14 @@ class Runtime:
         otherwise make Telegram's re-sent copy look like a repeat, and the update be lost.
         """
         mark, request = f"update:{data['update_id']}", uuid.uuid4().hex
-        taken = await through_outage(
-            lambda: self.store.take_mark(mark, request, UPDATE_DEDUP_TTL_S), UPDATE_MARK_RETRY_S
-        )
+
+        def take() -> Awaitable[bool]:
+            return self.store.take_mark(mark, request, UPDATE_DEDUP_TTL_S)
+
+        try:  # the retrying machinery only when needed: this is every webhook's path
+            taken = await take()
+        except StateUnavailable:
+            taken = await through_outage(take, UPDATE_MARK_RETRY_S)
         if not taken:
             return False
         self.updates.spawn(self._process_update(data))
