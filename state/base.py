@@ -10,7 +10,8 @@ and Redis (any number of processes on any number of machines). Contract:
 - ``first_sighting(key, ttl_s)`` is an atomic test-and-set: it returns True exactly once
   per key within ``ttl_s`` seconds, however many callers in however many processes race on
   it. It spaces out status-message edits and settles who changes a status message first.
-- ``take_mark(key, owner, ttl_s)`` is the same test-and-set with a holder: True when the
+- ``take_mark(key, owner, ttl_s)`` is the same test-and-set, on the same keys, with a
+  holder (``owner``: an id unique to the caller, e.g. a uuid): True when the
   mark is now held by ``owner``, whether taken by this call or already held by that same
   owner, so a caller whose answer was lost (a reply dropped with its connection) can ask
   again and still learn it holds the mark; False while another owner holds it. It

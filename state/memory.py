@@ -28,9 +28,9 @@ WINDOW_RETENTION_S = 3600.0  # longer than any rate window
 
 class MemoryStateStore(StateStore):
     def __init__(self) -> None:
-        # One TTL per key is needed, so keys are stored with their own expiry.
-        self._seen: TTLCache[str, float] = TTLCache(maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf"))
-        self._marks: TTLCache[str, tuple[float, str]] = TTLCache(
+        # One TTL per key is needed, so keys are stored with their own expiry, and with
+        # their holder (None: a plain sighting, which no owner matches).
+        self._seen: TTLCache[str, tuple[float, str | None]] = TTLCache(
             maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf")
         )
         self._jobs: TTLCache[str, str] = TTLCache(maxsize=MAX_REMEMBERED_JOBS, ttl=JOB_RETENTION_S)
@@ -54,19 +54,17 @@ class MemoryStateStore(StateStore):
         return True
 
     async def first_sighting(self, key: str, ttl_s: float) -> bool:
-        now = time.monotonic()
-        expires = self._seen.get(key)
-        if expires is not None and expires > now:
-            return False
-        self._seen[key] = now + ttl_s
-        return True
+        return self._take(key, None, ttl_s)
 
     async def take_mark(self, key: str, owner: str, ttl_s: float) -> bool:
+        return self._take(key, owner, ttl_s)
+
+    def _take(self, key: str, owner: str | None, ttl_s: float) -> bool:
         now = time.monotonic()
-        held = self._marks.get(key)
+        held = self._seen.get(key)
         if held is not None and held[0] > now:
-            return held[1] == owner
-        self._marks[key] = (now + ttl_s, owner)
+            return owner is not None and held[1] == owner
+        self._seen[key] = (now + ttl_s, owner)
         return True
 
     # Jobs are kept serialized, as Redis keeps them: a caller's copy never aliases the

@@ -17,9 +17,6 @@ class RedisKeys:
     def seen(self, key: str) -> str:
         return f"{self.prefix}seen:{key}"
 
-    def mark(self, key: str) -> str:
-        return f"{self.prefix}mark:{key}"
-
     def job(self, job_id: str) -> str:
         return f"{self.prefix}job:{job_id}"
 

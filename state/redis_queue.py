@@ -23,7 +23,7 @@ from state.base import JobQueue
 from state.models import Job
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
-from state.redis_scripts import TOUCH
+from state.redis_scripts import DELETE_IDLE_CONSUMER, TOUCH
 
 JOB_FIELD = "job"
 MAX_TRACKED = 100_000
@@ -48,6 +48,7 @@ class RedisJobQueue(JobQueue):
         self._visibility_ms = max(1, round(visibility_timeout_s * 1000))
         self.consumer = consumer_name()
         self._touch = client.register_script(TOUCH)
+        self._delete_idle_consumer = client.register_script(DELETE_IDLE_CONSUMER)
         # job id -> stream entry id: for jobs this process claimed (to ack them) and for
         # jobs it enqueued (to tell their queue position).
         self._claimed: dict[str, str] = {}
@@ -84,7 +85,9 @@ class RedisJobQueue(JobQueue):
             with translated_errors("queue stop"):
                 await self._hand_back_unclaimed()
                 if not self._claimed:
-                    await self._client.xgroup_delconsumer(self._stream, self._group, self.consumer)
+                    await self._delete_idle_consumer(
+                        keys=[self._stream], args=[self._group, self.consumer]
+                    )
         except Exception:  # what is left stays pending: taken over after the timeout
             return
 

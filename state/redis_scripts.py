@@ -67,3 +67,28 @@ end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
 return 1
 """
+
+# A mark that names its holder: taken if free (with its time to live), else answered by
+# whether ARGV[1] holds it. Returns 1 when ARGV[1] holds the mark now, else 0.
+TAKE_MARK = """
+local held = redis.call('GET', KEYS[1])
+if not held then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if held == ARGV[1] then
+  return 1
+end
+return 0
+"""
+
+# Forgets a consumer only while it holds nothing: XGROUP DELCONSUMER drops whatever is
+# still pending under it, which would leave those jobs to nobody.
+DELETE_IDLE_CONSUMER = """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if #pending > 0 then
+  return 0
+end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""

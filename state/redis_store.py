@@ -18,7 +18,7 @@ from state.errors import BUSY_SCOPE, RateLimited
 from state.models import InFlightCap, Job, Limit, SentImage
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
-from state.redis_scripts import ADMIT, COUNT_ONLY, IN_FLIGHT
+from state.redis_scripts import ADMIT, COUNT_ONLY, IN_FLIGHT, TAKE_MARK
 
 JOB_RETENTION_S = 7 * 24 * 3600
 DAY_BUCKET_RETENTION_S = 400 * 24 * 3600
@@ -35,6 +35,7 @@ class RedisStateStore(StateStore):
         self.keys = keys
         self._admit = client.register_script(ADMIT)
         self._in_flight = client.register_script(IN_FLIGHT)
+        self._take_mark = client.register_script(TAKE_MARK)
         self._started = False
 
     async def start(self) -> None:
@@ -62,13 +63,10 @@ class RedisStateStore(StateStore):
             return bool(await self.client.set(self.keys.seen(key), 1, nx=True, px=_ms(ttl_s)))
 
     async def take_mark(self, key: str, owner: str, ttl_s: float) -> bool:
+        # The same key as first_sighting's, so processes of the previous release (which
+        # set "1" there) and this one keep honouring each other's marks during a deploy.
         with translated_errors("take_mark"):
-            if await self.client.set(self.keys.mark(key), owner, nx=True, px=_ms(ttl_s)):
-                return True
-            # Taken: by this owner when an earlier answer was lost. The holder never
-            # changes while the key lives, so reading it after the failed SET is safe.
-            held = await self.client.get(self.keys.mark(key))
-        return held == owner
+            return bool(await self._take_mark(keys=[self.keys.seen(key)], args=[owner, _ms(ttl_s)]))
 
     async def save_job(self, job: Job) -> None:
         with translated_errors("save_job"):

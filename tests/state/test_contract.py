@@ -52,8 +52,11 @@ async def test_a_mark_is_held_by_one_owner_who_may_ask_again(backend: Backend) -
     assert await backend.store.take_mark("delivery:1", holder, 60) is True  # answer lost
     assert await backend.store.take_mark("delivery:1", "someone-else", 60) is False
     assert await backend.store.take_mark("delivery:2", "someone-else", 60) is True
-    # Marks and sightings are apart: a key seen once is still free to take, and back.
-    assert await backend.store.first_sighting("delivery:1", 60) is True
+    # One key space: a plain sighting holds a key against every owner, and a mark holds
+    # it against a sighting (so releases that use either keep honouring the other's).
+    assert await backend.store.first_sighting("update:9", 60) is True
+    assert await backend.store.take_mark("update:9", "request", 60) is False
+    assert await backend.store.first_sighting("delivery:1", 60) is False
 
 
 async def test_a_mark_is_free_again_after_its_ttl(backend: Backend) -> None:
