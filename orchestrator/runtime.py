@@ -36,7 +36,7 @@ from state.models import Job, JobKind
 log = structlog.get_logger(__name__)
 
 UPDATE_DEDUP_TTL_S = 48 * 3600.0  # Telegram keeps re-sending for up to 24 h
-UPDATE_MARK_RETRY_S = 1.0  # longer, and the webhook answers 503: Telegram sends it again
+UPDATE_MARK_RETRY_S = 1.0  # then the webhook answers 503 and Telegram sends it again
 # Beyond the shutdown grace period, before a component that does not stop is left behind
 # (logged): a process asked to stop must exit.
 STOP_SLACK_S = 15.0

@@ -56,7 +56,9 @@ async def telegram_webhook(request: Request) -> Response:
     try:
         accepted = await runtime.accept_update(data)
     except StateUnavailable as exc:
-        # Redis is down: not acknowledged, so Telegram re-sends it later; nothing is lost.
+        # Redis is down: not acknowledged, so Telegram re-sends it later. (Only if the
+        # update's mark reached Redis with its reply lost and Redis stayed away past
+        # runtime.UPDATE_MARK_RETRY_S is the re-sent copy taken for a repeat.)
         STATE_UNAVAILABLE.inc()
         log.error("update_not_accepted", update_id=update_id, error=repr(exc))
         return Response(status_code=503, headers={"Retry-After": "5"})

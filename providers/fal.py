@@ -31,6 +31,9 @@ from providers.retrying import RetryPolicy, request_never_sent, retry_after_seco
 log = structlog.get_logger(__name__)
 
 CANCEL_LIMIT_S = 5.0
+# How long an abandoned submit may still take to answer before its request is logged as
+# unknown: short, as shutdown gives a cancelled job only a few seconds (orchestrator.tasks).
+ORPHAN_WAIT_S = 2.0
 MIN_START_TIMEOUT_S = 1.5  # fal-client refuses 1 s or less
 MAX_SEED = 2**31 - 1
 GENERATE_PIXELS = 1024 * 1024
@@ -193,10 +196,12 @@ class FalProvider(ImageProvider):
         afterwards (Replicate lists predictions; fal does not): so wait, briefly, for the
         submit's answer and cancel what it queued rather than pay for an orphan."""
         try:
-            async with asyncio.timeout(CANCEL_LIMIT_S):
+            async with asyncio.timeout(ORPHAN_WAIT_S):
                 handle = await submitting
-        except Exception as exc:  # nothing queued, or not known in time
+        except BaseException as exc:  # nothing queued, not known in time, or cancelled again
             log.warning("fal_orphan_unknown", error=repr(exc))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
             return
         await self._cancel(handle)
 

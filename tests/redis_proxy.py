@@ -49,7 +49,11 @@ class RedisLink:
     async def _connected(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
-        redis_in, redis_out = await asyncio.open_connection("127.0.0.1", self._upstream_port)
+        try:
+            redis_in, redis_out = await asyncio.open_connection("127.0.0.1", self._upstream_port)
+        except OSError:  # Redis is not there: neither is the link
+            client_out.close()
+            return
         cut = asyncio.Event()
 
         async def to_redis() -> None:
@@ -68,8 +72,10 @@ class RedisLink:
                 if self._delay is not None and self._delay[0] in chunk:
                     hold_s, self._delay = self._delay[1], None
                     self.holding.set()
-                    await asyncio.sleep(hold_s)
-                    self.holding.clear()
+                    try:
+                        await asyncio.sleep(hold_s)
+                    finally:  # also when the client gives up and the link closes
+                        self.holding.clear()
                 client_out.write(chunk)
                 await client_out.drain()
 
@@ -79,6 +85,9 @@ class RedisLink:
         finally:
             for pump in pumps:
                 pump.cancel()
+            # A side that went away mid-write ends its pump with an error: that is the
+            # link closing, nothing to report.
+            await asyncio.gather(*pumps, return_exceptions=True)
             for writer in (client_out, redis_out):
                 writer.close()
                 with contextlib.suppress(Exception):

@@ -128,3 +128,40 @@ async def test_start_fails_clearly_when_redis_is_not_there(tmp_path: Path) -> No
     with pytest.raises(StateUnavailable):
         await store.start()
     await store.stop()
+
+
+async def test_a_stopping_consumer_hands_back_only_what_nobody_took_up(redis: Backend) -> None:
+    assert isinstance(redis.store, RedisStateStore)
+    client, keys = redis.store.client, RedisKeys(redis.prefix)
+
+    def process() -> RedisJobQueue:  # long visibility: nothing is reclaimed meanwhile
+        return RedisJobQueue(client, keys, 30)
+
+    stopping, other, next_one = process(), process(), process()
+    for queue in (stopping, other, next_one):
+        await queue.start()
+    kept, lost, elsewhere = _job("kept"), _job("lost"), _job("elsewhere")
+    for job in (kept, lost, elsewhere):
+        await stopping.enqueue(job)
+    taken = await stopping.claim(1)
+    assert taken is not None
+    assert taken.id == kept.id  # claimed, and still being worked on
+    # Handed to the stopping consumer by Redis, its answer never read (a cancelled claim).
+    await client.xreadgroup(keys.WORKERS_GROUP, stopping.consumer, {keys.job_stream: ">"}, count=1)
+    taken = await other.claim(1)
+    assert taken is not None
+    assert taken.id == elsewhere.id
+
+    await stopping.stop()
+
+    back = await next_one.claim(0.1)
+    assert back is not None
+    assert back.id == lost.id
+    assert await next_one.claim(0.1) is None  # the other two are still held
+    assert await other.touch(elsewhere.id) is True
+    held = await client.xpending_range(
+        keys.job_stream, keys.WORKERS_GROUP, "-", "+", 10, consumername=stopping.consumer
+    )
+    assert len(held) == 1  # "kept": pending under the stopped consumer, not dropped
+    await other.ack(elsewhere.id)
+    await next_one.ack(lost.id)
