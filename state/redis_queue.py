@@ -76,7 +76,7 @@ class RedisJobQueue(JobQueue):
 
         A claim cancelled while stopping may have been answered already: the entry is then
         pending under this consumer though no claim returned it. Left there, it would wait
-        out the visibility timeout; handed back, the next worker starts it at once.
+        out the visibility timeout; handed back, it waits its turn with the rest of the queue.
         """
         if not self._started:
             return
@@ -101,12 +101,20 @@ class RedisJobQueue(JobQueue):
             if entry_id in working:
                 continue
             found: Any = await self._client.xrange(self._stream, min=entry_id, max=entry_id)
-            async with self._client.pipeline(transaction=True) as pipe:
+            job_json = found[0][1].get(JOB_FIELD) if found else None
+            await self._move_to_back(entry_id, job_json)
+
+    async def _move_to_back(self, entry_id: str | None, job_json: str | None) -> str | None:
+        """Settle ``entry_id`` (if any) and queue ``job_json`` (if any) anew, in one step;
+        the new entry's id."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            if entry_id is not None:
                 pipe.xack(self._stream, self._group, entry_id)
                 pipe.xdel(self._stream, entry_id)
-                if found and JOB_FIELD in found[0][1]:
-                    pipe.xadd(self._stream, {JOB_FIELD: found[0][1][JOB_FIELD]})
-                await pipe.execute()
+            if job_json is not None:
+                pipe.xadd(self._stream, {JOB_FIELD: job_json})
+            answers = await pipe.execute()
+        return str(answers[-1]) if job_json is not None else None
 
     async def enqueue(self, job: Job) -> None:
         with translated_errors("enqueue"):
@@ -192,12 +200,8 @@ class RedisJobQueue(JobQueue):
     async def requeue(self, job: Job) -> None:
         entry_id = self._claimed.pop(job.id, None)
         with translated_errors("requeue"):
-            async with self._client.pipeline(transaction=True) as pipe:
-                if entry_id is not None:
-                    pipe.xack(self._stream, self._group, entry_id)
-                    pipe.xdel(self._stream, entry_id)
-                pipe.xadd(self._stream, {JOB_FIELD: job.model_dump_json()})
-                *_, new_entry_id = await pipe.execute()
+            new_entry_id = await self._move_to_back(entry_id, job.model_dump_json())
+        assert new_entry_id is not None
         self._enqueued[job.id] = new_entry_id
 
     async def pending(self) -> int:
