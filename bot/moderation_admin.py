@@ -1,4 +1,4 @@
-"""Moderation in the chat (issue 6): the words for a moderation refusal, and the admin
+"""Moderation in the chat: the words for a moderation refusal, and the admin
 commands ``/moderation`` (recent blocks and banned users), ``/ban <user_id>`` and
 ``/unban <user_id>``, for ADMIN_USER_IDS only (anyone else gets a polite no)."""
 

@@ -1,4 +1,4 @@
-"""Payments in the chat (issue 5): ``/balance``, ``/buy [sats]``, invoices (the BOLT11 as
+"""Payments in the chat: ``/balance``, ``/buy [sats]``, invoices (the BOLT11 as
 text to copy and as a QR code) and the payment service's notices.
 
 Only registered when ``PAYMENTS_BACKEND`` is not ``none``; otherwise every image is free and

@@ -5,11 +5,11 @@ that the front end turns into words; a later step that refuses gives back what t
 earlier steps took. Order matters: nothing that costs the user (a rate-limit slot, a
 reservation of credits) is taken for a request that a cheaper check refuses.
 
-1. moderation (issue 6, ``orchestrator.moderation.gate``): banned users, repeat offenders,
+1. moderation (``orchestrator.moderation.gate``): banned users, repeat offenders,
    then the prompt; refusals are ``ModerationRefusal``s. It takes nothing, so it goes first.
 2. rate limits: per user and per group chat (a sliding minute) and the jobs in flight
    across all processes. Admins pass every limit, but their jobs still count in flight.
-3. payment (issue 5, ``orchestrator.payments``; only when PAYMENTS_BACKEND is not none):
+3. payment (``orchestrator.payments``; only when PAYMENTS_BACKEND is not none):
    reserve the price, or park the job behind an invoice (``PaymentRequired``), giving back
    its in-flight slot while it waits.
 """

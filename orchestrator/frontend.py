@@ -30,7 +30,7 @@ which raises ``state.errors.RateLimited`` (with ``retry_after_s``) when a limit 
 it; an admitted job is then either ``submit``-ted or ``withdraw``-n. ``get_job(job_id)``
 returns a job saved earlier (None once forgotten): buttons under a result refer to it.
 ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows.
-``admit`` also raises ``orchestrator.moderation.errors.ModerationRefusal``s (issue 6), and
+``admit`` also raises ``orchestrator.moderation.errors.ModerationRefusal``s, and
 ``moderation_records`` are the blocks and bans admin commands show and change.
 """
 

@@ -1,4 +1,4 @@
-"""The GPU server's settings (issue 9), part of :class:`orchestrator.settings.Settings`."""
+"""The GPU server's settings, part of :class:`orchestrator.settings.Settings`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-# GPU server (issue 9): `fulmine gpu-server` runs on the GPU machine without any TELEGRAM_*
+# GPU server: `fulmine gpu-server` runs on the GPU machine without any TELEGRAM_*
 # variable, so it reads only this part of the settings; Settings below includes every field.
 class GpuServerSettings(BaseSettings):
     model_config = SettingsConfigDict(

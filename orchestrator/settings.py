@@ -62,7 +62,7 @@ class Settings(GpuServerSettings):
     telegram_flood_retries: int = Field(default=3, ge=0, le=10)
     telegram_messages_per_s: float = Field(default=0, ge=0)
     telegram_group_messages_per_min: float = Field(default=0, ge=0)
-    # Telegram not answering (issue 8 hardening, bot/bot_api_request.py): how long to wait
+    # Telegram not answering (bot/bot_api_request.py): how long to wait
     # for a Bot API answer; then a call safe to repeat (chat action, edit, delete, reads)
     # is retried this many times, backing off from this long (doubling). A send is
     # repeated only if it never left (no connection): it may have arrived otherwise.
@@ -76,7 +76,7 @@ class Settings(GpuServerSettings):
     max_concurrent_updates: int = Field(default=64, ge=1, le=10_000)
     shutdown_grace_s: float = Field(default=25.0, ge=0)
 
-    # Hosted image providers (issue 3): keys, models, and how hard to try each call.
+    # Hosted image providers: keys, models, and how hard to try each call.
     replicate_api_token: SecretStr | None = None
     replicate_base_url: str = "https://api.replicate.com"
     fal_key: SecretStr | None = None
@@ -93,7 +93,7 @@ class Settings(GpuServerSettings):
     provider_request_timeout_s: float = Field(default=20.0, gt=0)  # one HTTP call
     provider_poll_interval_s: float = Field(default=1.0, gt=0)
 
-    # Self-hosted GPU provider (issue 9): the client of `fulmine gpu-server` (GPU_SERVER_TOKEN
+    # Self-hosted GPU provider: the client of `fulmine gpu-server` (GPU_SERVER_TOKEN
     # above). One or more comma-separated server URLs: the least loaded is tried first.
     gpu_backend_urls: Annotated[tuple[str, ...], NoDecode] = ()
     gpu_lora: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -102,7 +102,7 @@ class Settings(GpuServerSettings):
     gpu_output_format: Literal["png", "webp", "jpeg"] = "png"
     gpu_request_timeout_s: float = Field(default=120.0, gt=0)  # one call, queue included
 
-    # State and scale-out (issue 4). No REDIS_URL: one process, state in memory.
+    # State and scale-out. No REDIS_URL: one process, state in memory.
     redis_url: SecretStr | None = None  # may carry a password
     redis_key_prefix: str = Field(default="fulmine:", pattern=r"^[A-Za-z0-9_:.{}-]{0,64}$")
     rate_limit_per_minute: int = Field(default=5, ge=0)  # per user; 0: no limit
@@ -113,7 +113,7 @@ class Settings(GpuServerSettings):
     job_max_attempts: int = Field(default=3, ge=1)
     queue_edit_interval_s: float = Field(default=5.0, gt=0)  # per chat, queue position edits
 
-    # Payments (issue 5): Lightning invoices in sats. "none": every request is free.
+    # Payments: Lightning invoices in sats. "none": every request is free.
     payments_backend: Literal["none", "fake", "lnbits", "btcpay"] = "none"
     price_generate_sats: int = Field(default=100, ge=1)  # per image
     price_edit_sats: int = Field(default=100, ge=1)  # per image
@@ -127,7 +127,7 @@ class Settings(GpuServerSettings):
     btcpay_webhook_secret: SecretStr | None = None  # the store webhook's secret
     payments_reconcile_s: float = Field(default=30.0, gt=0)  # re-check pending invoices
 
-    # Moderation (issue 6): orchestrator/moderation/, README "Moderation".
+    # Moderation: orchestrator/moderation/, README "Moderation".
     # Policy per chat kind: off (only the minors rule; images unchecked) / standard / strict.
     moderation_private: Literal["off", "standard", "strict"] = "standard"
     moderation_groups: Literal["off", "standard", "strict"] = "strict"  # groups, channels
@@ -151,7 +151,7 @@ class Settings(GpuServerSettings):
     moderation_repeat_window_s: float = Field(default=3600.0, gt=0)
     moderation_repeat_cooldown_s: float = Field(default=3600.0, gt=0)
 
-    # Operations (issue 7): /stats estimates provider spend as successful calls times this
+    # Operations: /stats estimates provider spend as successful calls times this
     # price in sats (the unit revenue is counted in), e.g. "replicate=40,fal=50,gpu=5".
     # A fallback chain ("replicate,fal") is priced as its first provider unless named itself.
     provider_cost_sats: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)

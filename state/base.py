@@ -35,7 +35,7 @@ and Redis (any number of processes on any number of machines). Contract:
   message; ``find_sent_image`` returns it or None.
 
 The records these take and give (jobs, limits, balances, invoices) are in ``state/models.py``.
-The payment ledger (issue 5) sits beside these as its own ABC (``Ledger``, below), in its own
+The payment ledger sits beside these as its own ABC (``Ledger``, below), in its own
 modules (state/ledger_memory.py, state/ledger_redis.py) on the same connection and key
 builder: each movement applied once per idempotency key, balance checks and writes in one
 atomic step (a Lua script in Redis).
@@ -126,7 +126,7 @@ class StateStore(ABC):
 
 
 class StatsStore(ABC):
-    """What ``/stats`` reads beyond a single counter (issue 7), shared by every process.
+    """What ``/stats`` reads beyond a single counter, shared by every process.
 
     Contract (both implementations; failures raise ``state.errors.StateUnavailable``):
 
@@ -194,7 +194,7 @@ class JobQueue(ABC):
     async def position(self, job_id: str) -> int | None: ...
 
 
-# The payment ledger (issue 5). Sats, per user; see ``Ledger`` for the contract.
+# The payment ledger. Sats, per user; see ``Ledger`` for the contract.
 
 
 class Ledger(ABC):
@@ -265,7 +265,7 @@ class Ledger(ABC):
     async def find_invoice(self, invoice_id: str) -> PendingInvoice | None: ...
 
 
-# Moderation records (issue 6); see ``ModerationRecords`` for the contract.
+# Moderation records; see ``ModerationRecords`` for the contract.
 
 
 class ModerationRecords(ABC):

@@ -46,14 +46,14 @@ class Job(BaseModel):
     created_at: float = Field(default_factory=time.time)
     updated_at: float = Field(default_factory=time.time)
     error: str | None = None
-    # Scale-out (issue 4): when the job ran and finished, by when it must be done, and how
+    # Scale-out: when the job ran and finished, by when it must be done, and how
     # many times a worker took it (a job whose worker died is taken again).
     started_at: float | None = None
     finished_at: float | None = None
     deadline_at: float | None = None
     attempts: int = 0
     delivery_started_at: float | None = None  # set once, just before the photo is sent
-    # Options and results (issue 3): what the user asked for (--ar, --seed, --n), who asked
+    # Options and results: what the user asked for (--ar, --seed, --n), who asked
     # and where (groups name the requester), and the file ids of the images sent back.
     aspect_ratio: str = "1:1"
     seed: int | None = None
@@ -61,10 +61,10 @@ class Job(BaseModel):
     requester_name: str | None = None
     chat_type: str = "private"
     result_file_ids: list[str] = Field(default_factory=list)
-    # Payments (issue 5): sats reserved for this job (0: the free allowance paid); None when
+    # Payments: sats reserved for this job (0: the free allowance paid); None when
     # nothing was reserved (payments off, or still waiting for its invoice to be paid).
     reserved_sats: int | None = None
-    # Moderation (issue 6): the chat's policy, fixed at admission so that every worker
+    # Moderation: the chat's policy, fixed at admission so that every worker
     # process checks this job's images the same way ("off", "standard" or "strict").
     moderation_policy: str | None = None
 
@@ -79,7 +79,7 @@ class SentImage(BaseModel):
 
 
 class BlockRecord(BaseModel):
-    """One moderation block (issue 6): who, where, at which stage, why and when.
+    """One moderation block: who, where, at which stage, why and when.
 
     ``stage``: "prompt", "input_image" or "output_image"; ``prompt_hash``: SHA-256 of the
     prompt, to find repeats without reading every text.

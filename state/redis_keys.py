@@ -37,7 +37,7 @@ class RedisKeys:
     def sent_image(self, chat_id: int, message_id: int) -> str:
         return f"{self.prefix}sent:{chat_id}:{message_id}"
 
-    # Payment ledger (issue 5): state/ledger_redis.py.
+    # Payment ledger: state/ledger_redis.py.
     def ledger_account(self, user_id: int) -> str:
         return f"{self.prefix}ledger:account:{user_id}"
 
@@ -54,7 +54,7 @@ class RedisKeys:
     def ledger_pending(self) -> str:
         return f"{self.prefix}ledger:pending"
 
-    # Moderation (issue 6): the latest blocks, each user's blocks by time, banned users.
+    # Moderation: the latest blocks, each user's blocks by time, banned users.
     @property
     def moderation_blocks(self) -> str:
         return f"{self.prefix}moderation:blocks"

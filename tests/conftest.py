@@ -25,8 +25,8 @@ from orchestrator.settings import Settings
 from tests.redis_server import RedisServer
 
 pytest_plugins = [
-    "tests.fakes.fixtures",  # fake Replicate and fal servers (issue 3)
-    "tests.services.lnbits_server",  # the real LNbits, one per session for every test (issue 5)
+    "tests.fakes.fixtures",  # fake Replicate and fal servers
+    "tests.services.lnbits_server",  # the real LNbits, one per session for every test
 ]
 
 BOT_TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz0123"

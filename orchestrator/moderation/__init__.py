@@ -1,4 +1,4 @@
-"""Moderation: prompt and image checks that run offline on CPU (issue 6).
+"""Moderation: prompt and image checks that run offline on CPU.
 
 ``Moderator`` (service.py) is the component; ``Decision`` (models.py) what it returns.
 """

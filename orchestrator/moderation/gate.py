@@ -1,4 +1,4 @@
-"""Moderation wired into the job path (issue 6): admission's first step and the worker's
+"""Moderation wired into the job path: admission's first step and the worker's
 image checks, with every block recorded.
 
 ``ModerationGate`` is a runtime component: it starts the ``Moderator`` (models load once,

@@ -1,1 +1,1 @@
-"""Lightning payments (issue 5): pricing, the ledger flow, payment webhooks, reconciliation."""
+"""Lightning payments: pricing, the ledger flow, payment webhooks, reconciliation."""

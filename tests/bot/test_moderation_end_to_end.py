@@ -1,4 +1,4 @@
-"""Moderation on the whole path (issue 6): webhook → handlers → admission → worker, with
+"""Moderation on the whole path: webhook → handlers → admission → worker, with
 the hosted providers' fakes standing in for the image services, so a test can prove that
 a blocked request never reached a provider. Runs on memory and on Redis.
 

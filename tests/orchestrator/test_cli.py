@@ -207,7 +207,7 @@ async def test_serve_answers_generate_with_a_photo_and_never_logs_secrets(
     # uvicorn re-raises SIGTERM after its graceful shutdown, as a server should.
     assert process.returncode in (0, -signal.SIGTERM)
     assert any(entry["event"] == "orchestrator_stopped" for entry in parsed), logs
-    # Moderation (issue 6): both checks, prompt and image, are on by default.
+    # Moderation: both checks, prompt and image, are on by default.
     (moderation,) = [entry for entry in parsed if entry.get("event") == "moderation.started"]
     checks = {"terms", "minors_rule", "profanity_model", "image_model"}
     assert checks <= set(moderation["checks"]), moderation

@@ -1,4 +1,4 @@
-"""A bounded soak (issue 8): many people in private chats and groups, mixed traffic, with
+"""A bounded soak: many people in private chats and groups, mixed traffic, with
 Telegram and provider faults sprinkled through; at the end, nothing lost, nothing charged
 twice, nobody unanswered.
 
