@@ -10,6 +10,9 @@ COPY bot ./bot
 COPY orchestrator ./orchestrator
 COPY providers ./providers
 COPY state ./state
+# Only the GPU server's wire schemas are imported here (by the gpu provider); development
+# tools (devtools/) stay out of the image.
+COPY gpu_server ./gpu_server
 RUN pip install .
 
 # Final stage: the virtual environment only; no compilers, no sources, no root.

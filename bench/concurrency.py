@@ -33,8 +33,8 @@ from bench.support import (
     register_bench_providers,
 )
 from bot.frontend import TelegramFrontend
-from orchestrator.logs import configure_logging
 from orchestrator.runtime import Runtime
+from orchestrator.serving.logs import configure_logging
 from state.models import JobKind
 
 JOBS = 1000

@@ -18,8 +18,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench.support import BOT_TOKEN, BOT_USERNAME
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from devtools.emulator import BotApiEmulator
+from orchestrator.serving.server import serve_in_background
 
 
 async def main(updates: int, users: int, text: str, path: Path) -> None:

@@ -3,7 +3,7 @@ with batching on and off, with the transformer eager and compiled. Not a test.
 
 A stream is ``--requests`` generate requests sent by ``--concurrency`` clients, each
 sending its next request when the previous one is answered, through the real HTTP server
-(``providers/gpu_server``, served in this process) and its batcher. Each configuration
+(``gpu_server``, served in this process) and its batcher. Each configuration
 first runs an unmeasured warm-up stream (compilation, autotuning, every batch shape).
 
     # CPU, tiny random model (minutes): checks the whole path end to end
@@ -31,12 +31,12 @@ import httpx
 import structlog
 import torch
 
-from orchestrator.serving import serve_in_background
-from providers.gpu_server.app import create_app
-from providers.gpu_server.config import ServerConfig
-from providers.gpu_server.pipelines import choose_device, dtype_for
-from providers.gpu_server.random_weights import build_pipeline
-from providers.gpu_server.service import Preloaded
+from gpu_server.app import create_app
+from gpu_server.pipelines import choose_device, dtype_for
+from gpu_server.random_weights import build_pipeline
+from gpu_server.service import Preloaded
+from gpu_server.settings import GpuServerSettings
+from orchestrator.serving.server import serve_in_background
 
 TOKEN = "benchmark-token-0123456789"
 
@@ -85,12 +85,13 @@ async def stream(
 
 
 async def measure(pipeline: Any, args: argparse.Namespace, compiled: bool, batched: bool) -> Result:
-    config = ServerConfig(
-        token=TOKEN,
+    config = GpuServerSettings(
+        _env_file=None,
+        server_token=TOKEN,
         generate_model=None,
         edit_model=None,
         max_batch=args.max_batch if batched else 1,
-        batch_window_s=args.window_ms / 1000,
+        batch_window_ms=args.window_ms,
         queue_size=max(64, args.concurrency * 2),
         image_area=args.size * args.size,
         max_side=max(2048, args.size),

@@ -20,8 +20,8 @@ from starlette.types import ASGIApp
 from bench.support import bench_settings, register_bench_providers
 from orchestrator.app import create_app
 from orchestrator.frontend import JobSubmitter
-from orchestrator.logs import configure_logging
 from orchestrator.payments.notices import PaymentNotice
+from orchestrator.serving.logs import configure_logging
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
 from state.models import Job

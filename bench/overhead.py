@@ -39,8 +39,8 @@ from bench.support import (
 )
 from bot.buttons import result_keyboard
 from bot.frontend import TelegramFrontend, build_application
-from orchestrator.logs import configure_logging
 from orchestrator.runtime import Runtime
+from orchestrator.serving.logs import configure_logging
 from state.models import Job, JobKind
 
 JOBS = int(os.environ.get("BENCH_OVERHEAD_JOBS", "400"))

@@ -1,7 +1,7 @@
 """Shared parts of ``make bench``: bench providers, the Bot API emulator in its own
 process (so its CPU is not counted as the orchestrator's), and small helpers.
 
-The bench providers plug in through ``orchestrator.provider_setup.BUILDERS`` and
+The bench providers plug in through ``orchestrator.jobs.providers.BUILDERS`` and
 ``providers.registry.PROVIDERS`` (where the real ones are registered), under names that
 settings can name:
 ``bench-instant`` answers at once with a small PNG; ``bench-sleep`` sleeps
@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image
 
-from orchestrator.provider_setup import BUILDERS
+from orchestrator.jobs.providers import BUILDERS
 from orchestrator.settings import Settings
 from providers.base import ImageProvider, ImageRequest, ProviderImage
 from providers.registry import PROVIDERS
@@ -46,6 +46,9 @@ class InstantProvider(ImageProvider):
     """Answers at once: the cost measured is ours, not a provider's."""
 
     name = "bench-instant"
+
+    async def ready(self) -> bool:
+        return True
 
     async def generate(self, request: ImageRequest) -> list[ProviderImage]:
         return [ProviderImage(PNG, "image/png")]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from typing import Any
 
 import structlog
+from fastapi import APIRouter
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot import payments, texts
 from bot.bot_api_request import RetryingRequest
+from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
 from bot.handlers import Handlers
+from bot.webhook import webhook_router
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.notices import PaymentNotice
 from orchestrator.settings import Settings
@@ -66,12 +70,34 @@ async def _log_handler_error(update: object, context: ContextTypes.DEFAULT_TYPE)
 class TelegramFrontend:
     """Implements ``orchestrator.frontend.Frontend`` for Telegram."""
 
+    name = "telegram"
+
     def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
         self.application = build_application(settings)
         Handlers(settings, submitter).register(self.application)
         self.application.add_error_handler(_log_handler_error)
+        self.submitter = submitter
+        self._secret = settings.telegram_webhook_secret.get_secret_value().encode()
         self._delivery = Delivery(self.application.bot)
+        self._chat_actions = ChatActionBudget(settings.chat_actions_per_s)
         self._started = False
+
+    def router(self) -> APIRouter:
+        """``POST /telegram/webhook`` (``bot.webhook``)."""
+        return webhook_router(self)
+
+    def secret_matches(self, presented: str | None) -> bool:
+        """The webhook's secret token header, compared in constant time."""
+        if presented is None:
+            return False
+        return hmac.compare_digest(presented.encode(), self._secret)
+
+    async def accept_update(self, data: dict[str, Any]) -> bool:
+        """Handle the update in the background, once across every process (its
+        ``update_id`` is the mark); False for a repeat Telegram re-sent."""
+        return await self.submitter.accept(
+            f"update:{data['update_id']}", lambda: self.process_update(data)
+        )
 
     # Updates come from the webhook and go straight to process_update, so the
     # application's own update fetcher (Application.start) is not needed.
@@ -99,7 +125,9 @@ class TelegramFrontend:
         return await self._delivery.fetch_input_image(job)
 
     async def show_progress(self, job: Job) -> None:
-        await self._delivery.show_progress(job)
+        """A chat action, within the process's budget (``bot.chat_actions``)."""
+        if self._chat_actions.take():
+            await self._delivery.show_progress(job)
 
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
         await self._delivery.deliver(job, images)

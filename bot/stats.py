@@ -19,7 +19,7 @@ from bot import answers, texts
 from bot.stats_chart import ChartLabels, render_chart
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
-from orchestrator.stats_report import CHART_DAYS, StatsReport
+from orchestrator.stats.report import CHART_DAYS, StatsReport
 from state.errors import StateError
 
 log = structlog.get_logger(__name__)

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from orchestrator.stats_report import DayPoint
+from orchestrator.stats.report import DayPoint
 
 WIDTH_IN, HEIGHT_IN, DPI = 10, 5, 100
 CHART_SIZE_PX = (WIDTH_IN * DPI, HEIGHT_IN * DPI)

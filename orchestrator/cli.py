@@ -1,14 +1,19 @@
-"""The ``fulmine`` command."""
+"""The ``fulmine`` command.
+
+Its own commands run the orchestrator (``serve``, ``worker``) and launch the GPU server
+(``gpu-server``). Other packages add theirs under the ``fulmine.commands`` entry point (a
+function given the subparsers; it adds one or more commands whose ``run`` default takes the
+parsed arguments): the Telegram front end its webhook commands, the development tools
+``chat``. So this module imports neither, and a deployment without a package (the container
+has no development tools) simply lacks its commands.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -29,15 +34,15 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from orchestrator.app import create_app
-    from orchestrator.frontend import load_frontend_factory
-    from orchestrator.logs import configure_logging
-    from orchestrator.serving import KEEP_ALIVE_S
+    from orchestrator.frontend import load_frontend_factories
+    from orchestrator.serving.logs import configure_logging
+    from orchestrator.serving.server import KEEP_ALIVE_S
 
     settings = _load_settings()
     configure_logging(settings.log_level, settings.secret_values())
     # Without Redis the queue lives in this process, so this process must run the jobs.
     run_worker = args.with_worker or settings.redis_url is None
-    app = create_app(settings, load_frontend_factory(), run_worker=run_worker)
+    app = create_app(settings, load_frontend_factories(), run_worker=run_worker)
     uvicorn.run(
         app,
         host=args.host or settings.host,
@@ -50,9 +55,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from orchestrator.frontend import load_frontend_factory
-    from orchestrator.logs import configure_logging
-    from orchestrator.worker_process import run_worker_process
+    from orchestrator.frontend import load_frontend_factories
+    from orchestrator.jobs.process import run_worker_process
+    from orchestrator.serving.logs import configure_logging
 
     settings = _load_settings()
     if settings.redis_url is None:
@@ -60,43 +65,37 @@ def _worker(args: argparse.Namespace) -> int:
             "fulmine worker needs REDIS_URL (without Redis, `fulmine serve` runs the jobs itself)"
         )
     configure_logging(settings.log_level, settings.secret_values())
-    asyncio.run(run_worker_process(settings, load_frontend_factory()))
+    asyncio.run(run_worker_process(settings, load_frontend_factories()))
     return 0
 
 
-def _print_answer(answer: dict[str, Any]) -> int:
-    print(f"Telegram answered: {json.dumps(answer)}")
-    return 0 if answer.get("ok") else 1
-
-
-def _set_webhook(args: argparse.Namespace) -> int:
-    from orchestrator.webhook_admin import set_webhook
-
-    settings = _load_settings()
-    print(f"Setting the webhook to {settings.webhook_url}")
-    return _print_answer(asyncio.run(set_webhook(settings)))
-
-
-def _delete_webhook(args: argparse.Namespace) -> int:
-    from orchestrator.webhook_admin import delete_webhook
-
-    return _print_answer(asyncio.run(delete_webhook(_load_settings())))
-
-
-def _chat(args: argparse.Namespace) -> int:
-    from orchestrator.chat import run_chat
-
-    return asyncio.run(run_chat(photo_dir=Path(args.photos).absolute()))
-
-
 def _gpu_server(args: argparse.Namespace) -> int:
-    from orchestrator.gpu_server_setup import GpuExtraMissing, run_gpu_server
+    # The GPU server is a deployable of its own; this command is its launcher's caller.
+    from gpu_server.launch import GpuExtraMissing, run_gpu_server
+    from gpu_server.settings import ENV_PREFIX, ConfigError
+    from orchestrator.serving.logs import configure_logging
 
     try:
-        failure = run_gpu_server(args.host, args.port)
+        failure = run_gpu_server(args.host, args.port, configure_logging)
+    except ValidationError as exc:
+        return _fail(f"configuration error: {describe_validation_error(exc, ENV_PREFIX)}")
+    except ConfigError as exc:
+        return _fail(f"configuration error: {exc}")
     except GpuExtraMissing as exc:
         return _fail(str(exc))
     return _fail(f"the GPU server stopped: {failure}") if failure else 0
+
+
+def add_contributed_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Commands other installed packages register under ``fulmine.commands``."""
+    from importlib.metadata import entry_points
+
+    for entry_point in sorted(entry_points(group="fulmine.commands"), key=lambda e: e.name):
+        try:
+            add = entry_point.load()
+        except ModuleNotFoundError:  # that package is not part of this installation
+            continue
+        add(commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,21 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "worker", help="run jobs from the Redis queue (needs REDIS_URL; no HTTP server)"
     ).set_defaults(run=_worker)
-    commands.add_parser(
-        "set-webhook", help="point Telegram at PUBLIC_URL/telegram/webhook"
-    ).set_defaults(run=_set_webhook)
-    commands.add_parser(
-        "delete-webhook", help="stop Telegram sending updates to the webhook"
-    ).set_defaults(run=_delete_webhook)
-    chat = commands.add_parser("chat", help="chat with the bot offline in this terminal")
-    chat.add_argument("--photos", default="fulmine-chat", help="folder for received photos")
-    chat.set_defaults(run=_chat)
     gpu = commands.add_parser(
         "gpu-server", help="run the self-hosted GPU image server (needs the gpu extra)"
     )
     gpu.add_argument("--host", help="listen address (default: GPU_SERVER_HOST)")
     gpu.add_argument("--port", type=int, help="listen port (default: GPU_SERVER_PORT)")
     gpu.set_defaults(run=_gpu_server)
+    add_contributed_commands(commands)
     return parser
 
 

@@ -1,55 +1,75 @@
-"""The chat-facing side of the orchestrator, as the orchestrator sees it.
+"""The ways in: front ends, as the orchestrator sees them.
 
-The orchestrator never imports ``bot/``: the Telegram front end implements this
-protocol and registers itself under the ``fulmine.frontends`` entry point.
+A front end (Telegram today; an HTTP API and a Mini App share the same shape) takes
+requests from its users, hands image work to the :class:`JobSubmitter` it was built with,
+and is handed each of its jobs back to fetch the input, show progress and deliver. The
+orchestrator never imports one: each registers a factory under the ``fulmine.frontends``
+entry point, and the runtime builds every one it is given. A job records the ``name`` of
+the front end it came from (``Job.frontend``); :class:`Frontends` routes each call to it.
 
-Contract:
+Contract of a :class:`Frontend`:
 
-- ``start()``/``stop()`` are idempotent; after ``start`` the front end can talk to the
-  chat platform.
-- ``process_update(data)`` handles one webhook update (already de-duplicated). It answers
-  the user directly for anything that needs no image, and hands image work to the
-  :class:`JobSubmitter` it was built with. It must not raise for bad input.
-- ``fetch_input_image(job)`` returns the bytes of the job's input image, downloaded from
-  the chat platform (the download URL never leaves the front end).
-- ``show_progress(job)`` tells the user the job is being worked on (e.g. a chat action);
-  the worker calls it every few seconds while the provider works.
+- ``name`` is unique among the runtime's front ends; jobs and invoices carry it.
+- ``start()``/``stop()`` are idempotent; after ``start`` it can talk to its users.
+- ``router()`` returns the HTTP routes it serves (e.g. the Telegram webhook), or None.
+- ``ping()`` is True when what it talks through answers (for readiness checks).
+- ``fetch_input_image(job)`` returns the bytes of the job's input image (where they are
+  kept, a download URL say, never leaves the front end).
+- ``show_progress(job)`` tells the user the job is being worked on; the worker calls it
+  every few seconds while the provider works. Cosmetic: failures are ignored.
 - ``deliver(job, images)`` sends the images as the answer to the request; it raises if
-  they could not be sent. It records the sent images' file ids in ``job.result_file_ids``
-  (the worker saves the job afterwards).
+  they could not be sent. It records the sent images' ids in ``job.result_file_ids`` (the
+  worker saves the job afterwards).
 - ``report_failure(job, error)`` tells the user why the job failed.
-- ``ping()`` is True when the chat platform's API answers (for readiness checks).
-- ``notify_payment(notice)`` tells a user what became of an invoice (it is the
+- ``notify_payment(notice)`` tells a user what became of an invoice (the
   ``orchestrator.payments.notices.PaymentNotifier`` the payment service is built with).
-- ``show_queue_position(job, ahead)`` updates the job's status message while it waits:
-  ``ahead`` jobs are before it; None means it is no longer waiting (show it is being
-  worked on). Cosmetic: the caller ignores its failures.
+- ``show_queue_position(job, ahead)``: ``ahead`` jobs wait before it; None means it is no
+  longer waiting (show it is being worked on). Cosmetic: the caller ignores its failures.
 
-The :class:`JobSubmitter` (the runtime) takes every job through ``admit(job)`` first,
-which raises ``state.errors.RateLimited`` (with ``retry_after_s``) when a limit refuses
-it; an admitted job is then either ``submit``-ted or ``withdraw``-n. ``get_job(job_id)``
-returns a job saved earlier (None once forgotten): buttons under a result refer to it.
-``stats_report(window_days)`` gathers what the admins' ``/stats`` shows.
-``admit`` also raises ``orchestrator.moderation.errors.ModerationRefusal``s, and
-``moderation_records`` are the blocks and bans admin commands show and change.
+The :class:`JobSubmitter` (the runtime) takes what front ends receive:
+
+- ``accepting`` is False while the process stops: a front end answers "come back later"
+  (Telegram re-sends what was not acknowledged).
+- ``accept(mark, work)`` runs ``work`` in the background once per ``mark`` (a request's
+  de-duplication key, e.g. ``update:<id>``) across every process; False for a repeat.
+  It raises ``state.errors.StateUnavailable`` when the mark cannot be taken.
+- ``admit(job)`` takes the job through every admission check and raises a refusal
+  (``orchestrator.errors.Refusal``: rate limited, blocked, payment required...); an
+  admitted job is then either ``submit``-ted or ``withdraw``-n.
+- ``get_job(job_id)`` returns a job saved earlier (None once forgotten).
+- ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
+  ``moderation_records`` are the blocks and bans admin commands show and change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
 
-from orchestrator.payments.notices import PaymentNotifier
+from orchestrator.payments.notices import PaymentNotice, PaymentNotifier
 from orchestrator.settings import Settings
-from orchestrator.stats_report import StatsReport
+from orchestrator.stats.report import StatsReport
 from providers.base import ProviderImage
 from state.base import ModerationRecords
 from state.models import Job
 
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from orchestrator.payments.service import PaymentService
+
 
 class JobSubmitter(Protocol):
     @property
+    def accepting(self) -> bool: ...
+
+    @property
     def moderation_records(self) -> ModerationRecords: ...
+
+    @property
+    def payments(self) -> PaymentService | None: ...
+
+    async def accept(self, mark: str, work: Callable[[], Awaitable[None]]) -> bool: ...
 
     async def admit(self, job: Job) -> None: ...
 
@@ -62,12 +82,8 @@ class JobSubmitter(Protocol):
     async def stats_report(self, window_days: int) -> StatsReport: ...
 
 
-class Frontend(PaymentNotifier, Protocol):
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def process_update(self, data: dict[str, Any]) -> None: ...
+class JobFrontend(PaymentNotifier, Protocol):
+    """What the orchestrator asks of the front end a job came from."""
 
     async def fetch_input_image(self, job: Job) -> bytes: ...
 
@@ -77,17 +93,77 @@ class Frontend(PaymentNotifier, Protocol):
 
     async def report_failure(self, job: Job, error: BaseException) -> None: ...
 
+    async def show_queue_position(self, job: Job, ahead: int | None) -> None: ...
+
+
+class Frontend(JobFrontend, Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
     async def ping(self) -> bool: ...
 
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None: ...
+    def router(self) -> APIRouter | None: ...
 
 
 FrontendFactory = Callable[[Settings, JobSubmitter], Frontend]
 
 
-def load_frontend_factory(name: str = "telegram") -> FrontendFactory:
+class UnknownFrontend(LookupError):
+    """A job or invoice names a front end this process does not run."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no front end named {name!r} in this process")
+        self.name = name
+
+
+class Frontends:
+    """Every front end of a process, by name; a job's calls go to the one it came from."""
+
+    def __init__(self, frontends: Iterable[Frontend]) -> None:
+        self.by_name: dict[str, Frontend] = {}
+        for frontend in frontends:
+            if frontend.name in self.by_name:
+                raise ValueError(f"two front ends are named {frontend.name!r}")
+            self.by_name[frontend.name] = frontend
+
+    def __iter__(self) -> Iterator[Frontend]:
+        return iter(self.by_name.values())
+
+    def of(self, name: str) -> Frontend:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise UnknownFrontend(name) from None
+
+    async def fetch_input_image(self, job: Job) -> bytes:
+        return await self.of(job.frontend).fetch_input_image(job)
+
+    async def show_progress(self, job: Job) -> None:
+        await self.of(job.frontend).show_progress(job)
+
+    async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
+        await self.of(job.frontend).deliver(job, images)
+
+    async def report_failure(self, job: Job, error: BaseException) -> None:
+        await self.of(job.frontend).report_failure(job, error)
+
+    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
+        await self.of(job.frontend).show_queue_position(job, ahead)
+
+    async def notify_payment(self, notice: PaymentNotice) -> int | None:
+        return await self.of(notice.frontend).notify_payment(notice)
+
+
+def load_frontend_factories(names: Sequence[str] | None = None) -> list[FrontendFactory]:
+    """The factories registered under ``fulmine.frontends`` (all of them, or ``names``)."""
     from importlib.metadata import entry_points
 
-    (entry_point,) = entry_points(group="fulmine.frontends", name=name)
-    factory: FrontendFactory = entry_point.load()
-    return factory
+    found = {ep.name: ep for ep in entry_points(group="fulmine.frontends")}
+    wanted = sorted(found) if names is None else list(names)
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise LookupError(f"no front end registered as {', '.join(missing)}")
+    return [found[name].load() for name in wanted]

@@ -6,37 +6,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hmac
 import uuid
-from collections.abc import Awaitable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import structlog
 
-from orchestrator.admission import Admission
-from orchestrator.frontend import Frontend, FrontendFactory
-from orchestrator.job_stats import JobStats
+from orchestrator.frontend import Frontend, FrontendFactory, Frontends
+from orchestrator.jobs.admission import Admission
+from orchestrator.jobs.outage import through_outage
+from orchestrator.jobs.positions import QueuePositions
+from orchestrator.jobs.providers import build_providers
+from orchestrator.jobs.tasks import TaskGroup
+from orchestrator.jobs.worker import Worker
 from orchestrator.moderation.gate import ModerationGate
-from orchestrator.moderation.records_setup import build_records
 from orchestrator.payments.setup import build_payments
-from orchestrator.provider_setup import build_providers
-from orchestrator.queue_positions import QueuePositions
 from orchestrator.settings import Settings
-from orchestrator.state_outage import through_outage
-from orchestrator.state_setup import build_state
-from orchestrator.stats_counters import JOBS_ACCEPTED, count
-from orchestrator.stats_report import StatsReport, gather_report
-from orchestrator.stats_setup import build_stats_store
-from orchestrator.tasks import TaskGroup
-from orchestrator.worker import Worker
+from orchestrator.stats.counters import JOBS_ACCEPTED, count
+from orchestrator.stats.recorder import JobStats
+from orchestrator.stats.report import StatsReport, gather_report
+from state.backend import open_backend
 from state.base import ModerationRecords
 from state.errors import StateError, StateUnavailable
 from state.models import Job, JobKind
 
 log = structlog.get_logger(__name__)
 
-UPDATE_DEDUP_TTL_S = 48 * 3600.0  # Telegram keeps re-sending for up to 24 h
-UPDATE_MARK_RETRY_S = 1.0  # then the webhook answers 503 and Telegram sends it again
+REQUEST_DEDUP_TTL_S = 48 * 3600.0  # Telegram keeps re-sending for up to 24 h
+REQUEST_MARK_RETRY_S = 1.0  # then the front end answers 503 and the sender tries again
 # Beyond the shutdown grace period, before a component that does not stop is left behind
 # (logged): a process asked to stop must exit.
 STOP_SLACK_S = 15.0
@@ -49,7 +46,8 @@ class Component(Protocol):
 
 
 class Runtime:
-    """The process: state, queue, providers, front end, queue positions and worker.
+    """The process: state, providers, moderation, front ends, payments, queue positions and
+    worker. It is the :class:`orchestrator.frontend.JobSubmitter` of every front end.
 
     ``run_worker`` False: the process only takes requests and enqueues them (``fulmine
     serve`` beside ``fulmine worker`` processes on Redis). A worker-only process (``fulmine
@@ -57,26 +55,38 @@ class Runtime:
     """
 
     def __init__(
-        self, settings: Settings, frontend_factory: FrontendFactory, *, run_worker: bool = True
+        self,
+        settings: Settings,
+        frontend_factories: FrontendFactory | Sequence[FrontendFactory],
+        *,
+        run_worker: bool = True,
     ) -> None:
         self.settings = settings
-        self.store, self.queue = build_state(settings)
-        self.stats = build_stats_store(self.store)  # shares the store's connection pool
-        self.job_stats = JobStats(self.store, self.stats)
-        if not run_worker and not self.queue.durable:
+        self.state = open_backend(
+            settings.redis_url.get_secret_value() if settings.redis_url is not None else None,
+            key_prefix=settings.redis_key_prefix,
+            visibility_timeout_s=settings.job_visibility_timeout_s,
+        )
+        self.store, self.queue, self.stats = self.state.store, self.state.queue, self.state.stats
+        self.job_stats = JobStats(self.stats)
+        if not run_worker and not self.state.durable:
             raise ValueError("without REDIS_URL the process that takes requests must run jobs")
         self.providers = build_providers(settings)
-        self.moderation = ModerationGate(settings, build_records(settings, self.store), self.store)
-        self.frontend: Frontend = frontend_factory(settings, self)
-        self.payments = build_payments(settings, self.store, self.submit, self.frontend)
-        self.admission = Admission(settings, self.store, self.moderation, payments=self.payments)
-        self.positions = QueuePositions(settings, self.store, self.queue, self.frontend)
+        self.moderation = ModerationGate(settings, self.state.records, self.stats)
+        if not isinstance(frontend_factories, Sequence):
+            frontend_factories = [frontend_factories]
+        self.frontends = Frontends(factory(settings, self) for factory in frontend_factories)
+        self.payments = build_payments(settings, self.state, self.submit, self.frontends)
+        self.admission = Admission(
+            settings, self.store, self.stats, self.moderation, payments=self.payments
+        )
+        self.positions = QueuePositions(settings, self.store, self.queue, self.frontends)
         self.worker = (
             Worker(
                 settings,
                 self.queue,
                 self.store,
-                self.frontend,
+                self.frontends,
                 self.providers,
                 stats=self.job_stats,
                 moderation=self.moderation,
@@ -87,14 +97,12 @@ class Runtime:
         )
         self.updates = TaskGroup("updates")
         self._update_slots = asyncio.Semaphore(settings.max_concurrent_updates)
-        self.accepting = False
-        self._secret = settings.telegram_webhook_secret.get_secret_value().encode()
+        self._accepting = False
         self._components: list[Component] = [
-            self.store,
-            self.queue,
+            self.state,
             *dict.fromkeys(self.providers.values()),  # one provider may serve both kinds
             self.moderation,
-            self.frontend,
+            *self.frontends,
             *([self.payments] if self.payments is not None else []),
             self.positions,
             *([self.worker] if self.worker is not None else []),
@@ -111,7 +119,7 @@ class Runtime:
         except BaseException:
             await self.stop()
             raise
-        self.accepting = True
+        self._accepting = True
         # Everything built at start-up lives as long as the process: move it out of the
         # garbage collector's reach, so full collections stay short (bench/RESULTS.md).
         gc.freeze()
@@ -124,7 +132,7 @@ class Runtime:
     async def stop(self) -> None:
         if not self._started:
             return
-        self.accepting = False
+        self._accepting = False
         await self.updates.drain(self.settings.shutdown_grace_s)
         while self._started:
             component = self._started.pop()
@@ -138,45 +146,47 @@ class Runtime:
                 log.error("component_stop_failed", component=name, error=repr(exc))
         log.info("orchestrator_stopped")
 
-    def secret_matches(self, presented: str | None) -> bool:
-        if presented is None:
-            return False
-        return hmac.compare_digest(presented.encode(), self._secret)
+    @property
+    def accepting(self) -> bool:
+        return self._accepting
 
-    async def accept_update(self, data: dict[str, Any]) -> bool:
-        """De-duplicate and process in the background; False for a repeat.
+    def frontend(self, name: str) -> Frontend:
+        return self.frontends.of(name)
 
-        The update's mark is owned by this request and asked for again, briefly, when the
-        store's answer is lost: a mark that reached Redis with its reply dropped would
-        otherwise make Telegram's re-sent copy look like a repeat, and the update be lost.
+    async def accept(self, mark: str, work: Callable[[], Awaitable[None]]) -> bool:
+        """Run ``work`` in the background once per ``mark``; False for a repeat.
+
+        The mark is owned by this request and asked for again, briefly, when the store's
+        answer is lost: a mark that reached Redis with its reply dropped would otherwise
+        make the sender's re-sent copy look like a repeat, and the request be lost.
         """
-        mark, request = f"update:{data['update_id']}", uuid.uuid4().hex
+        request = uuid.uuid4().hex
 
         def take() -> Awaitable[bool]:
-            return self.store.take_mark(mark, request, UPDATE_DEDUP_TTL_S)
+            return self.store.take_mark(mark, request, REQUEST_DEDUP_TTL_S)
 
-        try:  # the retrying machinery only when needed: this is every webhook's path
+        try:  # the retrying machinery only when needed: this is every request's path
             taken = await take()
         except StateUnavailable:
-            taken = await through_outage(take, UPDATE_MARK_RETRY_S)
+            taken = await through_outage(take, REQUEST_MARK_RETRY_S)
         if not taken:
             return False
-        self.updates.spawn(self._process_update(data))
+        self.updates.spawn(self._handle(work))
         return True
 
-    async def _process_update(self, data: dict[str, Any]) -> None:
-        # A burst of updates waits here for its turn instead of all racing for the Bot
-        # API client's connection pool (a request that times out waiting for a
-        # connection fails, and its user would get no answer).
+    async def _handle(self, work: Callable[[], Awaitable[None]]) -> None:
+        # A burst of requests waits here for its turn instead of all racing for the front
+        # end's connection pool (a request that times out waiting for a connection fails,
+        # and its user would get no answer).
         async with self._update_slots:
-            await self.frontend.process_update(data)
+            await work()
 
     @property
     def moderation_records(self) -> ModerationRecords:
         return self.moderation.records
 
     async def admit(self, job: Job) -> None:
-        """Take the job through every admission check (see ``orchestrator.admission``)."""
+        """Take the job through every admission check (see ``orchestrator.jobs.admission``)."""
         await self.job_stats.user_active(job.user_id)  # asking counts as active, admitted or not
         await self.admission.admit(job)
 
@@ -191,13 +201,13 @@ class Runtime:
         await self.queue.enqueue(job)
         self.positions.track(job)
         with contextlib.suppress(StateError):
-            await count(self.store, JOBS_ACCEPTED)
+            await count(self.stats, JOBS_ACCEPTED)
 
     async def get_job(self, job_id: str) -> Job | None:
         return await self.store.get_job(job_id)
 
     async def stats_report(self, window_days: int) -> StatsReport:
-        """What ``/stats`` shows (see ``orchestrator.stats_report``)."""
+        """What ``/stats`` shows (see ``orchestrator.stats.report``)."""
         provider_names = list(dict.fromkeys(p.name for p in self.providers.values()))
         return await gather_report(
             self.settings, self.store, self.stats, self.queue, provider_names, window_days

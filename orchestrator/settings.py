@@ -1,7 +1,7 @@
-"""The one settings class: read from the environment and an optional ``.env`` file.
+"""The orchestrator's settings: read from the environment and an optional ``.env`` file.
 
-It extends the GPU server's part (``orchestrator/gpu_settings.py``), which ``fulmine
-gpu-server`` reads alone."""
+One class for the deployable that runs ``fulmine serve`` and ``fulmine worker`` (with its
+front ends); the GPU server has its own (``gpu_server/settings.py``)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import NoDecode, SettingsConfigDict
-
-from orchestrator.gpu_settings import GpuServerSettings
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token.
 WEBHOOK_SECRET_PATTERN = r"^[A-Za-z0-9_-]{1,256}$"
 BOT_TOKEN_PATTERN = r"^\d+:[A-Za-z0-9_-]+$"
 
 
-class Settings(GpuServerSettings):
+class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
@@ -54,7 +52,7 @@ class Settings(GpuServerSettings):
     edit_timeout_s: float = Field(default=30.0, gt=0)
     worker_concurrency: int = Field(default=8, ge=1, le=1000)
     # Chat actions are cosmetic: the first after this long, at most this many a second
-    # per process (0: no budget). See orchestrator/chat_actions.py.
+    # per process (0: no budget). See bot/chat_actions.py.
     # Telegram's flood control: a 429 is always waited out and the call retried (up to
     # this many times: a refused call was not carried out, so retrying cannot double it).
     # Pacing before Telegram refuses is off by default (0); 30 and 20 are Telegram's
@@ -93,8 +91,9 @@ class Settings(GpuServerSettings):
     provider_request_timeout_s: float = Field(default=20.0, gt=0)  # one HTTP call
     provider_poll_interval_s: float = Field(default=1.0, gt=0)
 
-    # Self-hosted GPU provider: the client of `fulmine gpu-server` (GPU_SERVER_TOKEN
-    # above). One or more comma-separated server URLs: the least loaded is tried first.
+    # Self-hosted GPU provider: the client of `fulmine gpu-server`, with the server's bearer
+    # token. One or more comma-separated server URLs: the least loaded is tried first.
+    gpu_server_token: SecretStr | None = None
     gpu_backend_urls: Annotated[tuple[str, ...], NoDecode] = ()
     gpu_lora: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     gpu_lora_scale: float = Field(default=1.0, ge=-4, le=4)
@@ -210,6 +209,15 @@ class Settings(GpuServerSettings):
     @field_validator("moderation_api_key")
     @classmethod
     def _moderation_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("gpu_server_token")
+    @classmethod
+    def _gpu_server_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
         if len(value.get_secret_value()) < 16:
@@ -334,11 +342,13 @@ class MissingSetting(Exception):
         self.reason = reason
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line naming the environment variable(s) at fault; never the values."""
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line naming the environment variable(s) at fault; never the values.
+
+    ``prefix``: the settings class's ``env_prefix`` (the GPU server's ``GPU_``)."""
     problems = []
     for error in exc.errors():
-        variable = "_".join(str(part) for part in error["loc"]).upper() or "settings"
+        variable = prefix + "_".join(str(part) for part in error["loc"]).upper() or "settings"
         message = "is not set" if error["type"] == "missing" else error["msg"]
         message = message.removeprefix("Value error, ")
         problems.append(f"{variable} {message}")

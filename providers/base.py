@@ -3,6 +3,9 @@
 Contract for every provider:
 
 - ``start()`` and ``stop()`` are idempotent; a provider may open clients in ``start``.
+- ``ready()`` says, without making an image and within a few seconds, whether a request
+  could be served now: what can be checked cheaply (a self-hosted server's own readiness,
+  a hosted service's key being configured, the provider started). It never raises.
 - ``generate`` makes ``request.num_images`` images from a prompt; ``edit`` makes them from
   the prompt and ``request.input_image`` (raw bytes of a decoded-and-checked image; a
   provider never receives a chat platform's URL).
@@ -42,6 +45,9 @@ class ImageProvider(ABC):
 
     async def stop(self) -> None:  # noqa: B027 - optional hook
         """Close clients; idempotent."""
+
+    @abstractmethod
+    async def ready(self) -> bool: ...
 
     @abstractmethod
     async def generate(self, request: ImageRequest) -> list[ProviderImage]: ...

@@ -32,6 +32,13 @@ class ProviderChain(ImageProvider):
         for provider in reversed(self.providers):
             await provider.stop()
 
+    async def ready(self) -> bool:
+        """Ready when any member is: the chain falls back to it."""
+        for provider in self.providers:
+            if await provider.ready():
+                return True
+        return False
+
     async def generate(self, request: ImageRequest) -> list[ProviderImage]:
         return await self._first_available(lambda provider: provider.generate(request))
 

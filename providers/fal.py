@@ -32,7 +32,7 @@ log = structlog.get_logger(__name__)
 
 CANCEL_LIMIT_S = 5.0
 # How long an abandoned submit may still take to answer before its request is logged as
-# unknown: short, as shutdown gives a cancelled job only a few seconds (orchestrator.tasks).
+# unknown: short, as shutdown gives a cancelled job only a few seconds (orchestrator.jobs.tasks).
 ORPHAN_WAIT_S = 2.0
 MIN_START_TIMEOUT_S = 1.5  # fal-client refuses 1 s or less
 MAX_SEED = 2**31 - 1
@@ -92,6 +92,10 @@ class FalProvider(ImageProvider):
             http: httpx.AsyncClient = await client._client
             await http.aclose()
         await self._outputs.stop()
+
+    async def ready(self) -> bool:
+        """Started with a key (fal has no free call that checks it)."""
+        return self._client is not None and bool(self._config.key.strip())
 
     async def generate(self, request: ImageRequest) -> list[ProviderImage]:
         arguments: dict[str, Any] = {

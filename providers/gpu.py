@@ -1,4 +1,4 @@
-"""The self-hosted GPU server (``fulmine gpu-server``, providers/gpu_server/) as a provider.
+"""The self-hosted GPU server (``fulmine gpu-server``, gpu_server/) as a provider.
 
 One or more servers (``GPU_BACKEND_URLS``). With several, each call first asks every
 server's ``/ready`` for its load and tries the least loaded ready one first, then the
@@ -24,6 +24,7 @@ import httpx
 import structlog
 from pydantic import ValidationError
 
+from gpu_server.schemas import ImagesResponse, OutputFormat, ServerLoad
 from providers.base import ImageProvider, ImageRequest, ProviderImage
 from providers.errors import (
     InvalidInput,
@@ -32,7 +33,6 @@ from providers.errors import (
     ProviderUnavailable,
     UnusableOutput,
 )
-from providers.gpu_server.schemas import ImagesResponse, OutputFormat, ServerLoad
 from providers.images import inspect_image
 from providers.retrying import RetryPolicy, retry_after_seconds, with_retries
 
@@ -87,6 +87,13 @@ class GpuProvider(ImageProvider):
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+    async def ready(self) -> bool:
+        """Any server says, on its own ``/ready``, that its models are loaded."""
+        if self._http is None:
+            return False
+        loads = await asyncio.gather(*(self._probe(url) for url in self._config.backend_urls))
+        return any(load is not None and load.ready for load in loads)
 
     async def generate(self, request: ImageRequest) -> list[ProviderImage]:
         body = self._body(request)

@@ -138,6 +138,9 @@ class PlaceholderProvider(ImageProvider):
 
     name = "placeholder"
 
+    async def ready(self) -> bool:
+        return True  # draws in this process: nothing to wait for
+
     def _count(self, request: ImageRequest) -> int:
         if not 1 <= request.num_images <= MAX_IMAGES:
             raise InvalidInput(self.name, f"num_images must be 1..{MAX_IMAGES}")

@@ -1,6 +1,6 @@
 """Image providers by the names settings use (GENERATE_PROVIDER, EDIT_PROVIDER).
 
-Building one needs its configuration: see ``orchestrator/provider_setup.py``.
+Building one needs its configuration: see ``orchestrator/jobs/providers.py``.
 """
 
 from __future__ import annotations

@@ -91,6 +91,10 @@ class ReplicateProvider(ImageProvider):
             self._transport = None
         await self._outputs.stop()
 
+    async def ready(self) -> bool:
+        """Started with a token (a call is the only full check, and it costs money)."""
+        return self._client is not None and bool(self._config.api_token.strip())
+
     async def generate(self, request: ImageRequest) -> list[ProviderImage]:
         return await self._run(self._inputs(request))
 

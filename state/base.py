@@ -27,8 +27,6 @@ and Redis (any number of processes on any number of machines). Contract:
   order given, then the cap) and when to retry. An admitted ticket holds an in-flight
   slot until ``release(ticket)`` (idempotent) or until its lease runs out, so a slot whose
   holder died frees itself. The clock is the backing store's, so machines may disagree.
-- ``incr_counter(name, by, day)`` adds to a named counter (``day``: a per-day bucket of it,
-  kept about a year) and returns the new value; ``get_counter`` reads one (0 if never set).
 - ``get_user_settings`` returns a user's saved settings (empty if none); ``set_user_settings``
   merges string values into them.
 - ``remember_sent_image`` keeps, for ``ttl_s`` seconds, which job made the image in a chat
@@ -107,12 +105,6 @@ class StateStore(ABC):
     async def in_flight(self) -> int: ...
 
     @abstractmethod
-    async def incr_counter(self, name: str, by: int = 1, day: dt.date | None = None) -> int: ...
-
-    @abstractmethod
-    async def get_counter(self, name: str, day: dt.date | None = None) -> int: ...
-
-    @abstractmethod
     async def get_user_settings(self, user_id: int) -> dict[str, str]: ...
 
     @abstractmethod
@@ -126,20 +118,36 @@ class StateStore(ABC):
 
 
 class StatsStore(ABC):
-    """What ``/stats`` reads beyond a single counter, shared by every process.
+    """Counters and samples for ``/stats``, shared by every process.
 
     Contract (both implementations; failures raise ``state.errors.StateUnavailable``):
 
+    - ``count(name, by, day)`` adds ``by`` to a named counter's total and to its bucket for
+      ``day`` (kept about a year) in one atomic step: a reader never sees one without the
+      other. ``counter(name, day)`` reads the total (``day`` None) or one day's bucket; 0
+      when never counted.
     - ``record_user(user_id, day)`` notes that the user was active on ``day`` (and so ever);
       idempotent. ``count_users(days)`` counts distinct users active on any of ``days``
       (None: ever). Exact in memory; on Redis a HyperLogLog (about 0.8 % error, exact
       enough for small numbers), so it costs a few KB whatever the number of users.
     - ``add_latency(provider, day, seconds)`` keeps the latest ``LATENCY_SAMPLES_PER_DAY``
       samples per provider per day; ``latencies(provider, days)`` returns what is kept.
-    - ``read_counters(names, days)`` reads many day buckets of ``StateStore`` counters at
-      once: ``{name: [value per day, in the order of days]}`` (0 where never counted).
+    - ``read_counters(names, days)`` reads many day buckets of counters at once:
+      ``{name: [value per day, in the order of days]}`` (0 where never counted).
     Per-day data is kept about 100 days.
     """
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def count(self, name: str, by: int, day: dt.date) -> None: ...
+
+    @abstractmethod
+    async def counter(self, name: str, day: dt.date | None = None) -> int: ...
 
     @abstractmethod
     async def record_user(self, user_id: int, day: dt.date) -> None: ...

@@ -7,7 +7,6 @@ each operation is atomic the way the contract in ``state/base.py`` asks.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -38,7 +37,6 @@ class MemoryStateStore(StateStore):
             maxsize=MAX_RATE_WINDOWS, ttl=WINDOW_RETENTION_S
         )
         self._in_flight: dict[str, float] = {}  # ticket -> lease expiry
-        self._counters: dict[str, int] = {}
         self._user_settings: dict[int, dict[str, str]] = {}
         self._sent: TTLCache[tuple[int, int], tuple[SentImage, float]] = TTLCache(
             maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf")
@@ -107,14 +105,6 @@ class MemoryStateStore(StateStore):
         self._drop_expired_leases(time.monotonic())
         return len(self._in_flight)
 
-    async def incr_counter(self, name: str, by: int = 1, day: dt.date | None = None) -> int:
-        key = _counter_key(name, day)
-        self._counters[key] = self._counters.get(key, 0) + by
-        return self._counters[key]
-
-    async def get_counter(self, name: str, day: dt.date | None = None) -> int:
-        return self._counters.get(_counter_key(name, day), 0)
-
     async def get_user_settings(self, user_id: int) -> dict[str, str]:
         return dict(self._user_settings.get(user_id, {}))
 
@@ -130,10 +120,6 @@ class MemoryStateStore(StateStore):
         if found is None or found[1] <= time.monotonic():
             return None
         return found[0].model_copy()
-
-
-def _counter_key(name: str, day: dt.date | None) -> str:
-    return name if day is None else f"{name}:{day.isoformat()}"
 
 
 class MemoryJobQueue(JobQueue):

@@ -67,6 +67,9 @@ class Job(BaseModel):
     # Moderation: the chat's policy, fixed at admission so that every worker
     # process checks this job's images the same way ("off", "standard" or "strict").
     moderation_policy: str | None = None
+    # The front end the request came in through ("telegram", "api", ...): the one that
+    # fetches its input, shows its progress and delivers its images.
+    frontend: str = "telegram"
 
 
 class SentImage(BaseModel):
@@ -147,3 +150,4 @@ class PendingInvoice:
     amount_sats: int
     job_id: str | None = None  # the parked job it pays for (purpose "job")
     language: str | None = None
+    frontend: str = "telegram"  # the front end that tells the user what became of it

@@ -6,7 +6,6 @@ It owns the process's one connection pool (the job queue borrows it), closed on 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,7 +20,6 @@ from state.redis_keys import RedisKeys
 from state.redis_scripts import ADMIT, COUNT_ONLY, IN_FLIGHT, TAKE_MARK
 
 JOB_RETENTION_S = 7 * 24 * 3600
-DAY_BUCKET_RETENTION_S = 400 * 24 * 3600
 PING_TIMEOUT_S = 1.0
 
 
@@ -101,21 +99,6 @@ class RedisStateStore(StateStore):
     async def in_flight(self) -> int:
         with translated_errors("in_flight"):
             return int(await self._in_flight(keys=[self.keys.in_flight]))
-
-    async def incr_counter(self, name: str, by: int = 1, day: dt.date | None = None) -> int:
-        key = self.keys.counter(name, day)
-        with translated_errors("incr_counter"):
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.incrby(key, by)
-                if day is not None:
-                    pipe.expire(key, DAY_BUCKET_RETENTION_S)
-                value, *_ = await pipe.execute()
-        return int(value)
-
-    async def get_counter(self, name: str, day: dt.date | None = None) -> int:
-        with translated_errors("get_counter"):
-            value = await self.client.get(self.keys.counter(name, day))
-        return int(value) if value is not None else 0
 
     async def get_user_settings(self, user_id: int) -> dict[str, str]:
         with translated_errors("get_user_settings"):

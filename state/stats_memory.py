@@ -6,15 +6,28 @@ import datetime as dt
 from collections import deque
 from collections.abc import Sequence
 
-from state.base import LATENCY_SAMPLES_PER_DAY, STATS_RETENTION_DAYS, StateStore, StatsStore
+from state.base import LATENCY_SAMPLES_PER_DAY, STATS_RETENTION_DAYS, StatsStore
 
 
 class MemoryStatsStore(StatsStore):
-    def __init__(self, counters: StateStore) -> None:
-        self._counters = counters  # the store whose counters read_counters reads
+    def __init__(self) -> None:
+        self._counters: dict[tuple[str, dt.date | None], int] = {}
         self._users: set[int] = set()
         self._users_by_day: dict[dt.date, set[int]] = {}
         self._latencies: dict[tuple[str, dt.date], deque[float]] = {}
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def count(self, name: str, by: int, day: dt.date) -> None:
+        for key in ((name, None), (name, day)):  # no await between: atomic on the loop
+            self._counters[key] = self._counters.get(key, 0) + by
+
+    async def counter(self, name: str, day: dt.date | None = None) -> int:
+        return self._counters.get((name, day), 0)
 
     async def record_user(self, user_id: int, day: dt.date) -> None:
         self._users.add(user_id)
@@ -37,10 +50,7 @@ class MemoryStatsStore(StatsStore):
     async def read_counters(
         self, names: Sequence[str], days: Sequence[dt.date]
     ) -> dict[str, list[int]]:
-        return {
-            name: [await self._counters.get_counter(name, day=day) for day in days]
-            for name in names
-        }
+        return {name: [self._counters.get((name, day), 0) for day in days] for name in names}
 
     def _forget_before(self, today: dt.date) -> None:
         oldest = today - dt.timedelta(days=STATS_RETENTION_DAYS)

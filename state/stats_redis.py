@@ -1,7 +1,7 @@
 """``StatsStore`` on Redis: HyperLogLogs for users, capped lists (LTRIM) for latencies.
 
-It borrows the state store's connection pool and key builder; the counters it reads in
-bulk (MGET) are the ones ``RedisStateStore.incr_counter`` writes.
+It borrows the state store's connection pool and key builder (the store closes the pool).
+A count adds to the total and the day's bucket in one MULTI/EXEC transaction.
 """
 
 from __future__ import annotations
@@ -16,12 +16,33 @@ from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
 
 RETENTION_S = STATS_RETENTION_DAYS * 24 * 3600
+DAY_BUCKET_RETENTION_S = 400 * 24 * 3600  # counters' day buckets: about a year
 
 
 class RedisStatsStore(StatsStore):
     def __init__(self, client: Redis, keys: RedisKeys) -> None:
         self._client = client
         self._keys = keys
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def count(self, name: str, by: int, day: dt.date) -> None:
+        day_key = self._keys.counter(name, day)
+        with translated_errors("count"):
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.incrby(self._keys.counter(name), by)
+                pipe.incrby(day_key, by)
+                pipe.expire(day_key, DAY_BUCKET_RETENTION_S)
+                await pipe.execute()
+
+    async def counter(self, name: str, day: dt.date | None = None) -> int:
+        with translated_errors("counter"):
+            value = await self._client.get(self._keys.counter(name, day))
+        return int(value) if value is not None else 0
 
     async def record_user(self, user_id: int, day: dt.date) -> None:
         day_key = self._keys.stats_users(day)

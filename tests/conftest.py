@@ -17,10 +17,10 @@ import pytest
 from PIL import Image
 
 from bot.frontend import TelegramFrontend
+from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
-from orchestrator.emulator import BotApiEmulator
 from orchestrator.runtime import Runtime
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from orchestrator.settings import Settings
 from tests.redis_server import RedisServer
 

@@ -27,7 +27,6 @@ import time
 
 import structlog
 
-from orchestrator.metrics import MODERATION_BLOCKS
 from orchestrator.moderation.errors import (
     InputImageBlocked,
     OutputImagesBlocked,
@@ -38,11 +37,12 @@ from orchestrator.moderation.errors import (
 )
 from orchestrator.moderation.models import Decision, Policy
 from orchestrator.moderation.service import Moderator
+from orchestrator.serving.metrics import MODERATION_BLOCKS
 from orchestrator.settings import Settings
-from orchestrator.stats_counters import blocks, count
+from orchestrator.stats.counters import blocks, count
 from providers.base import ProviderImage
 from providers.errors import InvalidInput, UnusableOutput
-from state.base import ModerationRecords, StateStore
+from state.base import ModerationRecords, StatsStore
 from state.errors import StateError
 from state.models import BlockRecord, Job
 
@@ -58,19 +58,17 @@ def prompt_hash(prompt: str) -> str:
 
 
 class ModerationGate:
-    def __init__(self, settings: Settings, records: ModerationRecords, store: StateStore) -> None:
+    def __init__(self, settings: Settings, records: ModerationRecords, stats: StatsStore) -> None:
         self._settings = settings
         self.moderator = Moderator(settings)
-        self.records = records
-        self._store = store  # for the /stats counters
+        self.records = records  # started and stopped with the state backend
+        self._stats = stats  # for the /stats counters
 
     async def start(self) -> None:
-        await self.records.start()
         await self.moderator.start()
 
     async def stop(self) -> None:
         await self.moderator.stop()
-        await self.records.stop()
 
     def policy_of(self, job: Job) -> Policy:
         if job.moderation_policy is not None:
@@ -165,7 +163,7 @@ class ModerationGate:
         )
         try:
             await self.records.record_block(record)
-            await count(self._store, blocks(category))
+            await count(self._stats, blocks(category))
         except StateError as exc:  # the block stands; only its record is lost
             log.error("moderation_block_not_recorded", error=repr(exc))
 

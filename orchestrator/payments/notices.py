@@ -23,6 +23,7 @@ class PaymentNotice:
     amount_sats: int  # paid (credited) or, for EXPIRED, invoiced
     balance_sats: int
     reply_to_message_id: int | None = None  # the request a job invoice answered
+    frontend: str = "telegram"  # the front end that puts it into words
 
 
 class PaymentNotifier(Protocol):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, Request, Response
 
-from orchestrator.metrics import PAYMENTS
 from orchestrator.payments.service import PaymentService
+from orchestrator.serving.metrics import PAYMENTS
 from providers.payments.errors import InvalidWebhook, InvoiceNotFound, PaymentBackendUnavailable
 from state.errors import StateError
 

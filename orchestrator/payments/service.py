@@ -20,15 +20,16 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
-from orchestrator.metrics import PAYMENTS
+from orchestrator.jobs.outage import through_outage
 from orchestrator.payments.errors import PaymentRequired, PaymentsUnavailable
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
+from orchestrator.serving.metrics import PAYMENTS
 from orchestrator.settings import Settings
-from orchestrator.state_outage import through_outage
-from orchestrator.stats_counters import REVENUE_SATS, count
+from orchestrator.stats.counters import REVENUE_SATS, count
 from providers.payments.base import Invoice, InvoiceStatus, PaymentBackend
 from providers.payments.errors import PaymentError
-from state.base import Ledger, StateStore
+from state.backend import StateBackend
+from state.base import Ledger
 from state.errors import InsufficientCredits, StateError
 from state.models import Balance, Job, JobKind, JobStatus, PendingInvoice, Reservation
 
@@ -48,15 +49,15 @@ class PaymentService:
         self,
         settings: Settings,
         backend: PaymentBackend,
-        ledger: Ledger,
-        store: StateStore,
+        state: StateBackend,
         submit: Callable[[Job], Awaitable[None]],
         notifier: PaymentNotifier,
     ) -> None:
         self._settings = settings
         self.backend = backend
-        self.ledger = ledger
-        self._store = store
+        self.ledger: Ledger = state.ledger  # started and stopped with the state backend
+        self._store = state.store
+        self._stats = state.stats
         self._submit = submit
         self._notifier = notifier
         self._reconciler: asyncio.Task[None] | None = None
@@ -65,7 +66,6 @@ class PaymentService:
         if self._reconciler is not None:
             return
         await self.backend.start()
-        await self.ledger.start()
         self._reconciler = asyncio.create_task(self._keep_reconciling())
 
     async def stop(self) -> None:
@@ -75,7 +75,6 @@ class PaymentService:
         with contextlib.suppress(asyncio.CancelledError):
             await self._reconciler
         self._reconciler = None
-        await self.ledger.stop()
         await self.backend.stop()
 
     def _count(self, event: str) -> None:
@@ -110,6 +109,7 @@ class PaymentService:
                     invoice.amount_sats,
                     job_id=job.id,
                     language=job.language,
+                    frontend=job.frontend,
                 )
             )
             balance = await self.ledger.balance(job.user_id)
@@ -130,11 +130,18 @@ class PaymentService:
         )
 
     async def create_topup(
-        self, user_id: int, chat_id: int, sats: int, language: str | None
+        self,
+        user_id: int,
+        chat_id: int,
+        sats: int,
+        language: str | None,
+        frontend: str = "telegram",
     ) -> Invoice:
         invoice = await self._issue(sats, "Fulmine: top-up", f"topup-{user_id}")
         await self.ledger.add_pending(
-            PendingInvoice(invoice.id, user_id, chat_id, TOPUP, sats, language=language)
+            PendingInvoice(
+                invoice.id, user_id, chat_id, TOPUP, sats, language=language, frontend=frontend
+            )
         )
         return invoice
 
@@ -160,7 +167,7 @@ class PaymentService:
                 lambda: self.ledger.capture(job.id)
             ):
                 self._count("captured")
-                await count(self._store, REVENUE_SATS, by=job.reserved_sats)
+                await count(self._stats, REVENUE_SATS, by=job.reserved_sats)
         except StateError as exc:
             log.error("reservation_not_captured", job_id=job.id, error=repr(exc))
 
@@ -265,6 +272,7 @@ class PaymentService:
             amount,
             balance.available_sats,
             reply_to,
+            record.frontend,
         )
         try:
             return await self._notifier.notify_payment(notice)

@@ -11,9 +11,9 @@ import pytest
 
 from bot import texts
 from bot.frontend import TelegramFrontend
+from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from tests.bot.hosted import extra_settings, settings_overrides  # noqa: F401 (fixtures)
 from tests.conftest import Stack, make_settings
 from tests.fakes.fal import FakeFal

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bot import texts
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from devtools.emulator import BotApiEmulator
+from orchestrator.serving.server import serve_in_background
 from tests.conftest import BOT_TOKEN, BOT_USERNAME, Stack, png_bytes
 from tests.processes import HeldDownloads
 
@@ -68,7 +68,7 @@ async def test_the_sixth_request_in_a_minute_is_told_when_to_retry(stack: Stack)
     await _generate(stack, 1002)  # someone else is not affected
     assert len(stack.emulator.calls_to("sendPhoto")) == 6
     today = dt.datetime.now(dt.UTC).date()
-    assert await stack.runtime.store.get_counter("requests_rate_limited", day=today) == 1
+    assert await stack.runtime.stats.counter("requests_rate_limited", today) == 1
 
 
 async def test_admins_are_exempt(stack: Stack) -> None:
@@ -186,6 +186,6 @@ async def test_a_job_left_waiting_past_its_deadline_is_failed_and_reported(
     # Its queue position may have been shown while it waited; the last word is the failure.
     assert edits[-1].params["text"] == texts.text("failed_internal")
     assert await stack.runtime.store.in_flight() == 0
-    assert await stack.runtime.store.get_counter("jobs_failed") == 1
-    assert await stack.runtime.store.get_counter("jobs_delivered") == 1
-    assert await stack.runtime.store.get_counter("jobs_accepted") == 2
+    assert await stack.runtime.stats.counter("jobs_failed") == 1
+    assert await stack.runtime.stats.counter("jobs_delivered") == 1
+    assert await stack.runtime.stats.counter("jobs_accepted") == 2

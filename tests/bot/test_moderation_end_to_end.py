@@ -16,7 +16,7 @@ import pytest
 from bot import texts
 from bot.moderation_admin import refusal_text
 from orchestrator.moderation.errors import PromptBlocked, UserBanned
-from orchestrator.stats_counters import blocks
+from orchestrator.stats.counters import blocks
 from tests.bot.hosted import extra_settings, settings_overrides  # noqa: F401 (fixtures)
 from tests.conftest import BOT_USERNAME, Stack, png_bytes
 from tests.fakes.fal import FakeFal
@@ -66,7 +66,7 @@ async def test_blocked_prompt_is_refused_before_any_provider_call(
     assert (block.user_id, block.chat_id, block.stage) == (1001, 1001, "prompt")
     assert (block.category, block.score, block.prompt) == ("sexual", 1.0, BLOCKED_PROMPT)
     assert len(block.prompt_hash) == 64
-    assert await stack.runtime.store.get_counter(blocks("sexual")) == 1  # what /stats reads
+    assert await stack.runtime.stats.counter(blocks("sexual")) == 1  # what /stats reads
 
     await _say(stack, user, "/generate a red fox")  # a safe prompt goes through
     assert len(stack.emulator.calls_to("sendPhoto")) == 1

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot import texts
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from providers.payments.btcpay import WEBHOOK_PATH as BTCPAY_WEBHOOK_PATH
 from providers.payments.lnbits import WEBHOOK_PATH as LNBITS_WEBHOOK_PATH
 from state.models import Balance

@@ -15,7 +15,7 @@ from PIL import Image
 from bot import texts
 from bot.payments import qr_png
 from orchestrator.payments.service import PaymentService
-from orchestrator.stats_counters import REVENUE_SATS
+from orchestrator.stats.counters import REVENUE_SATS
 from providers.payments.fake import FakePaymentBackend, FakeWebhook
 from state.models import Balance
 from tests.conftest import Stack
@@ -91,14 +91,14 @@ async def test_no_credits_invoice_then_paid_job_runs_by_itself(stack: Stack) -> 
     assert photos[1].params["reply_parameters"]["message_id"] == request["message"]["message_id"]
     assert texts.text("payment_job_paid", amount=PRICE, balance=0) in _texts(stack)
     assert await payments.balance(user["id"]) == Balance(0, 0)  # credited, then captured
-    assert await stack.runtime.store.get_counter(REVENUE_SATS) == PRICE  # what /stats reads
+    assert await stack.runtime.stats.counter(REVENUE_SATS) == PRICE  # what /stats reads
 
     # The service re-sends it (a new delivery id): credited once, the job ran once.
     assert (await _webhook(stack, fake.redeliver(paid))).status_code == 200
     assert (await _webhook(stack, paid)).status_code == 200
     assert len(stack.emulator.calls_to("sendPhoto")) == 2
     assert await payments.balance(user["id"]) == Balance(0, 0)
-    assert await stack.runtime.store.get_counter(REVENUE_SATS) == PRICE
+    assert await stack.runtime.stats.counter(REVENUE_SATS) == PRICE
 
 
 async def test_forged_webhook_is_refused_and_credits_nothing(stack: Stack) -> None:
@@ -211,7 +211,7 @@ async def test_provider_failure_after_payment_releases_and_says_not_charged(
 ) -> None:
     from bot.frontend import TelegramFrontend
     from orchestrator.app import create_app
-    from orchestrator.serving import serve_in_background
+    from orchestrator.serving.server import serve_in_background
     from tests.conftest import make_settings
 
     bot_api, bot_api_url = emulator

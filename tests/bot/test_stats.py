@@ -11,8 +11,8 @@ from PIL import Image
 
 from bot import texts
 from bot.stats_chart import CHART_SIZE_PX
-from orchestrator import stats_counters as names
-from orchestrator.stats_report import DayPoint
+from orchestrator.stats import counters as names
+from orchestrator.stats.report import DayPoint
 from tests.conftest import Stack
 from tests.fakes.fixtures import hosted_settings
 from tests.fakes.replicate import FakeReplicate
@@ -53,8 +53,8 @@ async def test_admin_gets_the_numbers_and_a_chart(
     await _generate(stack, 1002, "a green fox")
     assert len(stack.emulator.calls_to("sendPhoto")) == 2
     # What payments and moderation count, under the names they share with /stats.
-    await names.count(stack.runtime.store, names.REVENUE_SATS, 250)
-    await names.count(stack.runtime.store, names.blocks("sexual"))
+    await names.count(stack.runtime.stats, names.REVENUE_SATS, 250)
+    await names.count(stack.runtime.stats, names.blocks("sexual"))
 
     (answer,) = await _ask(stack, "/stats")
 

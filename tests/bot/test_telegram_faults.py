@@ -19,8 +19,8 @@ import telegram
 
 from bot import texts
 from bot.bot_api_request import RetryingRequest
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from devtools.emulator import BotApiEmulator
+from orchestrator.serving.server import serve_in_background
 from state.models import Balance
 from tests.conftest import BOT_TOKEN, Stack
 from tests.redis_server import free_port

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orchestrator.emulator import BotApiEmulator
+from devtools.emulator import BotApiEmulator
 from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET
 
 FULMINE = str(Path(sys.executable).with_name("fulmine"))
@@ -108,7 +108,7 @@ async def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
 
 @pytest.fixture
 async def bot_api() -> AsyncIterator[tuple[BotApiEmulator, str]]:
-    from orchestrator.serving import serve_in_background
+    from orchestrator.serving.server import serve_in_background
 
     emulator = BotApiEmulator(BOT_TOKEN)
     async with serve_in_background(emulator.app) as url:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import structlog
 
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.logs import configure_logging, remove_logging_handler
+from devtools.emulator import BotApiEmulator
+from orchestrator.serving.logs import configure_logging, remove_logging_handler
 from tests.conftest import BOT_USERNAME, WEBHOOK_SECRET, Stack
 from tests.fuzz_updates import UpdateFuzzer, messages_in
 

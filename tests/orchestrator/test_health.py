@@ -9,9 +9,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.frontend import TelegramFrontend
+from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from tests.conftest import BOT_TOKEN, Stack, make_settings, redis_settings
 from tests.redis_server import RedisServer
 
@@ -90,8 +90,33 @@ async def test_health_and_ready(stack: Stack) -> None:
         "telegram": True,
         "accepting": True,
         "moderation": True,
+        "providers": True,
     }
     assert body["providers"] == {"generate": "placeholder", "edit": "placeholder"}
+    assert body["providers_ready"] == {"generate": True, "edit": True}
+
+
+async def test_ready_checks_the_gpu_servers_own_readiness() -> None:
+    """A GPU server that does not answer makes its kind unready (the placeholder's is)."""
+    emulator = BotApiEmulator(BOT_TOKEN)
+    async with contextlib.AsyncExitStack() as stack:
+        bot_api = await stack.enter_async_context(serve_in_background(emulator.app))
+        settings = make_settings(
+            bot_api,
+            generate_provider="gpu",
+            gpu_backend_urls="http://127.0.0.1:9",  # discard port: nothing listens
+            gpu_server_token="a-gpu-token-0123456789",
+        )
+        orchestrator = await stack.enter_async_context(
+            serve_in_background(create_app(settings, TelegramFrontend))
+        )
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
+        response = await http.get(f"{orchestrator}/ready")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["providers_ready"] == {"generate": False, "edit": True}
+        assert body["checks"]["providers"] is False
+        assert body["checks"]["state"] is True
 
 
 async def test_ready_goes_unready_when_the_bot_api_is_down() -> None:

@@ -6,7 +6,7 @@ import logging
 import pytest
 import structlog
 
-from orchestrator.logs import REDACTED, configure_logging, remove_logging_handler
+from orchestrator.serving.logs import REDACTED, configure_logging, remove_logging_handler
 from tests.conftest import BOT_TOKEN
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from orchestrator.payment_setup import build_payment_backend
+from orchestrator.payments.setup import build_payment_backend
 from orchestrator.settings import MissingSetting, Settings, describe_validation_error
 from providers.payments.btcpay import BtcpayBackend
 from providers.payments.fake import FakePaymentBackend

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from orchestrator.provider_setup import BUILDERS, build_providers, provider_names
+from orchestrator.jobs.providers import BUILDERS, build_providers, provider_names
 from orchestrator.settings import MissingSetting, Settings
 from providers.chain import ProviderChain
 from providers.fal import FalProvider

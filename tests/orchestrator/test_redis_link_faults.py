@@ -22,9 +22,9 @@ import pytest
 from pydantic import SecretStr
 
 from bot.frontend import TelegramFrontend
+from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from orchestrator.settings import Settings
 from tests.conftest import Stack, make_settings, redis_settings
 from tests.redis_proxy import RedisLink
@@ -64,8 +64,8 @@ async def test_a_lost_answer_to_the_delivery_mark_still_delivers_once(
     assert len(link.dropped) == 1, "the fault was not injected"
     photos = stack.emulator.calls_to("sendPhoto")
     assert [call.params["chat_id"] for call in photos] == [7001]
-    assert await stack.runtime.store.get_counter("jobs_delivered") == 1
-    assert await stack.runtime.store.get_counter("jobs_failed") == 0
+    assert await stack.runtime.stats.counter("jobs_delivered") == 1
+    assert await stack.runtime.stats.counter("jobs_failed") == 0
     assert await stack.runtime.store.in_flight() == 0
 
 
@@ -84,7 +84,7 @@ async def test_a_lost_answer_to_the_update_mark_still_handles_the_update(
     assert len(link.dropped) == 1, "the fault was not injected"
     photos = stack.emulator.calls_to("sendPhoto")
     assert [call.params["chat_id"] for call in photos] == [7002]
-    assert await stack.runtime.store.get_counter("jobs_accepted") == 1
+    assert await stack.runtime.stats.counter("jobs_accepted") == 1
 
 
 async def test_a_job_handed_to_a_stopping_worker_goes_back_at_once(

@@ -20,9 +20,9 @@ import pytest
 
 from bot import texts
 from bot.frontend import TelegramFrontend
+from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from state.models import Balance
 from tests.conftest import Stack, make_settings
 from tests.fakes.fixtures import FAST_RETRIES, REPLICATE_TOKEN

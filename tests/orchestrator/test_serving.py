@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 
 HTTPX_IDLE_LIMIT_S = 5.0  # httpx's default keepalive_expiry (and uvicorn's own default)
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from bot.frontend import TelegramFrontend
+from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from tests.conftest import WEBHOOK_SECRET, Stack, make_settings
 from tests.redis_server import RedisServer
 

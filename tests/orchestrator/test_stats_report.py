@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.stats import parse_window
-from orchestrator.stats_report import cost_per_call, last_days, percentile
+from orchestrator.stats.report import cost_per_call, last_days, percentile
 from tests.conftest import make_settings
 
 

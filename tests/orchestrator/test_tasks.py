@@ -6,7 +6,7 @@ import asyncio
 
 from structlog.testing import capture_logs
 
-from orchestrator.tasks import TaskGroup
+from orchestrator.jobs.tasks import TaskGroup
 
 
 async def test_drain_waits_for_tasks_that_finish_within_the_grace() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orchestrator.emulator import BotApiEmulator
-from orchestrator.serving import serve_in_background
+from devtools.emulator import BotApiEmulator
+from orchestrator.serving.server import serve_in_background
 from state.redis_connection import connect
 from state.redis_keys import RedisKeys
 from state.redis_store import RedisStateStore

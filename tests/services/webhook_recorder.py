@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 
 
 @dataclass(frozen=True)

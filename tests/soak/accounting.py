@@ -14,8 +14,8 @@ from typing import Any
 
 from bot import texts
 from bot.delivery import FAILURE_TEXTS
-from orchestrator.emulator.models import ApiCall
-from orchestrator.stats_counters import REVENUE_SATS
+from devtools.emulator.models import ApiCall
+from orchestrator.stats.counters import REVENUE_SATS
 from state.models import Balance, Job, JobKind, JobStatus
 from tests.conftest import Stack
 from tests.soak.scripted_replicate import FAILING, marker
@@ -144,7 +144,7 @@ class Books:
             "jobs_failed": statuses[JobStatus.FAILED],
         }
         for name, expected in counted.items():
-            assert await runtime.store.get_counter(name) == expected, name
+            assert await runtime.stats.counter(name) == expected, name
 
     def _results(self, job: Job) -> tuple[list[ApiCall], list[ApiCall]]:
         """The job's result sends Telegram confirmed, and those whose outcome the bot could
@@ -290,7 +290,7 @@ class Books:
             expected = self.traffic.seeded[user_id] + self.traffic.paid[user_id] - spent[user_id]
             balance = await ledger.balance(user_id)
             assert balance == Balance(expected, 0), (user_id, balance, expected)
-        revenue = await self.stack.runtime.store.get_counter(REVENUE_SATS)
+        revenue = await self.stack.runtime.stats.counter(REVENUE_SATS)
         assert revenue == sum(spent.values())
         pending = {p.invoice_id for p in await ledger.ledger.pending_invoices()}
         assert pending == self.traffic.never_paid

@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.logs import configure_logging
+from orchestrator.serving.logs import configure_logging
 from providers.payments.fake import FakePaymentBackend
 from state.models import JobKind
 from tests.conftest import Stack

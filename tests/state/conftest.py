@@ -1,4 +1,4 @@
-"""The state store and job queue, built both ways: in memory and on a real Redis."""
+"""The state backend, opened both ways: in memory and on a real Redis."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from state.base import JobQueue, StateStore
-from state.memory import MemoryJobQueue, MemoryStateStore
-from state.redis_connection import connect
+from state.backend import StateBackend, open_backend
+from state.base import JobQueue, StateStore, StatsStore
 from state.redis_keys import RedisKeys
 from state.redis_queue import RedisJobQueue
 from state.redis_store import RedisStateStore
@@ -22,9 +21,20 @@ VISIBILITY_TIMEOUT_S = 0.5
 @dataclass
 class Backend:
     name: str
-    store: StateStore
-    queue: JobQueue
+    state: StateBackend
     prefix: str = ""
+
+    @property
+    def store(self) -> StateStore:
+        return self.state.store
+
+    @property
+    def queue(self) -> JobQueue:
+        return self.state.queue
+
+    @property
+    def stats(self) -> StatsStore:
+        return self.state.stats
 
     def second_queue(self) -> JobQueue:
         """Another process's queue on the same state (Redis only)."""
@@ -34,20 +44,16 @@ class Backend:
 
 def redis_backend(server: RedisServer) -> Backend:
     prefix = f"contract-{uuid.uuid4().hex[:12]}:"
-    client = connect(server.url)
-    keys = RedisKeys(prefix)
-    store = RedisStateStore(client, keys)
-    return Backend("redis", store, RedisJobQueue(client, keys, VISIBILITY_TIMEOUT_S), prefix)
+    state = open_backend(server.url, key_prefix=prefix, visibility_timeout_s=VISIBILITY_TIMEOUT_S)
+    return Backend("redis", state, prefix)
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     if request.param == "memory":
-        built = Backend("memory", MemoryStateStore(), MemoryJobQueue())
+        built = Backend("memory", open_backend(None))
     else:
         built = redis_backend(request.getfixturevalue("redis_server"))
-    await built.store.start()
-    await built.queue.start()
+    await built.state.start()
     yield built
-    await built.queue.stop()
-    await built.store.stop()
+    await built.state.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 
 import pytest
@@ -24,6 +23,7 @@ def _job(prompt: str = "a fox", user_id: int = 1) -> Job:
 async def test_start_stop_idempotent_and_ping(backend: Backend) -> None:
     await backend.store.start()
     await backend.queue.start()
+    await backend.state.start()
     assert await backend.store.ping() is True
 
 
@@ -149,19 +149,6 @@ async def test_an_uncapped_ticket_counts_but_is_never_refused(backend: Backend) 
     assert await backend.store.in_flight() == 2
     with pytest.raises(RateLimited):
         await backend.store.admit("b", [], InFlightCap(max_jobs=1, lease_s=60))
-
-
-async def test_counters_total_and_per_day(backend: Backend) -> None:
-    today, yesterday = dt.date(2026, 5, 2), dt.date(2026, 5, 1)
-    assert await backend.store.get_counter("jobs_delivered") == 0
-    assert await backend.store.incr_counter("jobs_delivered") == 1
-    assert await backend.store.incr_counter("jobs_delivered", by=4) == 5
-    await backend.store.incr_counter("jobs_delivered", day=today)
-    await backend.store.incr_counter("jobs_delivered", by=2, day=yesterday)
-    assert await backend.store.get_counter("jobs_delivered") == 5
-    assert await backend.store.get_counter("jobs_delivered", day=today) == 1
-    assert await backend.store.get_counter("jobs_delivered", day=yesterday) == 2
-    assert await backend.store.get_counter("jobs_failed", day=today) == 0
 
 
 async def test_user_settings_merge(backend: Backend) -> None:

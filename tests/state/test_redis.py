@@ -4,6 +4,7 @@ one key prefix, and clear errors when Redis is down."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from state.redis_connection import connect
 from state.redis_keys import RedisKeys
 from state.redis_queue import RedisJobQueue
 from state.redis_store import RedisStateStore
+from state.stats_redis import RedisStatsStore
 from tests.redis_server import RedisServer, redis_server_binary
 from tests.state.conftest import VISIBILITY_TIMEOUT_S, Backend, redis_backend
 
@@ -28,11 +30,9 @@ def _job(prompt: str = "a fox") -> Job:
 @pytest.fixture
 async def redis(redis_server: RedisServer) -> AsyncIterator[Backend]:
     built = redis_backend(redis_server)
-    await built.store.start()
-    await built.queue.start()
+    await built.state.start()
     yield built
-    await built.queue.stop()
-    await built.store.stop()
+    await built.state.stop()
 
 
 def test_the_server_binary_exists_and_runs() -> None:
@@ -84,14 +84,14 @@ async def test_every_key_lives_under_the_prefix(tmp_path: Path) -> None:
         await store.take_mark("delivery:1", "attempt", 60)
         await store.save_job(_job())
         await store.admit("t", [Limit("user", "user:1", 5, 60)], InFlightCap(10, 60))
-        await store.incr_counter("jobs_delivered")
+        await RedisStatsStore(client, keys).count("jobs_delivered", 1, dt.date(2026, 1, 2))
         await store.set_user_settings(1, {"seed": "4"})
         await store.remember_sent_image(
             SentImage(chat_id=1, message_id=2, job_id="j", file_id="f"), 60
         )
         await queue.enqueue(_job())
         written = [key async for key in client.scan_iter("*")]
-        assert len(written) == 9
+        assert len(written) == 10  # the counter: its total and its day
         assert all(key.startswith("bot-a:") for key in written), written
         await store.stop()
     finally:

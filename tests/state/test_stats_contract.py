@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
-from orchestrator.stats_setup import build_stats_store
 from state.base import LATENCY_SAMPLES_PER_DAY
 from tests.state.conftest import Backend
 
@@ -13,7 +13,7 @@ YESTERDAY = TODAY - dt.timedelta(days=1)
 
 
 async def test_users_are_counted_once_per_window_and_ever(backend: Backend) -> None:
-    stats = build_stats_store(backend.store)
+    stats = backend.stats
     await stats.record_user(1, YESTERDAY)
     await stats.record_user(1, TODAY)
     await stats.record_user(1, TODAY)
@@ -31,7 +31,7 @@ async def test_users_are_counted_once_per_window_and_ever(backend: Backend) -> N
 async def test_latency_samples_are_kept_per_provider_and_day_and_bounded(
     backend: Backend,
 ) -> None:
-    stats = build_stats_store(backend.store)
+    stats = backend.stats
     await stats.add_latency("fal", YESTERDAY, 0.25)
     await stats.add_latency("fal", TODAY, 1.5)
     await stats.add_latency("replicate", TODAY, 9.0)
@@ -48,10 +48,29 @@ async def test_latency_samples_are_kept_per_provider_and_day_and_bounded(
 
 
 async def test_counters_are_read_per_day_in_bulk(backend: Backend) -> None:
-    stats = build_stats_store(backend.store)
-    await backend.store.incr_counter("jobs_delivered", 2, day=TODAY)
-    await backend.store.incr_counter("revenue_sats", 300, day=YESTERDAY)
+    stats = backend.stats
+    await stats.count("jobs_delivered", 2, TODAY)
+    await stats.count("revenue_sats", 300, YESTERDAY)
     read = await stats.read_counters(
         ["jobs_delivered", "revenue_sats", "never"], [YESTERDAY, TODAY]
     )
     assert read == {"jobs_delivered": [0, 2], "revenue_sats": [300, 0], "never": [0, 0]}
+
+
+async def test_a_count_adds_to_the_total_and_the_day_at_once(backend: Backend) -> None:
+    stats = backend.stats
+    assert await stats.counter("jobs_delivered") == 0
+    await stats.count("jobs_delivered", 1, TODAY)
+    await stats.count("jobs_delivered", 4, TODAY)
+    await stats.count("jobs_delivered", 2, YESTERDAY)
+    assert await stats.counter("jobs_delivered") == 7
+    assert await stats.counter("jobs_delivered", TODAY) == 5
+    assert await stats.counter("jobs_delivered", YESTERDAY) == 2
+    assert await stats.counter("jobs_failed", TODAY) == 0
+
+
+async def test_concurrent_counts_are_all_kept(backend: Backend) -> None:
+    """Many processes count at once: none is lost, the total matches the days."""
+    await asyncio.gather(*(backend.stats.count("jobs_accepted", 1, TODAY) for _ in range(100)))
+    total = await backend.stats.counter("jobs_accepted")
+    assert total == await backend.stats.counter("jobs_accepted", TODAY) == 100

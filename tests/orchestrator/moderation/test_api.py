@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from orchestrator.moderation import Moderator
 from orchestrator.moderation.api import router
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from tests.orchestrator.moderation.conftest import SettingsFactory
 
 KEY = "moderation-admin-key-0123456789"

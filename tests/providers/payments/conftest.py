@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from orchestrator.serving import serve_in_background
+from orchestrator.serving.server import serve_in_background
 from tests.providers.payments.harness import (
     BTCPAY_KEY,
     BTCPAY_STORE,

@@ -1,0 +1,79 @@
+"""``fulmine set-webhook`` / ``delete-webhook`` for the operator, printing what Telegram
+answered (added to the ``fulmine`` command through the ``fulmine.commands`` entry point)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from orchestrator.settings import Settings
+
+# Only what the bot handles; an explicit list also stops Telegram from sending kinds
+# a later version adds before the bot knows them.
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+async def call_bot_api(settings: Settings, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """POST one Bot API method and return Telegram's JSON answer, whatever its status.
+
+    The URL carries the token, so it is never logged or put into an error message.
+    """
+    url = f"{settings.telegram_api_base_url}{settings.telegram_bot_token.get_secret_value()}"
+    async with httpx.AsyncClient(timeout=30) as client:
+        try:
+            response = await client.post(f"{url}/{method}", json=payload)
+        except httpx.HTTPError as exc:
+            raise ConnectionError(
+                f"could not reach the Bot API at {settings.telegram_api_base_url}: "
+                f"{type(exc).__name__}"
+            ) from None
+    try:
+        answer: dict[str, Any] = response.json()
+    except ValueError:
+        answer = {"ok": False, "error_code": response.status_code, "description": "not JSON"}
+    return answer
+
+
+async def set_webhook(settings: Settings) -> dict[str, Any]:
+    return await call_bot_api(
+        settings,
+        "setWebhook",
+        {
+            "url": settings.webhook_url,
+            "secret_token": settings.telegram_webhook_secret.get_secret_value(),
+            "allowed_updates": ALLOWED_UPDATES,
+        },
+    )
+
+
+async def delete_webhook(settings: Settings) -> dict[str, Any]:
+    return await call_bot_api(settings, "deleteWebhook", {})
+
+
+def _print_answer(answer: dict[str, Any]) -> int:
+    print(f"Telegram answered: {json.dumps(answer)}")
+    return 0 if answer.get("ok") else 1
+
+
+def _set_webhook(args: argparse.Namespace) -> int:
+    settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    print(f"Setting the webhook to {settings.webhook_url}")
+    return _print_answer(asyncio.run(set_webhook(settings)))
+
+
+def _delete_webhook(args: argparse.Namespace) -> int:
+    settings = Settings()  # type: ignore[call-arg]
+    return _print_answer(asyncio.run(delete_webhook(settings)))
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    commands.add_parser(
+        "set-webhook", help="point Telegram at PUBLIC_URL/telegram/webhook"
+    ).set_defaults(run=_set_webhook)
+    commands.add_parser(
+        "delete-webhook", help="stop Telegram sending updates to the webhook"
+    ).set_defaults(run=_delete_webhook)

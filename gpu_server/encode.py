@@ -1,0 +1,84 @@
+"""Image bytes to and from pixels, in a thread pool of its own (never on the GPU thread).
+
+Output: uint8 RGB arrays from the GPU batch to PNG, WebP or JPEG. Input (edits): checked
+with ``providers.images.inspect_image`` (size, decompression bombs), then decoded to RGB
+and resized to the size the batch runs at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageOps
+
+from gpu_server.schemas import OutputFormat
+from providers.images import inspect_image
+
+T = TypeVar("T")
+
+PIL_FORMATS: dict[OutputFormat, tuple[str, str]] = {
+    "png": ("PNG", "image/png"),
+    "webp": ("WEBP", "image/webp"),
+    "jpeg": ("JPEG", "image/jpeg"),
+}
+
+
+def encode_pixels(pixels: NDArray[np.uint8], fmt: OutputFormat, quality: int) -> bytes:
+    """``pixels``: height x width x 3, uint8."""
+    pil_format, _ = PIL_FORMATS[fmt]
+    buffer = io.BytesIO()
+    options: dict[str, object] = {} if fmt == "png" else {"quality": quality}
+    Image.fromarray(pixels, mode="RGB").save(buffer, format=pil_format, **options)
+    return buffer.getvalue()
+
+
+def image_size(data: bytes, max_bytes: int) -> tuple[int, int]:
+    """Width and height of a checked input image (InvalidInput when it is not one)."""
+    info = inspect_image(data, max_bytes=max_bytes)
+    return info.width, info.height
+
+
+def decode_resized(data: bytes, width: int, height: int) -> Image.Image:
+    """The input image as RGB at exactly ``width`` x ``height`` (EXIF rotation applied)."""
+    with Image.open(io.BytesIO(data)) as img:
+        rgb = ImageOps.exif_transpose(img).convert("RGB")
+    if rgb.size != (width, height):
+        rgb = rgb.resize((width, height), Image.Resampling.LANCZOS)
+    return rgb
+
+
+class ImageCodec:
+    """Runs encoding and decoding on its own threads; start and stop are idempotent."""
+
+    def __init__(self, threads: int = 2) -> None:
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="gpu-codec")
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def encode(self, pixels: NDArray[np.uint8], fmt: OutputFormat, quality: int) -> bytes:
+        return await self._run(encode_pixels, pixels, fmt, quality)
+
+    async def input_size(self, data: bytes, max_bytes: int) -> tuple[int, int]:
+        return await self._run(image_size, data, max_bytes)
+
+    async def decode(self, data: bytes, width: int, height: int) -> Image.Image:
+        return await self._run(decode_resized, data, width, height)
+
+    async def _run(self, function: Callable[..., T], *args: object) -> T:
+        if self._pool is None:
+            raise RuntimeError("ImageCodec used before start()")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)

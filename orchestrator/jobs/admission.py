@@ -1,0 +1,91 @@
+"""Admission: the checks every job passes, in order, before anything is spent on it.
+
+Each step either lets the job through or raises a typed refusal (``RateLimited``, ...)
+that the front end turns into words; a later step that refuses gives back what the
+earlier steps took. Order matters: nothing that costs the user (a rate-limit slot, a
+reservation of credits) is taken for a request that a cheaper check refuses.
+
+1. moderation (``orchestrator.moderation.gate``): banned users, repeat offenders,
+   then the prompt; refusals are ``ModerationRefusal``s. It takes nothing, so it goes first.
+2. rate limits: per user and per group chat (a sliding minute) and the jobs in flight
+   across all processes. Admins pass every limit, but their jobs still count in flight.
+3. payment (``orchestrator.payments``; only when PAYMENTS_BACKEND is not none):
+   reserve the price, or park the job behind an invoice (``PaymentRequired``), giving back
+   its in-flight slot while it waits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from orchestrator.moderation.gate import ModerationGate
+from orchestrator.payments.service import PaymentService
+from orchestrator.serving.metrics import RATE_LIMITED
+from orchestrator.settings import Settings
+from orchestrator.stats.counters import REQUESTS_RATE_LIMITED, count
+from state.base import StateStore, StatsStore
+from state.errors import RateLimited, StateError
+from state.models import InFlightCap, Job, Limit
+
+RATE_WINDOW_S = 60.0
+LEASE_MARGIN_S = 60.0  # an in-flight slot outlives its job's deadline by this much
+
+
+class Admission:
+    def __init__(
+        self,
+        settings: Settings,
+        store: StateStore,
+        stats: StatsStore,
+        moderation: ModerationGate,
+        payments: PaymentService | None = None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._stats = stats
+        self._moderation = moderation
+        self._payments = payments
+
+    async def admit(self, job: Job) -> None:
+        await self._moderation.check_request(job)
+        await self._take_rate_limit_slot(job)
+        await self._charge(job)
+
+    async def withdraw(self, job: Job) -> None:
+        """Give back what an admitted job took: it could not be submitted after all."""
+        await self._store.release(job.id)
+        if self._payments is not None:
+            await self._payments.release(job)
+
+    async def _charge(self, job: Job) -> None:
+        if self._payments is None:
+            return
+        try:
+            await self._payments.charge(job)
+        except BaseException:
+            await self._store.release(job.id)  # parked or refused: it holds no slot
+            raise
+
+    async def _take_rate_limit_slot(self, job: Job) -> None:
+        settings = self._settings
+        limits = []
+        exempt = job.user_id in settings.admin_user_ids
+        if not exempt and settings.rate_limit_per_minute:
+            limits.append(
+                Limit("user", f"user:{job.user_id}", settings.rate_limit_per_minute, RATE_WINDOW_S)
+            )
+        if not exempt and settings.rate_limit_chat_per_minute and job.chat_id < 0:
+            per_chat = settings.rate_limit_chat_per_minute
+            # Negative ids are groups; a private chat's limit is its user's.
+            limits.append(Limit("chat", f"chat:{job.chat_id}", per_chat, RATE_WINDOW_S))
+        cap = InFlightCap(
+            max_jobs=None if exempt else settings.max_concurrent_jobs,
+            lease_s=settings.job_deadline_s + LEASE_MARGIN_S,
+        )
+        try:
+            await self._store.admit(job.id, limits, cap)
+        except RateLimited as exc:
+            RATE_LIMITED.labels(scope=exc.scope).inc()
+            with contextlib.suppress(StateError):  # the refusal matters, not its count
+                await count(self._stats, REQUESTS_RATE_LIMITED)
+            raise

@@ -1,0 +1,296 @@
+"""The worker: takes jobs off the queue, calls the provider, hands the result back.
+
+Exactly once, as the user sees it: a job is sent at most once, because a worker takes the
+job's delivery mark (an atomic test-and-set in the state store) before it sends and never
+sends without it. A job whose worker died before that point is taken over by another worker
+(after the queue's visibility timeout) and run again from the start; one whose worker died
+while sending is failed as ``DeliveryUncertain`` rather than risk a second photo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import structlog
+
+from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
+from orchestrator.frontend import JobFrontend
+from orchestrator.jobs.image_making import ImageMaker
+from orchestrator.jobs.marks import delivery_mark, status_owner_mark
+from orchestrator.jobs.outage import through_outage
+from orchestrator.jobs.tasks import TaskGroup
+from orchestrator.moderation.gate import ModerationGate
+from orchestrator.payments.service import PaymentService
+from orchestrator.serving.metrics import JOBS_IN_FLIGHT
+from orchestrator.settings import Settings
+from orchestrator.stats.recorder import JobStats
+from providers.base import ImageProvider, ProviderImage
+from state.base import JobQueue, StateStore
+from state.errors import StateError
+from state.models import Job, JobKind, JobStatus
+
+log = structlog.get_logger(__name__)
+
+PROGRESS_EVERY_S = 4.5  # Telegram shows a chat action for about 5 seconds
+CLAIM_WAIT_S = 0.5
+STATE_RETRY_S = 1.0  # pause after the state store failed, before claiming again
+TERMINAL = frozenset({JobStatus.DELIVERED, JobStatus.FAILED})
+T = TypeVar("T")
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        queue: JobQueue,
+        store: StateStore,
+        frontend: JobFrontend,
+        providers: dict[JobKind, ImageProvider],
+        stats: JobStats,
+        moderation: ModerationGate,
+        payments: PaymentService | None = None,
+    ) -> None:
+        self._settings = settings
+        self._payments = payments
+        self._stats = stats
+        self._moderation = moderation
+        self._queue = queue
+        self._store = store
+        self._frontend = frontend
+        self._images = ImageMaker(settings, frontend, providers, stats, moderation)
+        self._loops = TaskGroup("worker-loops")
+        self._stopping = asyncio.Event()
+        self._claims: set[asyncio.Future[Job | None]] = set()
+        self._running = 0
+        self._started = False
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._stopping.clear()
+        for _ in range(self._settings.worker_concurrency):
+            self._loops.spawn(self._loop())
+
+    async def stop(self) -> None:
+        """Stop claiming; give running jobs the grace period, then give them back.
+
+        A durable queue keeps what waits in it. A queue in memory dies with the process,
+        so it is drained first: loops that finish a job take the next one until none is
+        left; whatever is still there when the grace period ends is failed and its users
+        told.
+        """
+        if not self._started:
+            return
+        grace_ends = time.monotonic() + self._settings.shutdown_grace_s
+        self._stopping.set()
+        for claim in self._claims:  # idle loops: nothing was waiting when they began
+            claim.cancel()
+        await self._loops.drain(self._settings.shutdown_grace_s)
+        if not self._queue.durable:
+            while (job := await self._queue.claim(0)) is not None:
+                if time.monotonic() < grace_ends:  # it arrived as its loop stopped waiting
+                    await self.run(job)
+                else:
+                    await self._fail(job, JobAbandoned(job.id, job.attempts, "shut down"))
+        self._started = False
+
+    async def _loop(self) -> None:
+        while True:
+            draining = self._stopping.is_set()
+            if draining and self._queue.durable:
+                return
+            # Draining (memory): take what is left without waiting; stop when none is.
+            # A loop waiting for work is cancelled at once on stop; a running job is not.
+            claim = asyncio.ensure_future(self._queue.claim(0 if draining else CLAIM_WAIT_S))
+            self._claims.add(claim)
+            try:
+                job = await claim
+            except asyncio.CancelledError:
+                if self._stopping.is_set():
+                    return
+                raise
+            except StateError as exc:
+                log.error("claim_failed", error=repr(exc))
+                await asyncio.sleep(STATE_RETRY_S)
+                continue
+            finally:
+                self._claims.discard(claim)
+            if job is not None:
+                await self.run(job)
+            elif draining:
+                return
+
+    async def run(self, claimed: Job) -> None:
+        self._running += 1
+        JOBS_IN_FLIGHT.inc()
+        structlog.contextvars.bind_contextvars(job_id=claimed.id)
+        try:
+            job = await self._store.get_job(claimed.id) or claimed
+            if job.status in TERMINAL:  # a repeat of a finished job: nothing to do
+                await self._queue.ack(job.id)
+            elif job.delivery_started_at is not None:
+                await self._fail(job, DeliveryUncertain(job.id))
+            elif job.attempts >= self._settings.job_max_attempts:
+                await self._fail(job, JobAbandoned(job.id, job.attempts, "workers kept dying"))
+            elif job.deadline_at is not None and time.time() > job.deadline_at:
+                await self._fail(job, JobExpired(job.id, time.time() - job.deadline_at))
+            else:
+                await self._attempt(job)
+        except StateError as exc:  # left unacknowledged: a durable queue hands it out again
+            log.error("job_state_failed", error=repr(exc))
+        finally:
+            self._running -= 1
+            JOBS_IN_FLIGHT.dec()
+            structlog.contextvars.unbind_contextvars("job_id")
+
+    async def _attempt(self, job: Job) -> None:
+        job.attempts += 1
+        job.started_at = time.time()
+        await self._set_status(job, JobStatus.RUNNING)
+        if not await self._store.first_sighting(
+            status_owner_mark(job.id), self._settings.job_deadline_s
+        ):
+            await self._cosmetic(self._frontend.show_queue_position(job, None))
+        # Touching goes on until the job is settled: an upload slower than the visibility
+        # timeout must not make another worker think this one died mid-delivery.
+        keeper = asyncio.create_task(self._keep_claim(job)) if self._queue.durable else None
+        try:
+            progress = asyncio.create_task(self._keep_showing_progress(job))
+            started = time.perf_counter()
+            try:
+                images = await self._images.make(job)
+                images = await self._moderation.allowed_outputs(job, images)
+            except asyncio.CancelledError:
+                await self._stop_helpers([progress])
+                await self._give_back(job)
+                raise
+            except Exception as exc:
+                await self._stop_helpers([progress])
+                await self._fail(job, exc)
+                return
+            await self._stop_helpers([progress])
+            await self._deliver(job, images, started)
+        finally:
+            if keeper is not None:
+                await self._stop_helpers([keeper])
+
+    async def _deliver(self, job: Job, images: list[ProviderImage], started: float) -> None:
+        mark, attempt = delivery_mark(job.id), uuid.uuid4().hex
+        deadline_s = self._settings.job_deadline_s
+        # Owned by this attempt: asking again after a lost answer still finds it ours.
+        if not await self._outlasting(lambda: self._store.take_mark(mark, attempt, deadline_s)):
+            # Another worker took this job over while this one was slow; it sends it, or,
+            # if it died sending, the next worker finds the job uncertain. Not acknowledged.
+            log.warning("delivery_taken_elsewhere")
+            return
+        job.delivery_started_at = time.time()
+        await self._outlasting(lambda: self._store.save_job(job))
+        # Once sending has begun it is finished, even when shutdown's grace runs out.
+        sending = asyncio.ensure_future(self._frontend.deliver(job, images))
+        try:
+            await asyncio.shield(sending)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await sending
+            await self._settle(job, sending, started)
+            raise
+        except Exception:
+            pass
+        await self._settle(job, sending, started)
+
+    async def _settle(self, job: Job, sending: asyncio.Future[None], started: float) -> None:
+        error = sending.exception() if not sending.cancelled() else asyncio.CancelledError()
+        if error is not None:
+            await self._fail(job, error)
+            return
+        job.finished_at = time.time()
+        await self._outlasting(lambda: self._set_status(job, JobStatus.DELIVERED))
+        if self._payments is not None:  # the photo is out: charged once, by job id
+            await self._payments.capture(job)
+        await self._close(job)
+        log.info("job_delivered", kind=job.kind, seconds=round(time.perf_counter() - started, 3))
+
+    async def _give_back(self, job: Job) -> None:
+        """Shutdown's grace ran out mid-job: another worker runs it from the start."""
+        if not self._queue.durable:
+            await self._fail(job, JobAbandoned(job.id, job.attempts, "shut down"))
+            return
+        job.status = JobStatus.QUEUED
+        job.attempts -= 1  # a clean hand-back is not a failed attempt
+        job.updated_at = time.time()
+        await self._store.save_job(job)
+        await self._queue.requeue(job)
+        log.info("job_requeued")
+
+    async def _fail(self, job: Job, error: BaseException) -> None:
+        job.error = type(error).__name__
+        job.finished_at = time.time()
+        await self._outlasting(lambda: self._set_status(job, JobStatus.FAILED))
+        log.warning("job_failed", kind=job.kind, error=repr(error))
+        if self._payments is not None:  # before the user is told "you were not charged"
+            await self._payments.release(job)
+        try:
+            await self._frontend.report_failure(job, error)
+        except Exception as exc:
+            log.error("failure_not_reported", error=repr(exc))
+        await self._close(job)
+
+    async def _close(self, job: Job) -> None:
+        """The job is done with: acknowledged last, so it counts as pending until then."""
+        await self._outlasting(lambda: self._store.release(job.id))
+        await self._stats.job_finished(job)
+        await self._outlasting(lambda: self._queue.ack(job.id))
+
+    async def _outlasting(self, step: Callable[[], Awaitable[T]]) -> T:
+        """A step that must not be dropped, through a short state outage: for up to half
+        the visibility timeout (the claim is kept meanwhile; see ``_keep_claim``)."""
+        return await through_outage(step, self._settings.job_visibility_timeout_s / 2)
+
+    async def _keep_showing_progress(self, job: Job) -> None:
+        """Progress shown once the job has taken CHAT_ACTION_AFTER_S, then every few
+        seconds; the front end decides what that costs (Telegram: a budgeted chat action)."""
+        await asyncio.sleep(self._settings.chat_action_after_s)
+        while True:
+            await self._cosmetic(self._frontend.show_progress(job))
+            await asyncio.sleep(PROGRESS_EVERY_S)
+
+    async def _keep_claim(self, job: Job) -> None:
+        """Touch the job well within the visibility timeout, so no other worker takes it."""
+        every_s = self._settings.job_visibility_timeout_s / 3
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                if not await self._queue.touch(job.id):
+                    log.warning("claim_lost")
+                    return
+            except StateError as exc:
+                log.warning("claim_not_kept", error=repr(exc))
+
+    async def _cosmetic(self, step: Awaitable[None]) -> None:
+        try:
+            await step
+        except Exception as exc:  # progress is cosmetic; never fail the job for it
+            log.info("progress_not_shown", error=repr(exc))
+
+    @staticmethod
+    async def _stop_helpers(helpers: list[asyncio.Task[None]]) -> None:
+        for helper in helpers:
+            helper.cancel()
+        for helper in helpers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await helper
+
+    async def _set_status(self, job: Job, status: JobStatus) -> None:
+        job.status = status
+        job.updated_at = time.time()
+        await self._store.save_job(job)
