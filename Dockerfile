@@ -7,6 +7,7 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
+COPY fulmine ./fulmine
 COPY orchestrator ./orchestrator
 COPY providers ./providers
 COPY state ./state

@@ -36,6 +36,7 @@ demo: $(VENV)/.installed
 	$(BIN)/fulmine chat
 
 test: $(VENV)/.installed-dev $(LNBITS_VENV)/.installed
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # Benchmarks (not part of test): one table, every figure against a baseline from
@@ -48,6 +49,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

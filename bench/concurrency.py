@@ -65,10 +65,12 @@ async def lag_samples(seconds: float) -> list[tuple[float, float]]:
 
 
 async def feed(runtime: Runtime, updates: list[dict[str, Any]]) -> None:
+    telegram = runtime.frontend("telegram")
+    assert isinstance(telegram, TelegramFrontend)
     for update in updates:
         while len(runtime.updates) >= HANDLING:  # noqa: ASYNC110 - a bound, not an event
             await asyncio.sleep(0.005)
-        await runtime.accept_update(update)
+        await telegram.accept_update(update)
 
 
 async def main() -> None:

@@ -18,19 +18,19 @@ from fastapi import FastAPI, Response
 from starlette.types import ASGIApp
 
 from bench.support import bench_settings, register_bench_providers
+from bot.frontend import TelegramFrontend
 from orchestrator.app import create_app
 from orchestrator.frontend import JobSubmitter
-from orchestrator.payments.notices import PaymentNotice
 from orchestrator.serving.logs import configure_logging
 from orchestrator.settings import Settings
-from providers.base import ProviderImage
-from state.models import Job
 
 
-class IdleFrontend:
-    """Accepts every update and does nothing with it."""
+class IdleFrontend(TelegramFrontend):
+    """The Telegram front end's webhook (secret check, parse, de-duplication) with updates
+    accepted and then dropped, and no Bot API behind it."""
 
     def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
+        super().__init__(settings, submitter)
         self.handled = 0
 
     async def start(self) -> None:
@@ -42,26 +42,8 @@ class IdleFrontend:
     async def process_update(self, data: dict[str, Any]) -> None:
         self.handled += 1
 
-    async def fetch_input_image(self, job: Job) -> bytes:
-        raise NotImplementedError
-
-    async def show_progress(self, job: Job) -> None:
-        pass
-
-    async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
-        pass
-
-    async def report_failure(self, job: Job, error: BaseException) -> None:
-        pass
-
     async def ping(self) -> bool:
         return True
-
-    async def notify_payment(self, notice: PaymentNotice) -> int | None:
-        return None  # payments are off in the bench
-
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
-        pass
 
 
 def bare_app() -> FastAPI:

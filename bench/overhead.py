@@ -65,8 +65,10 @@ async def fulmine(url: str, updates: list[dict[str, Any]]) -> float:
         async def settle() -> None:
             await runtime.wait_idle(poll_s=0.02)
 
-        await _in_batches(updates[:WARMUP], runtime.accept_update, settle)
-        return await _in_batches(updates[WARMUP:], runtime.accept_update, settle)
+        telegram = runtime.frontend("telegram")
+        assert isinstance(telegram, TelegramFrontend)
+        await _in_batches(updates[:WARMUP], telegram.accept_update, settle)
+        return await _in_batches(updates[WARMUP:], telegram.accept_update, settle)
     finally:
         await runtime.stop()
 

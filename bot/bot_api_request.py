@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import structlog
 from telegram._utils.types import ODVInput  # the type of PTB's own signature
 from telegram.error import NetworkError
@@ -34,6 +33,8 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
 )
+
+from fulmine.errors import request_never_left
 
 log = structlog.get_logger(__name__)
 
@@ -54,13 +55,12 @@ SAFE_TO_REPEAT = frozenset(
     }
 )
 MAX_BACKOFF_S = 10.0
-NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 Answer = tuple[int, bytes]
 
 
 def _never_sent(error: BaseException) -> bool:
     """python-telegram-bot raises httpx's error as the cause of its own."""
-    return isinstance(error, NetworkError) and isinstance(error.__cause__, NEVER_SENT)
+    return isinstance(error, NetworkError) and request_never_left(error)
 
 
 def _server_error(answer: Answer) -> bool:

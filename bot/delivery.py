@@ -24,12 +24,12 @@ from bot.buttons import result_keyboard
 from bot.commands import cut_to_caption
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
 from bot.photos import Prepared, fitted
+from fulmine.errors import InvalidInput
 from orchestrator.errors import DeliveryUncertain
 from orchestrator.moderation.errors import InputImageBlocked, OutputImagesBlocked
 from providers.base import ProviderImage
 from providers.errors import (
     ContentRefused,
-    InvalidInput,
     ProviderTimeout,
     ProviderUnavailable,
     UnusableOutput,

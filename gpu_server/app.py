@@ -24,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gpu_server.errors import (
+    BadInputImage,
     BadSize,
     LoraLoadFailed,
     ModelMissing,
@@ -41,7 +42,6 @@ from gpu_server.schemas import (
 )
 from gpu_server.service import GpuService, Preloaded
 from gpu_server.settings import GpuServerSettings
-from providers.errors import InvalidInput
 
 log = structlog.get_logger(__name__)
 bearer = HTTPBearer(auto_error=False, description="GPU_SERVER_TOKEN")
@@ -168,8 +168,8 @@ async def _mapped(service: GpuService, work: Awaitable[ImagesResponse]) -> Image
         raise HTTPException(404, str(exc)) from exc
     except BadSize as exc:
         raise HTTPException(422, str(exc)) from exc
-    except InvalidInput as exc:
-        raise HTTPException(422, f"input image: {exc.detail}") from exc
+    except BadInputImage as exc:
+        raise HTTPException(422, str(exc)) from exc
     except LoraLoadFailed as exc:
         log.error("gpu_lora_load_failed", lora=exc.name, reason=exc.reason)
         raise HTTPException(500, str(exc)) from exc

@@ -1,14 +1,15 @@
 """Image bytes to and from pixels, in a thread pool of its own (never on the GPU thread).
 
-Output: uint8 RGB arrays from the GPU batch to PNG, WebP or JPEG. Input (edits): checked
-with ``providers.images.inspect_image`` (size, decompression bombs), then decoded to RGB
-and resized to the size the batch runs at.
+Output: uint8 RGB arrays from the GPU batch to PNG, WebP or JPEG. Input (edits): its
+size read from the header and checked before any pixel is decoded (bytes, pixels,
+decompression bombs), then decoded to RGB and resized to the size the batch runs at.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -17,11 +18,12 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
+from gpu_server.errors import BadInputImage
 from gpu_server.schemas import OutputFormat
-from providers.images import inspect_image
 
 T = TypeVar("T")
 
+MAX_INPUT_PIXELS = 50_000_000
 PIL_FORMATS: dict[OutputFormat, tuple[str, str]] = {
     "png": ("PNG", "image/png"),
     "webp": ("WEBP", "image/webp"),
@@ -38,10 +40,28 @@ def encode_pixels(pixels: NDArray[np.uint8], fmt: OutputFormat, quality: int) ->
     return buffer.getvalue()
 
 
-def image_size(data: bytes, max_bytes: int) -> tuple[int, int]:
-    """Width and height of a checked input image (InvalidInput when it is not one)."""
-    info = inspect_image(data, max_bytes=max_bytes)
-    return info.width, info.height
+def image_size(data: bytes, max_bytes: int, max_pixels: int = MAX_INPUT_PIXELS) -> tuple[int, int]:
+    """Width and height of a whole, decodable input image within the limits, from its
+    header first (:class:`BadInputImage` otherwise)."""
+    if not data:
+        raise BadInputImage("empty image")
+    if len(data) > max_bytes:
+        raise BadInputImage(f"{len(data)} bytes, limit {max_bytes}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise BadInputImage(f"{width}x{height} pixels, limit {max_pixels}")
+                img.load()  # truncated or corrupt data fails here
+    except BadInputImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadInputImage("too large to decode safely") from exc
+    except Exception as exc:  # Pillow raises many types on hostile input
+        raise BadInputImage(f"not a readable image ({type(exc).__name__})") from exc
+    return width, height
 
 
 def decode_resized(data: bytes, width: int, height: int) -> Image.Image:

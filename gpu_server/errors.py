@@ -27,6 +27,14 @@ class ServerStopping(GpuServerError):
         super().__init__("the server is stopping")
 
 
+class BadInputImage(GpuServerError):
+    """An edit's input is not a whole image within the limits: 422."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"input image: {reason}")
+        self.reason = reason
+
+
 class QueueFull(GpuServerError):
     """Too many requests wait for the GPU: 503 with Retry-After."""
 

@@ -26,7 +26,7 @@ from gpu_server.batcher import (
     WorkItem,
 )
 from gpu_server.encode import PIL_FORMATS, ImageCodec
-from gpu_server.errors import ModelKind, ModelMissing, NotReady, ServiceState
+from gpu_server.errors import BadInputImage, ModelKind, ModelMissing, NotReady, ServiceState
 from gpu_server.loras import lora_path
 from gpu_server.metrics import ServerMetrics
 from gpu_server.pipelines import (
@@ -48,7 +48,6 @@ from gpu_server.schemas import (
 )
 from gpu_server.settings import CompileMode, GpuServerSettings
 from gpu_server.sizing import check_size, fit_size, parse_aspect
-from providers.errors import InvalidInput
 
 log = structlog.get_logger(__name__)
 
@@ -189,7 +188,7 @@ class GpuService:
         try:
             data = base64.b64decode(request.image, validate=True)
         except binascii.Error as exc:
-            raise InvalidInput("gpu-server", "image is not valid base64") from exc
+            raise BadInputImage("not valid base64") from exc
         input_size = await self._codec.input_size(data, self.config.max_input_bytes)
         if request.width is None and request.height is None:
             size = fit_size(

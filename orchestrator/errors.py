@@ -1,9 +1,12 @@
-"""Why the orchestrator itself gave up on a job (provider errors live in providers/errors)."""
+"""Why the orchestrator itself gave up on a job: the ``JobError`` branch of the tree drawn
+in :mod:`fulmine.errors`."""
 
 from __future__ import annotations
 
+from fulmine.errors import Failure
 
-class JobError(Exception):
+
+class JobError(Failure):
     """A job ended without an image for a reason of the orchestrator's own."""
 
     def __init__(self, job_id: str, reason: str) -> None:

@@ -34,7 +34,7 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
   de-duplication key, e.g. ``update:<id>``) across every process; False for a repeat.
   It raises ``state.errors.StateUnavailable`` when the mark cannot be taken.
 - ``admit(job)`` takes the job through every admission check and raises a refusal
-  (``orchestrator.errors.Refusal``: rate limited, blocked, payment required...); an
+  (``fulmine.errors.Refusal``: rate limited, blocked, payment required...); an
   admitted job is then either ``submit``-ted or ``withdraw``-n.
 - ``get_job(job_id)`` returns a job saved earlier (None once forgotten).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;

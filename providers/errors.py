@@ -1,11 +1,14 @@
-"""Errors an image provider raises. Each carries what the caller needs to decide."""
+"""Errors an image provider raises, in the tree of :mod:`fulmine.errors`. Each carries what
+the caller needs to decide. Bad input is :class:`fulmine.errors.InvalidInput`."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from fulmine.errors import Failure, Refusal
 
-class ProviderError(Exception):
+
+class ProviderError(Failure):
     """Base class: something went wrong making the image."""
 
     def __init__(self, provider: str, detail: str = "") -> None:
@@ -51,16 +54,14 @@ class ProviderUnavailable(ProviderError):
 RefusalReason = Literal["policy", "invalid_input"]
 
 
-class ContentRefused(ProviderError):
+class ContentRefused(Refusal):
     """The provider refused the prompt or image (safety filter, policy, input validation)."""
 
     def __init__(self, provider: str, detail: str = "", reason: RefusalReason = "policy") -> None:
-        super().__init__(provider, detail)
+        super().__init__(f"{provider}: {detail}" if detail else provider)
+        self.provider = provider
+        self.detail = detail
         self.reason: RefusalReason = reason
-
-
-class InvalidInput(ProviderError):
-    """The request cannot be served as given (unreadable image, bad size...)."""
 
 
 class UnusableOutput(ProviderError):

@@ -23,10 +23,11 @@ import structlog
 from fal_client import AsyncClient, AsyncRequestHandle, Completed, Queued
 from fal_client.client import FalClientHTTPError
 
+from fulmine.errors import InvalidInput, request_never_left
 from providers.base import ImageProvider, ImageRequest, ProviderImage
-from providers.errors import ContentRefused, InvalidInput, ProviderError, ProviderUnavailable
+from providers.errors import ContentRefused, ProviderError, ProviderUnavailable
 from providers.media import OutputFetcher, to_data_uri
-from providers.retrying import RetryPolicy, request_never_sent, retry_after_seconds, with_retries
+from providers.retrying import RetryPolicy, retry_after_seconds, with_retries
 
 log = structlog.get_logger(__name__)
 
@@ -159,7 +160,7 @@ class FalProvider(ImageProvider):
         except FalClientHTTPError as exc:  # fal answered with an error: nothing was queued
             raise self._http_error(exc) from exc
         except httpx.HTTPError as exc:
-            if request_never_sent(exc):
+            if request_never_left(exc):
                 raise self._network_error("submit", exc) from exc
             raise ProviderUnavailable(
                 self.name, f"submit got no answer: {type(exc).__name__}", may_still_run=True
@@ -228,13 +229,13 @@ class FalProvider(ImageProvider):
             raise ProviderUnavailable(self.name, "result images carry no URLs")
         return [str(url) for url in urls]
 
-    def _failure(self, detail: str) -> ProviderError:
+    def _failure(self, detail: str) -> ProviderError | ContentRefused:
         detail = detail.strip()[:300] or "request failed"
         if any(marker in detail.lower() for marker in REFUSAL_MARKERS):
             return ContentRefused(self.name, detail, reason="policy")
         return ProviderUnavailable(self.name, detail)
 
-    def _http_error(self, exc: FalClientHTTPError) -> ProviderError:
+    def _http_error(self, exc: FalClientHTTPError) -> ProviderError | ContentRefused:
         status = exc.status_code
         detail = f"{status} {exc.error_type or ''} {exc.message}".strip()[:300]
         if status == 422:

@@ -24,10 +24,10 @@ import httpx
 import structlog
 from pydantic import ValidationError
 
+from fulmine.errors import InvalidInput, request_never_left
 from gpu_server.schemas import ImagesResponse, OutputFormat, ServerLoad
 from providers.base import ImageProvider, ImageRequest, ProviderImage
 from providers.errors import (
-    InvalidInput,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
@@ -159,11 +159,10 @@ class GpuProvider(ImageProvider):
     async def _post(self, url: str, path: str, body: dict[str, Any]) -> ImagesResponse:
         try:
             response = await self._client.post(f"{url}{path}", json=body)
-        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise self._unreachable(url, exc) from exc
-        except httpx.TimeoutException as exc:  # sent, and it may be running there
-            raise ProviderTimeout(self.name, self._config.request_timeout_s) from exc
         except httpx.HTTPError as exc:
+            if isinstance(exc, httpx.TimeoutException) and not request_never_left(exc):
+                # Sent, and it may be running there.
+                raise ProviderTimeout(self.name, self._config.request_timeout_s) from exc
             raise self._unreachable(url, exc) from exc
         if response.status_code == 200:
             try:
@@ -175,7 +174,7 @@ class GpuProvider(ImageProvider):
     def _unreachable(self, url: str, exc: httpx.HTTPError) -> ProviderUnavailable:
         return ProviderUnavailable(self.name, f"{url}: {type(exc).__name__}", transient=True)
 
-    def _status_error(self, url: str, response: httpx.Response) -> ProviderError:
+    def _status_error(self, url: str, response: httpx.Response) -> ProviderError | InvalidInput:
         code = response.status_code
         detail = f"{url} answered {code}: {_detail(response)}"[:300]
         if code in (400, 413, 422):

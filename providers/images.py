@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from providers.errors import InvalidInput
+from fulmine.errors import InvalidInput
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 50_000_000

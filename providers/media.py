@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 import httpx
 
+from fulmine.errors import InvalidInput
 from providers.base import ProviderImage
-from providers.errors import InvalidInput, ProviderUnavailable, UnusableOutput
+from providers.errors import ProviderUnavailable, UnusableOutput
 from providers.images import inspect_image
 from providers.retrying import RetryPolicy, retry_after_seconds, with_retries
 

@@ -11,8 +11,8 @@ import io
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from fulmine.errors import InvalidInput
 from providers.base import ImageProvider, ImageRequest, ProviderImage
-from providers.errors import InvalidInput
 from providers.images import inspect_image
 
 GENERATE_SIZE = 768

@@ -22,10 +22,11 @@ from replicate.exceptions import ReplicateError
 from replicate.pagination import Page
 from replicate.prediction import Prediction
 
+from fulmine.errors import InvalidInput, request_never_left
 from providers.base import ImageProvider, ImageRequest, ProviderImage
-from providers.errors import ContentRefused, InvalidInput, ProviderError, ProviderUnavailable
+from providers.errors import ContentRefused, ProviderError, ProviderUnavailable
 from providers.media import OutputFetcher, to_data_uri
-from providers.retrying import RetryPolicy, request_never_sent, retry_after_seconds, with_retries
+from providers.retrying import RetryPolicy, retry_after_seconds, with_retries
 
 log = structlog.get_logger(__name__)
 
@@ -164,7 +165,7 @@ class ReplicateProvider(ImageProvider):
         except ReplicateError as exc:  # Replicate answered with an error: nothing was made
             raise self._api_error(exc) from exc
         except (httpx.HTTPError, TimeoutError) as exc:
-            if isinstance(exc, httpx.HTTPError) and request_never_sent(exc):
+            if isinstance(exc, httpx.HTTPError) and request_never_left(exc):
                 raise self._network_error("create", exc) from exc
             found = await self._find_created(inputs)
             if found is None:  # certainly nothing was made: safe to try again
@@ -260,7 +261,7 @@ class ReplicateProvider(ImageProvider):
             raise ContentRefused(self.name, error, reason="policy")
         raise ProviderUnavailable(self.name, f"prediction failed: {error}")
 
-    def _api_error(self, exc: ReplicateError) -> ProviderError:
+    def _api_error(self, exc: ReplicateError) -> ProviderError | ContentRefused:
         status = exc.status or 0
         detail = f"{status} {exc.title or ''} {exc.detail or ''}".strip()[:300]
         if status == 422:

@@ -1,9 +1,11 @@
-"""Errors of the state store."""
+"""Errors of the state store and its refusals, in the tree of :mod:`fulmine.errors`."""
 
 from __future__ import annotations
 
+from fulmine.errors import Failure, Refusal
 
-class StateError(Exception):
+
+class StateError(Failure):
     """The state store could not complete an operation."""
 
 
@@ -11,7 +13,7 @@ class StateUnavailable(StateError):
     """The backing store (Redis) cannot be reached."""
 
 
-class RateLimited(StateError):
+class RateLimited(Refusal):
     """A request was refused by a limit; ``retry_after_s`` says when one will fit again.
 
     ``scope`` names the limit that refused it: the :attr:`state.base.Limit.scope` of a
@@ -28,7 +30,7 @@ class RateLimited(StateError):
 BUSY_SCOPE = "busy"
 
 
-class InsufficientCredits(StateError):
+class InsufficientCredits(Refusal):
     """A reservation was refused: the balance is ``missing_sats`` short (nothing taken)."""
 
     def __init__(self, user_id: int, missing_sats: int) -> None:

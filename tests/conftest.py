@@ -27,6 +27,7 @@ from tests.redis_server import RedisServer
 pytest_plugins = [
     "tests.fakes.fixtures",  # fake Replicate and fal servers
     "tests.services.lnbits_server",  # the real LNbits, one per session for every test
+    "tests.bot_api_spec",  # the Bot API specification and a checker of objects against it
 ]
 
 BOT_TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz0123"

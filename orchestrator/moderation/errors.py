@@ -1,10 +1,13 @@
-"""Errors of the moderation engine."""
+"""Errors of the moderation engine (failures) and its refusals, in the tree of
+:mod:`fulmine.errors`."""
 
 from __future__ import annotations
 
+from fulmine.errors import Failure, Refusal
 
-class ModerationError(Exception):
-    """Base of every moderation error."""
+
+class ModerationError(Failure):
+    """The checks themselves went wrong (not started, unreadable input, bad term list)."""
 
 
 class ModeratorNotStarted(ModerationError):
@@ -32,7 +35,7 @@ class TermListError(ModerationError):
         self.reason = reason
 
 
-class ModerationRefusal(ModerationError):
+class ModerationRefusal(Refusal):
     """A request or image moderation refused: the user is told why (briefly)."""
 
 

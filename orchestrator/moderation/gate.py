@@ -27,6 +27,7 @@ import time
 
 import structlog
 
+from fulmine.errors import InvalidInput
 from orchestrator.moderation.errors import (
     InputImageBlocked,
     OutputImagesBlocked,
@@ -41,7 +42,7 @@ from orchestrator.serving.metrics import MODERATION_BLOCKS
 from orchestrator.settings import Settings
 from orchestrator.stats.counters import blocks, count
 from providers.base import ProviderImage
-from providers.errors import InvalidInput, UnusableOutput
+from providers.errors import UnusableOutput
 from state.base import ModerationRecords, StatsStore
 from state.errors import StateError
 from state.models import BlockRecord, Job

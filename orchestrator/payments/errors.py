@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from fulmine.errors import Refusal
 from providers.payments.base import Invoice
 
 
-class PaymentRefusal(Exception):
+class PaymentRefusal(Refusal):
     """Base class: the job was not admitted for a reason of payment."""
 
 

@@ -1,9 +1,12 @@
-"""Errors a payment backend raises. Each carries what the caller needs to decide."""
+"""Errors a payment backend raises, in the tree of :mod:`fulmine.errors`. Each carries what
+the caller needs to decide."""
 
 from __future__ import annotations
 
+from fulmine.errors import Failure
 
-class PaymentError(Exception):
+
+class PaymentError(Failure):
     """Base class: something went wrong talking to the payment service."""
 
     def __init__(self, backend: str, detail: str = "") -> None:

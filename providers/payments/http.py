@@ -16,6 +16,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from fulmine.errors import request_never_left
 from providers.payments.errors import PaymentBackendUnavailable
 
 log = structlog.get_logger(__name__)
@@ -70,13 +71,13 @@ class BackendHttp:
         async def once() -> httpx.Response:
             try:
                 response = await client.request(method, path, json=json)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                raise _Unsent(self._backend, f"cannot connect: {type(exc).__name__}") from exc
-            except httpx.TimeoutException as exc:
-                raise PaymentBackendUnavailable(
-                    self._backend, f"no answer within {self._policy.timeout_s:g} s"
-                ) from exc
             except httpx.HTTPError as exc:
+                if request_never_left(exc):
+                    raise _Unsent(self._backend, f"cannot connect: {type(exc).__name__}") from exc
+                if isinstance(exc, httpx.TimeoutException):
+                    raise PaymentBackendUnavailable(
+                        self._backend, f"no answer within {self._policy.timeout_s:g} s"
+                    ) from exc
                 raise PaymentBackendUnavailable(
                     self._backend, f"request failed: {type(exc).__name__}"
                 ) from exc

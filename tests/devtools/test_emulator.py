@@ -34,7 +34,7 @@ from devtools.emulator.spec import IMPLEMENTED_METHODS, build_subset, load_subse
 from orchestrator.serving.server import serve_in_background
 
 if TYPE_CHECKING:
-    from tests.orchestrator.conftest import SpecChecker
+    from tests.bot_api_spec import SpecChecker
 
 JSON = dict[str, Any]
 

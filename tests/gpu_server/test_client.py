@@ -14,9 +14,10 @@ import pytest
 from PIL import Image
 from pydantic import SecretStr
 
+from fulmine.errors import InvalidInput
 from gpu_server.schemas import ServerLoad
 from providers.base import ImageRequest
-from providers.errors import InvalidInput, ProviderUnavailable
+from providers.errors import ProviderUnavailable
 from providers.gpu import GpuConfig, GpuProvider, order_by_load
 from providers.images import inspect_image
 from providers.retrying import RetryPolicy

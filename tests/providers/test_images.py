@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from providers.errors import InvalidInput
+from fulmine.errors import InvalidInput
 from providers.images import ImageInfo, inspect_image
 
 
@@ -48,14 +48,14 @@ def test_too_many_bytes_is_refused_with_source() -> None:
     assert inspect_image(data, max_bytes=len(data)).width == 10
     with pytest.raises(InvalidInput, match="bytes") as info:
         inspect_image(data, max_bytes=len(data) - 1, source="someprov")
-    assert info.value.provider == "someprov"
+    assert info.value.source == "someprov"
 
 
 @pytest.mark.parametrize("data", [b"", b"hello, not an image", b"\x89PNG\r\n\x1a\n" + b"\0" * 40])
 def test_non_image_is_refused(data: bytes) -> None:
     with pytest.raises(InvalidInput) as info:
         inspect_image(data)
-    assert info.value.provider == "input"
+    assert info.value.source == "input"
 
 
 def test_truncated_png_is_refused() -> None:

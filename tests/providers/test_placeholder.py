@@ -6,9 +6,9 @@ import threading
 import pytest
 from PIL import Image
 
+from fulmine.errors import InvalidInput
 from providers import placeholder
 from providers.base import ImageRequest, ProviderImage
-from providers.errors import InvalidInput
 from providers.placeholder import BANNER_FILL, BANNER_TEXT, PlaceholderProvider, banner_height
 
 PROMPT = "a red fox reading a newspaper in a café, watercolour"
@@ -134,7 +134,7 @@ async def test_edit_downscales_large_input() -> None:
 async def test_edit_refuses_missing_or_garbage_input(data: bytes | None) -> None:
     with pytest.raises(InvalidInput) as info:
         await PlaceholderProvider().edit(ImageRequest(prompt="x", input_image=data))
-    assert info.value.provider == "placeholder"
+    assert info.value.source == "placeholder"
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,12 @@ from __future__ import annotations
 import email.utils
 import time
 
-import httpx
 import pytest
 
 from providers.errors import ContentRefused, ProviderTimeout, ProviderUnavailable
 from providers.retrying import (
     RetryPolicy,
     is_retryable,
-    request_never_sent,
     retry_after_seconds,
     with_retries,
 )
@@ -34,14 +32,6 @@ def test_only_transient_unavailability_within_the_wait_is_retried() -> None:
     assert not is_retryable(ProviderUnavailable("p"), policy)
     assert not is_retryable(ContentRefused("p"), policy)
     assert not is_retryable(ProviderTimeout("p", 1), policy)
-
-
-def test_errors_that_mean_the_request_never_left() -> None:
-    request = httpx.Request("POST", "http://x")
-    assert request_never_sent(httpx.ConnectError("refused", request=request))
-    assert request_never_sent(httpx.PoolTimeout("busy", request=request))
-    assert not request_never_sent(httpx.ReadTimeout("slow", request=request))
-    assert not request_never_sent(httpx.RemoteProtocolError("cut", request=request))
 
 
 async def test_with_retries_stops_at_the_attempt_limit_and_reraises() -> None:

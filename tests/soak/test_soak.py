@@ -39,9 +39,9 @@ import pytest
 from orchestrator.serving.logs import configure_logging
 from providers.payments.fake import FakePaymentBackend
 from state.models import JobKind
+from tests.bot.test_webhook_hardening import json_logs  # noqa: F401 (fixture)
 from tests.conftest import Stack
 from tests.fakes.fixtures import REPLICATE_TOKEN, hosted_settings, serving_replicate
-from tests.orchestrator.test_hardening import json_logs  # noqa: F401 (fixture)
 from tests.soak.accounting import Books, JobsSeen, log_entries
 from tests.soak.plan import (
     CHAT_LIMIT,

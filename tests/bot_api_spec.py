@@ -1,4 +1,4 @@
-"""Fixtures for Bot API work: the full specification and a checker of objects against it."""
+"""Bot API work for the tests: the full specification and a checker of objects against it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SPEC_ENV = "FULMINE_BOT_API_SPEC"
 SPEC_RELATIVE = Path("shared/telegram/bot-api.json")
 ARRAY = "Array of "

@@ -1,0 +1,1 @@
+"""What every layer of Fulmine shares: the error tree (:mod:`fulmine.errors`)."""
