@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import structlog
@@ -24,7 +25,7 @@ from bot.buttons import result_keyboard
 from bot.commands import cut_to_caption
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
 from bot.photos import Prepared, fitted
-from fulmine.errors import InvalidInput
+from fulmine.errors import ImageTooLarge, InvalidInput
 from orchestrator.errors import DeliveryUncertain
 from orchestrator.moderation.errors import InputImageBlocked, OutputImagesBlocked
 from providers.base import ProviderImage
@@ -42,6 +43,7 @@ log = structlog.get_logger(__name__)
 FAILURE_TEXTS: list[tuple[type[BaseException], str]] = [
     (InputImageBlocked, "failed_moderation_input"),
     (OutputImagesBlocked, "failed_moderation_output"),
+    (ImageTooLarge, "failed_input_too_large"),
     (InvalidInput, "failed_input"),
     (ProviderTimeout, "failed_timeout"),
     (ContentRefused, "failed_refused"),
@@ -111,7 +113,10 @@ class Delivery:
             data = bytes(await file.download_as_bytearray())
         except BadRequest as exc:
             raise InvalidInput("telegram", exc.message) from exc
-        inspect_image(data, max_bytes=TELEGRAM_DOWNLOAD_LIMIT, source="telegram")
+        # Checked whole once, here, off the event loop: the size from the header first.
+        await asyncio.to_thread(
+            inspect_image, data, max_bytes=TELEGRAM_DOWNLOAD_LIMIT, source="telegram"
+        )
         return data
 
     async def show_progress(self, job: Job) -> None:

@@ -5,7 +5,8 @@ broke on our side or a service's, and the user is told and not charged.
     FulmineError
     ├── Refusal
     │   ├── InvalidInput            (here) the request cannot be served as given: an
-    │   │                           unreadable, oversized or missing image...
+    │   │   │                       unreadable, oversized or missing image...
+    │   │   └── ImageTooLarge       more pixels than the limit (read from the header)
     │   ├── ContentRefused          (providers.errors) a provider's own safety policy
     │   ├── RateLimited             (state.errors) a limit; ``retry_after_s`` says when
     │   ├── InsufficientCredits     (state.errors) the balance is short (nothing taken)
@@ -74,6 +75,16 @@ class InvalidInput(Refusal):
         super().__init__(f"{source}: {detail}" if detail else source)
         self.source = source
         self.detail = detail
+
+
+class ImageTooLarge(InvalidInput):
+    """An image has more pixels than ``limit`` (its header says ``width`` x ``height``)."""
+
+    def __init__(self, source: str, width: int, height: int, limit: int) -> None:
+        super().__init__(source, f"image is {width}x{height} pixels, limit {limit}")
+        self.width = width
+        self.height = height
+        self.limit = limit
 
 
 # httpx raises these before a byte of the request was sent: no connection was made, or

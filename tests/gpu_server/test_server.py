@@ -82,6 +82,19 @@ async def test_bad_requests_are_422(gpu_http: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 422
     assert "input image" in response.json()["detail"]
+    # Bounded from the header: more than 16 MP is refused before a pixel is decoded, and
+    # only JPEG, PNG and WebP are read.
+    huge = io.BytesIO()
+    Image.new("L", (4097, 4096)).save(huge, format="PNG")
+    tiff = io.BytesIO()
+    Image.new("RGB", (32, 32), "red").save(tiff, format="TIFF")
+    for data, reason in ((huge, "pixels"), (tiff, "not a readable image")):
+        image = base64.b64encode(data.getvalue()).decode("ascii")
+        response = await gpu_http.post(
+            "/v1/edit", json={"prompt": "blue", "image": image}, headers=auth()
+        )
+        assert response.status_code == 422
+        assert reason in response.json()["detail"]
 
 
 async def test_edit_follows_the_input_aspect_and_prompt(gpu_http: httpx.AsyncClient) -> None:

@@ -9,8 +9,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from fulmine.errors import InvalidInput
-from providers.images import ImageInfo, inspect_image
+from fulmine.errors import ImageTooLarge, InvalidInput
+from providers.images import MAX_PIXELS, ImageInfo, inspect_image, reduced_copy
 
 
 def _encode(img: Image.Image, fmt: str = "PNG") -> bytes:
@@ -94,3 +94,40 @@ def test_decompression_bomb_is_refused_without_warning(side: int) -> None:
         with pytest.raises(InvalidInput):
             inspect_image(bomb, max_pixels=10**12)
     assert caught == []
+
+
+def _encoded(fmt: str, size: tuple[int, int] = (40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def test_the_pixel_limit_is_16_megapixels_read_from_the_header() -> None:
+    assert MAX_PIXELS == 16 * 1024 * 1024
+    at_limit = _encoded("PNG", (4096, 4096))
+    assert inspect_image(at_limit, decode=False).width == 4096
+    over = _encoded("PNG", (4097, 4096))
+    with pytest.raises(ImageTooLarge) as info:
+        inspect_image(over, decode=False)
+    assert (info.value.width, info.value.height, info.value.limit) == (4097, 4096, MAX_PIXELS)
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "BMP", "GIF", "ICO", "PCX", "TGA", "SGI", "PPM"])
+def test_only_jpeg_png_and_webp_are_read(fmt: str) -> None:
+    with pytest.raises(InvalidInput, match="not a JPEG, PNG or WebP image"):
+        inspect_image(_encoded(fmt))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mime"), [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")]
+)
+def test_the_three_formats_are_read(fmt: str, mime: str) -> None:
+    assert inspect_image(_encoded(fmt)).mime_type == mime
+
+
+def test_a_reduced_copy_is_small_whatever_the_original() -> None:
+    copy = reduced_copy(_encoded("JPEG", (4000, 3000)))
+    assert max(copy.size) <= 512
+    assert copy.mode == "RGB"
+    with pytest.raises(ImageTooLarge):
+        reduced_copy(_encoded("PNG", (5000, 5000)))
