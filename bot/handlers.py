@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot import answers, texts
 from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
+from bot.identity import sender_of
 from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
 from bot.moderation_admin import ModerationAdmin, refusal_text
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options
@@ -197,24 +198,26 @@ class Handlers:
         source: InputImage | None,
         options: ImageOptions,
     ) -> None:
-        """The one path every job takes: limits, status message, queue."""
+        """The one path every job takes: limits, status message, queue. The job is the true
+        sender's (``bot.identity``): an anonymous admin's or a channel's is its chat's."""
         message = update.effective_message
-        user = update.effective_user
+        sender = sender_of(update)
         assert message is not None
-        assert user is not None
+        if sender is None:  # a service account speaking for no chat: nobody to charge
+            return
         language = _language(update)
         job = Job(
             kind=kind,
             prompt=prompt,
             chat_id=message.chat_id,
-            user_id=user.id,
+            user_id=sender.id,
             request_message_id=message.message_id,
             input_image=source,
             language=language,
             aspect_ratio=options.aspect_ratio,
             seed=options.seed,
             num_images=options.num_images,
-            requester_name=user.first_name,
+            requester_name=sender.name,
             chat_type=message.chat.type,
         )
         try:

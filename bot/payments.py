@@ -17,6 +17,7 @@ from telegram import Bot, InputFile, Message, ReplyParameters, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
+from bot.identity import sender_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
 from orchestrator.payments.notices import NoticeKind, PaymentNotice
@@ -128,11 +129,11 @@ class PaymentCommands:
         ]
 
     async def balance(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.effective_message, update.effective_user
+        message, user = update.effective_message, sender_of(update)
         payments = payments_of(self._submitter)
         if message is None or user is None or payments is None:
             return
-        language = user.language_code
+        language = user.language
         try:
             balance = await payments.balance(user.id)
         except StateError as exc:
@@ -151,11 +152,11 @@ class PaymentCommands:
         )
 
     async def buy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.effective_message, update.effective_user
+        message, user = update.effective_message, sender_of(update)
         payments = payments_of(self._submitter)
         if message is None or user is None or payments is None:
             return
-        language = user.language_code
+        language = user.language
         args = context.args or []
         default = DEFAULT_TOPUP_IMAGES * self._settings.price_generate_sats
         sats = int(args[0]) if len(args) == 1 and args[0].isdigit() else None

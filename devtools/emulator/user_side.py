@@ -12,9 +12,11 @@ from devtools.emulator.store import Store
 from devtools.emulator.users import (
     build_button_press,
     build_user_message,
+    make_channel_chat,
     make_group_chat,
     make_private_chat,
     make_user,
+    service_account,
 )
 
 
@@ -56,6 +58,17 @@ class UserSide:
         chat_id = id if id is not None else self.store.new_group_id(kind != "group")
         return copy.deepcopy(self.store.add_chat(make_group_chat(chat_id, title, kind)))
 
+    def channel(self, title: str, *, id: int | None = None) -> JSON:
+        """A channel (registered), to speak for in a group as ``sender_chat``."""
+        chat_id = id if id is not None else self.store.new_group_id(True)
+        return copy.deepcopy(self.store.add_chat(make_channel_chat(chat_id, title)))
+
+    def service_account(
+        self, kind: Literal["anonymous_admin", "channel", "linked_channel"]
+    ) -> JSON:
+        """The user Telegram sends for a message on behalf of a chat (``sender_chat``)."""
+        return service_account(kind)
+
     def user_message(
         self,
         chat: JSON,
@@ -67,8 +80,10 @@ class UserSide:
         document: tuple[bytes, str, str] | None = None,
         reply_to_message_id: int | None = None,
         media_group_id: str | None = None,
+        sender_chat: JSON | None = None,
     ) -> JSON:
         """The Update for a message ``from_user`` sends in ``chat`` (stored, not delivered).
+        ``sender_chat``: on behalf of that chat (``from_user`` is then a service account).
 
         ``document`` is ``(data, file_name, mime_type)``. A leading ``/command`` (or
         ``/command@bot``) gets its ``bot_command`` entity; a photo gets a smaller size too.
@@ -84,6 +99,7 @@ class UserSide:
             document=document,
             reply_to_message_id=reply_to_message_id,
             media_group_id=media_group_id,
+            sender_chat=sender_chat,
         )
         return {"update_id": self.store.new_update_id(), "message": message}
 

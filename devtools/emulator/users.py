@@ -39,6 +39,30 @@ def make_private_chat(user: JSON) -> JSON:
     return chat
 
 
+# The accounts Telegram sends as ``from`` when a message speaks for a chat: an anonymous
+# group admin (sender_chat: the group), a post "as the channel" in a group (sender_chat:
+# the channel) and a linked channel's automatic forward (sender_chat: the channel).
+SERVICE_ACCOUNTS = {
+    "anonymous_admin": (1087968824, "Group", "GroupAnonymousBot"),
+    "channel": (136817688, "Channel", "Channel_Bot"),
+    "linked_channel": (777000, "Telegram", None),
+}
+
+
+def service_account(kind: Literal["anonymous_admin", "channel", "linked_channel"]) -> JSON:
+    user_id, first_name, username = SERVICE_ACCOUNTS[kind]
+    account: JSON = {"id": user_id, "is_bot": kind != "linked_channel", "first_name": first_name}
+    if username is not None:
+        account["username"] = username
+    return account
+
+
+def make_channel_chat(chat_id: int, title: str) -> JSON:
+    if not str(chat_id).startswith(SUPERGROUP_PREFIX):
+        raise ValueError("channel ids start with -100")
+    return {"id": chat_id, "type": "channel", "title": title}
+
+
 def make_group_chat(
     chat_id: int, title: str, kind: Literal["group", "supergroup"] | None = None
 ) -> JSON:
@@ -69,8 +93,12 @@ def build_user_message(
     document: tuple[bytes, str, str] | None = None,
     reply_to_message_id: int | None = None,
     media_group_id: str | None = None,
+    sender_chat: JSON | None = None,
 ) -> JSON:
-    """Store a message ``from_user`` sends in ``chat`` and return it (ValueError on misuse)."""
+    """Store a message ``from_user`` sends in ``chat`` and return it (ValueError on misuse).
+
+    ``sender_chat``: the chat the message is sent on behalf of; Telegram then sends one of
+    its service accounts as ``from_user`` (see :func:`service_account`)."""
     media = [kind for kind, value in (("photo", photo), ("document", document)) if value]
     if len(media) > 1 or (text is not None and media):
         raise ValueError("a message has text, or one photo or document (with a caption)")
@@ -106,6 +134,8 @@ def build_user_message(
             content["caption_entities"] = entities
     if media_group_id is not None:
         content["media_group_id"] = media_group_id
+    if sender_chat is not None:
+        content["sender_chat"] = sender_chat
     return store.add_message(chat, from_user, content, reply_to=reply_to)
 
 
