@@ -10,12 +10,13 @@ import structlog
 from fastapi import APIRouter
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot import payments, texts
 from bot.bot_api_request import RetryingRequest
 from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
+from bot.flood import PerChatRateLimiter
 from bot.handlers import Handlers
 from bot.webhook import webhook_router
 from orchestrator.frontend import JobSubmitter
@@ -52,7 +53,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             )
         )
         .rate_limiter(
-            AIORateLimiter(
+            PerChatRateLimiter(
                 overall_max_rate=settings.telegram_messages_per_s,
                 group_max_rate=settings.telegram_group_messages_per_min,
                 max_retries=settings.telegram_flood_retries,
@@ -65,6 +66,17 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 async def _log_handler_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("handler_failed", update_id=update_id, error=repr(context.error))
+
+
+def _lane(data: dict[str, Any]) -> str | None:
+    """The chat an update comes from: its updates are handled one at a time."""
+    message = data.get("message") or data.get("edited_message")
+    if not isinstance(message, dict):
+        query = data.get("callback_query")
+        message = query.get("message") if isinstance(query, dict) else None
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return f"chat:{chat_id}" if type(chat_id) is int else None
 
 
 class TelegramFrontend:
@@ -96,7 +108,7 @@ class TelegramFrontend:
         """Handle the update in the background, once across every process (its
         ``update_id`` is the mark); False for a repeat Telegram re-sent."""
         return await self.submitter.accept(
-            f"update:{data['update_id']}", lambda: self.process_update(data)
+            f"update:{data['update_id']}", lambda: self.process_update(data), _lane(data)
         )
 
     # Updates come from the webhook and go straight to process_update, so the

@@ -30,8 +30,9 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
 
 - ``accepting`` is False while the process stops: a front end answers "come back later"
   (Telegram re-sends what was not acknowledged).
-- ``accept(mark, work)`` runs ``work`` in the background once per ``mark`` (a request's
-  de-duplication key, e.g. ``update:<id>``) across every process; False for a repeat.
+- ``accept(mark, work, lane)`` runs ``work`` in the background once per ``mark`` (a
+  request's de-duplication key, e.g. ``update:<id>``) across every process; False for a
+  repeat. Requests of one ``lane`` (a chat) run one at a time, a bounded number waiting.
   It raises ``state.errors.StateUnavailable`` when the mark cannot be taken.
 - ``admit(job)`` takes the job through every admission check and raises a refusal
   (``fulmine.errors.Refusal``: rate limited, blocked, payment required...); an
@@ -69,7 +70,9 @@ class JobSubmitter(Protocol):
     @property
     def payments(self) -> PaymentService | None: ...
 
-    async def accept(self, mark: str, work: Callable[[], Awaitable[None]]) -> bool: ...
+    async def accept(
+        self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None
+    ) -> bool: ...
 
     async def admit(self, job: Job) -> None: ...
 

@@ -21,6 +21,8 @@ from orchestrator.jobs.tasks import TaskGroup
 from orchestrator.jobs.worker import Worker
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.setup import build_payments
+from orchestrator.serving.lanes import Lanes
+from orchestrator.serving.metrics import LANE_DROPPED
 from orchestrator.settings import Settings
 from orchestrator.stats.counters import JOBS_ACCEPTED, count
 from orchestrator.stats.recorder import JobStats
@@ -97,6 +99,7 @@ class Runtime:
         )
         self.updates = TaskGroup("updates")
         self._update_slots = asyncio.Semaphore(settings.max_concurrent_updates)
+        self._lanes = Lanes(settings.max_waiting_per_chat)
         self._accepting = False
         self._components: list[Component] = [
             self.state,
@@ -153,8 +156,14 @@ class Runtime:
     def frontend(self, name: str) -> Frontend:
         return self.frontends.of(name)
 
-    async def accept(self, mark: str, work: Callable[[], Awaitable[None]]) -> bool:
+    async def accept(
+        self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None
+    ) -> bool:
         """Run ``work`` in the background once per ``mark``; False for a repeat.
+
+        ``lane`` (e.g. ``chat:<id>``): requests of one lane run one at a time, a bounded
+        number waiting (``MAX_WAITING_PER_CHAT``; see ``orchestrator.serving.lanes``); past
+        that the request is dropped, and still True (it was not a repeat).
 
         The mark is owned by this request and asked for again, briefly, when the store's
         answer is lost: a mark that reached Redis with its reply dropped would otherwise
@@ -171,15 +180,22 @@ class Runtime:
             taken = await through_outage(take, REQUEST_MARK_RETRY_S)
         if not taken:
             return False
-        self.updates.spawn(self._handle(work))
+        if lane is not None and not self._lanes.reserve(lane):
+            LANE_DROPPED.inc()
+            log.warning("request_dropped_backlog", lane=lane)
+            return True
+        self.updates.spawn(self._handle(work, lane))
         return True
 
-    async def _handle(self, work: Callable[[], Awaitable[None]]) -> None:
+    async def _handle(self, work: Callable[[], Awaitable[None]], lane: str | None) -> None:
         # A burst of requests waits here for its turn instead of all racing for the front
         # end's connection pool (a request that times out waiting for a connection fails,
-        # and its user would get no answer).
-        async with self._update_slots:
-            await work()
+        # and its user would get no answer). A lane's requests take one slot at a time.
+        async with contextlib.AsyncExitStack() as stack:
+            if lane is not None:
+                await stack.enter_async_context(self._lanes.turn(lane))
+            async with self._update_slots:
+                await work()
 
     @property
     def moderation_records(self) -> ModerationRecords:

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Updates handled at once per process; more wait their turn (well under the Bot API
     # client's pool of 256 connections).
     max_concurrent_updates: int = Field(default=64, ge=1, le=10_000)
+    # Updates of one chat are handled one at a time (a chat under Telegram's flood control
+    # holds one slot, not all); this many may wait behind, the newer ones are dropped.
+    max_waiting_per_chat: int = Field(default=20, ge=1, le=1000)
     shutdown_grace_s: float = Field(default=25.0, ge=0)
 
     # Hosted image providers: keys, models, and how hard to try each call.

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import copy
 import json
+import math
 import mimetypes
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -113,6 +115,7 @@ class BotApiEmulator(Recorder, UserSide):
         bot_user = self._bot_user(int(bot_id), bot_first_name, bot_username, capabilities or {})
         self.store = Store(bot_user, self._emit)
         self._faults: dict[str, list[_Fault]] = {}
+        self._flooded: dict[int, float] = {}  # chat id: until (monotonic)
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
@@ -186,6 +189,7 @@ class BotApiEmulator(Recorder, UserSide):
             raw = await read_request(request)
             params = decode_params(self.spec, method, raw, strict=self.strict)
             fault = self._faults[method].pop(0) if self._faults.get(method) else None
+            fault = fault or self._flood_of(params)
             if fault is not None and fault.status != "timeout":
                 return self._answer_with_fault(method, params, raw, fault)
             held = fault
@@ -227,6 +231,17 @@ class BotApiEmulator(Recorder, UserSide):
           (``TELEGRAM_READ_TIMEOUT_S``) and the bot sees a timeout; shorter, a late answer.
         """
         self._faults.setdefault(method, []).extend([_Fault(status, retry_after, hold_s)] * times)
+
+    def flood_chat(self, chat_id: int, for_s: float) -> None:
+        """Telegram's flood control on one chat: for ``for_s`` seconds every call for it
+        answers 429 with the time left as ``retry_after`` (not carried out)."""
+        self._flooded[chat_id] = time.monotonic() + for_s
+
+    def _flood_of(self, params: dict[str, Any]) -> _Fault | None:
+        chat_id = params.get("chat_id")
+        until = self._flooded.get(chat_id) if isinstance(chat_id, int) else None
+        left = (until - time.monotonic()) if until is not None else 0.0
+        return _Fault(429, max(1, math.ceil(left)), 0.0) if left > 0 else None
 
     def _answer_with_fault(
         self, method: str, params: dict[str, Any], raw: RawRequest, fault: _Fault

@@ -21,5 +21,8 @@ MODERATION_BLOCKS = Counter(
 )
 PAYMENTS = Counter("fulmine_payments_total", "Payment events", ["backend", "event"])
 RATE_LIMITED = Counter("fulmine_rate_limited_total", "Requests refused by a rate limit", ["scope"])
+LANE_DROPPED = Counter(
+    "fulmine_requests_dropped_total", "Requests dropped: too many waiting from one chat"
+)
 QUEUE_DEPTH = Gauge("fulmine_queue_depth", "Jobs queued or running, not yet acknowledged")
 JOBS_IN_FLIGHT = Gauge("fulmine_jobs_in_flight", "Jobs this process is running now")
