@@ -36,7 +36,7 @@ def _serve(args: argparse.Namespace) -> int:
     from orchestrator.app import create_app
     from orchestrator.frontend import load_frontend_factories
     from orchestrator.serving.logs import configure_logging
-    from orchestrator.serving.server import KEEP_ALIVE_S
+    from orchestrator.serving.server import bounded_server_options
 
     settings = _load_settings()
     configure_logging(settings.log_level, settings.secret_values())
@@ -48,8 +48,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_config=None,
-        timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
+        **bounded_server_options(settings.request_receive_timeout_s, settings.max_connections),
     )
     return 0
 

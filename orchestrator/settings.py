@@ -17,8 +17,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token.
+# Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token;
+# it is all that tells Telegram's updates from forged ones, so a short one is refused.
 WEBHOOK_SECRET_PATTERN = r"^[A-Za-z0-9_-]{1,256}$"
+WEBHOOK_SECRET_MIN_CHARS = 16
 BOT_TOKEN_PATTERN = r"^\d+:[A-Za-z0-9_-]+$"
 
 
@@ -43,6 +45,10 @@ class Settings(BaseSettings):
 
     # Limits: Telegram updates and payment webhooks are a few KB; nothing needs more.
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Each request must arrive whole this long after its first byte (or the connection's
+    # opening); connections and requests at once, past which `fulmine serve` answers 503.
+    request_receive_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    max_connections: int = Field(default=1000, ge=10, le=100_000)
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -243,7 +249,12 @@ class Settings(BaseSettings):
         import re
 
         if not re.fullmatch(WEBHOOK_SECRET_PATTERN, value.get_secret_value()):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        if len(value.get_secret_value()) < WEBHOOK_SECRET_MIN_CHARS:
+            raise ValueError(
+                f"must be at least {WEBHOOK_SECRET_MIN_CHARS} characters"
+                " (e.g. `openssl rand -hex 32`)"
+            )
         return value
 
     @field_validator("gpu_backend_urls", mode="before")
@@ -320,6 +331,19 @@ class Settings(BaseSettings):
             if value is None or not str(value).strip():
                 reason = f"is required when PAYMENTS_BACKEND={self.payments_backend}"
                 raise MissingSetting(name.upper(), reason)
+        return self
+
+    @model_validator(mode="after")
+    def _real_payments_kept_in_redis(self) -> Settings:
+        # Without Redis the ledger lives in this process: a restart would erase paid
+        # balances, and an invoice paid after it could no longer be matched and credited.
+        # "fake" and "none" move no real money, so they may run in memory.
+        if self.payments_backend in {"lnbits", "btcpay"} and self.redis_url is None:
+            raise MissingSetting(
+                "REDIS_URL",
+                f"is required when PAYMENTS_BACKEND={self.payments_backend}:"
+                " balances kept in memory would be lost on a restart",
+            )
         return self
 
     @property

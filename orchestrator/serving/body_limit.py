@@ -1,8 +1,14 @@
-"""A request body size limit for every route, answered with 413."""
+"""A request body size limit for every route, answered with 413; a client gone before its
+body arrived whole (cut off by the server's receive deadline, or hung up) ends its request
+quietly: there is nobody to answer, and nothing went wrong here."""
 
 from __future__ import annotations
 
+import structlog
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = structlog.get_logger(__name__)
 
 # Past the limit the rest of the body is read and dropped, up to this many times the
 # limit, so that an ordinary client reads the 413 instead of a reset connection; a
@@ -32,10 +38,12 @@ class BodySizeLimit:
             return
         received = 0
         response_started = False
+        disconnected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, disconnected
             message = await receive()
+            disconnected = disconnected or message["type"] == "http.disconnect"
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
@@ -52,6 +60,10 @@ class BodySizeLimit:
         except BodyTooLarge:
             if not response_started:
                 await self._refuse(receive, send, already_read=received)
+        except ClientDisconnect:
+            if not disconnected:
+                raise
+            log.info("client_gone_mid_request", path=scope.get("path"), received=received)
 
     async def _refuse(self, receive: Receive, send: Send, already_read: int) -> None:
         drained = already_read

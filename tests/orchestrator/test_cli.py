@@ -153,6 +153,7 @@ async def test_serve_answers_generate_with_a_photo_and_never_logs_secrets(
         HOST="127.0.0.1",
         PORT=str(port),
         LOG_LEVEL="DEBUG",
+        REQUEST_RECEIVE_TIMEOUT_S="1",
     )
     process = await asyncio.create_subprocess_exec(
         FULMINE, "serve", env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
@@ -185,6 +186,12 @@ async def test_serve_answers_generate_with_a_photo_and_never_logs_secrets(
             await emulator.wait_for_call(
                 "sendPhoto", lambda call: call.params["caption"] == "make it blue", timeout=20
             )
+            # A client that sends half a request is cut off after REQUEST_RECEIVE_TIMEOUT_S.
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"POST /telegram/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n")
+            async with asyncio.timeout(5):
+                assert await reader.read() == b""
+            writer.close()
     finally:
         process.terminate()
         _, err_bytes = await asyncio.wait_for(process.communicate(), 30)
