@@ -23,6 +23,7 @@ from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.setup import build_payments
 from orchestrator.serving.lanes import Lanes
 from orchestrator.serving.metrics import LANE_DROPPED
+from orchestrator.serving.metrics_port import MetricsPort
 from orchestrator.settings import Settings
 from orchestrator.stats.counters import JOBS_ACCEPTED, count
 from orchestrator.stats.recorder import JobStats
@@ -101,7 +102,13 @@ class Runtime:
         self._update_slots = asyncio.Semaphore(settings.max_concurrent_updates)
         self._lanes = Lanes(settings.max_waiting_per_chat)
         self._accepting = False
+        self.metrics_port = (
+            MetricsPort(settings.metrics_host, settings.metrics_port, self.queue)
+            if settings.metrics_port is not None
+            else None
+        )
         self._components: list[Component] = [
+            *([self.metrics_port] if self.metrics_port is not None else []),
             self.state,
             *dict.fromkeys(self.providers.values()),  # one provider may serve both kinds
             self.moderation,

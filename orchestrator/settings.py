@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     # opening); connections and requests at once, past which `fulmine serve` answers 503.
     request_receive_timeout_s: float = Field(default=10.0, gt=0, le=300)
     max_connections: int = Field(default=1000, ge=10, le=100_000)
+    # /metrics shows revenue and moderation counts: it needs this bearer token (unset: the
+    # route answers 404). METRICS_PORT: the metrics also on an internal port, no token.
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"
+    # /ready keeps what it asked other services (the Bot API, GPU servers) this long.
+    ready_cache_s: float = Field(default=5.0, ge=0, le=60)
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -215,18 +222,10 @@ class Settings(BaseSettings):
             raise ValueError("names a path that does not exist")
         return value
 
-    @field_validator("moderation_api_key")
+    @field_validator("moderation_api_key", "metrics_token", "gpu_server_token")
     @classmethod
-    def _moderation_api_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters")
-        return value
-
-    @field_validator("gpu_server_token")
-    @classmethod
-    def _gpu_server_token(cls, value: SecretStr | None) -> SecretStr | None:
+    def _optional_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """Blank is unset; a key that is set is long enough not to be guessed."""
         if value is None or not value.get_secret_value().strip():
             return None
         if len(value.get_secret_value()) < 16:

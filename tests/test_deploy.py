@@ -136,6 +136,12 @@ def test_fly_http_service_and_checks_match_the_app(fly: dict[str, Any]) -> None:
         assert check["path"] in routes
 
 
+def test_fly_scrapes_metrics_on_the_internal_port_only(fly: dict[str, Any]) -> None:
+    assert fly["metrics"]["port"] == int(fly["env"]["METRICS_PORT"])
+    assert fly["metrics"]["port"] != fly["http_service"]["internal_port"]
+    assert fly["metrics"]["path"] == "/metrics"
+
+
 def test_fly_shutdown_gives_the_app_its_grace_period(fly: dict[str, Any]) -> None:
     assert fly["kill_signal"] == "SIGTERM"
     grace = float(fly["env"]["SHUTDOWN_GRACE_S"])

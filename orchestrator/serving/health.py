@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import time
 from collections.abc import Awaitable
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -33,23 +36,22 @@ async def health() -> dict[str, str]:
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
     """Every check at once, each bounded: the state store, each front end (by name: its
-    chat platform answers), each provider of a kind (``providers_ready``), moderation."""
+    chat platform answers), each provider of a kind (``providers_ready``), moderation.
+    What asks another service is kept ``READY_CACHE_S`` (probes come every few seconds
+    from every balancer; each would be a Bot API call); stopping shows at once."""
     runtime: Runtime = request.app.state.runtime
-    frontends = list(runtime.frontends)
-    kinds = list(runtime.providers)
-    state_ok, *answers = await asyncio.gather(
-        _bounded(runtime.store.ping()),
-        *(_bounded(frontend.ping()) for frontend in frontends),
-        *(_bounded(runtime.providers[kind].ready()) for kind in kinds),
-    )
-    frontend_ok = {f.name: ok for f, ok in zip(frontends, answers, strict=False)}
-    providers_ok = dict(zip((k.value for k in kinds), answers[len(frontends) :], strict=True))
-    providers = {kind.value: provider.name for kind, provider in runtime.providers.items()}
+    cached: tuple[float, dict[str, Any]] | None = getattr(request.app.state, "ready", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] >= runtime.settings.ready_cache_s:
+        cached = (now, await _remote_checks(runtime))
+        request.app.state.ready = cached
+    remote = cached[1]
     moderation_ok = runtime.moderation.moderator.started
+    providers_ok: dict[str, bool] = remote["providers_ready"]
     is_ready = (
         runtime.accepting
-        and state_ok
-        and all(frontend_ok.values())
+        and remote["state"]
+        and all(remote["frontends"].values())
         and bool(providers_ok)
         and all(providers_ok.values())
         and moderation_ok
@@ -57,21 +59,45 @@ async def ready(request: Request) -> JSONResponse:
     body = {
         "ready": is_ready,
         "checks": {
-            "state": state_ok,
-            **frontend_ok,
+            "state": remote["state"],
+            **remote["frontends"],
             "accepting": runtime.accepting,
             "moderation": moderation_ok,
             "providers": all(providers_ok.values()),
         },
-        "providers": providers,
+        "providers": {kind.value: provider.name for kind, provider in runtime.providers.items()},
         "providers_ready": providers_ok,
     }
     return JSONResponse(body, status_code=200 if is_ready else 503)
 
 
+async def _remote_checks(runtime: Runtime) -> dict[str, Any]:
+    frontends = list(runtime.frontends)
+    kinds = list(runtime.providers)
+    state_ok, *answers = await asyncio.gather(
+        _bounded(runtime.store.ping()),
+        *(_bounded(frontend.ping()) for frontend in frontends),
+        *(_bounded(runtime.providers[kind].ready()) for kind in kinds),
+    )
+    return {
+        "state": state_ok,
+        "frontends": {f.name: ok for f, ok in zip(frontends, answers, strict=False)},
+        "providers_ready": dict(
+            zip((k.value for k in kinds), answers[len(frontends) :], strict=True)
+        ),
+    }
+
+
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
+    """Needs ``METRICS_TOKEN`` as a bearer token (404 while none is set: off, not broken)."""
     runtime: Runtime = request.app.state.runtime
+    token = runtime.settings.metrics_token
+    if token is None:
+        return Response(status_code=404)
+    presented = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
+    if not hmac.compare_digest(presented, token.get_secret_value().encode()):
+        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
     try:
         QUEUE_DEPTH.set(await runtime.queue.pending())
     except Exception:  # a down queue must not take the metrics endpoint with it

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.frontend import TelegramFrontend
@@ -13,6 +15,7 @@ from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
 from orchestrator.serving.server import serve_in_background
 from tests.conftest import BOT_TOKEN, Stack, make_settings, redis_settings
+from tests.processes import free_port
 from tests.redis_server import RedisServer
 
 
@@ -24,8 +27,18 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
+METRICS_TOKEN = "metrics-token-0123456789"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"metrics_token": METRICS_TOKEN}
+
+
 async def _scrape(stack: Stack) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = await stack.http.get(f"{stack.url}/metrics")
+    response = await stack.http.get(
+        f"{stack.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return _samples(response.text)
@@ -124,7 +137,7 @@ async def test_ready_goes_unready_when_the_bot_api_is_down() -> None:
     async with contextlib.AsyncExitStack() as stack:
         bot_api = serve_in_background(emulator.app)
         url = await bot_api.__aenter__()
-        app = create_app(make_settings(url), TelegramFrontend)
+        app = create_app(make_settings(url, ready_cache_s=0), TelegramFrontend)
         orchestrator = await stack.enter_async_context(serve_in_background(app))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
         assert (await http.get(f"{orchestrator}/ready")).status_code == 200
@@ -144,7 +157,7 @@ async def test_ready_follows_redis_going_away_and_coming_back(tmp_path: Path) ->
     try:
         async with contextlib.AsyncExitStack() as stack:
             bot_api = await stack.enter_async_context(serve_in_background(emulator.app))
-            settings = make_settings(bot_api, **redis_settings(redis))
+            settings = make_settings(bot_api, ready_cache_s=0, **redis_settings(redis))
             app = create_app(settings, TelegramFrontend)
             orchestrator = await stack.enter_async_context(serve_in_background(app))
             http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
@@ -162,3 +175,31 @@ async def test_ready_follows_redis_going_away_and_coming_back(tmp_path: Path) ->
             assert response.json()["checks"]["state"] is True
     finally:
         redis.stop()
+
+
+async def test_metrics_need_their_token(stack: Stack) -> None:
+    url = f"{stack.url}/metrics"
+    assert (await stack.http.get(url)).status_code == 401
+    wrong = await stack.http.get(url, headers={"Authorization": "Bearer not-the-token-at-all"})
+    assert wrong.status_code == 401
+    assert "fulmine_jobs_total" not in wrong.text
+
+
+async def test_metrics_are_off_without_a_token_and_on_their_own_port() -> None:
+    emulator = BotApiEmulator(BOT_TOKEN)
+    async with contextlib.AsyncExitStack() as stack:
+        bot_api = await stack.enter_async_context(serve_in_background(emulator.app))
+        app = create_app(make_settings(bot_api, metrics_port=free_port()), TelegramFrontend)
+        orchestrator = await stack.enter_async_context(serve_in_background(app))
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
+        assert (await http.get(f"{orchestrator}/metrics")).status_code == 404
+        port = app.state.runtime.metrics_port.port
+        internal = await http.get(f"http://127.0.0.1:{port}/metrics")
+        assert internal.status_code == 200
+        assert "fulmine_queue_depth" in internal.text
+
+
+async def test_ready_asks_the_bot_api_once_in_a_while_not_on_every_probe(stack: Stack) -> None:
+    for _ in range(5):
+        assert (await stack.http.get(f"{stack.url}/ready")).status_code == 200
+    assert len(stack.emulator.calls_to("getMe")) <= 2  # start-up's, and one for the probes
