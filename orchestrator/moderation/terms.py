@@ -86,6 +86,20 @@ def parse_allow(text: str) -> list[str]:
     return [normalize_term(phrase) for phrase in phrases if normalize_term(phrase)]
 
 
+def _files_of(files: list[Traversable], stem: str) -> list[Traversable]:
+    """``<stem>.txt`` and ``<stem>.<language>.txt`` among ``files``."""
+    return [
+        path
+        for path in files
+        if path.name == f"{stem}.txt"
+        or (
+            path.name.startswith(f"{stem}.")
+            and path.name.endswith(".txt")
+            and path.name.count(".") == 2
+        )
+    ]
+
+
 class TermLists:
     """Compiled term lists: one pattern per category, longest entries tried first so
     "child porn" wins over "child" where both start."""
@@ -121,16 +135,20 @@ class TermLists:
     def load(
         cls, directory: Path | Traversable | None = None, extra_allow: Iterable[str] = ()
     ) -> TermLists:
-        """Reads ``<category>.txt`` for each term category and ``allow.txt`` from
+        """Reads ``<category>.txt`` and ``<category>.<language>.txt`` (e.g. ``minors.es.txt``)
+        for each term category, and ``allow.txt`` and ``allow.<language>.txt``, from
         ``directory`` (the bundled lists by default); a missing file is an empty list."""
         folder = directory if directory is not None else bundled_directory()
+        files = sorted((entry for entry in folder.iterdir() if entry.is_file()), key=str)
         terms: list[Term] = []
         for category in TERM_CATEGORIES:
-            path = folder / f"{category.value}.txt"
-            if path.is_file():
+            for path in _files_of(files, category.value):
                 terms += parse_terms(category, path.read_text(encoding="utf-8"), str(path))
-        allow_path = folder / ALLOW_FILE
-        allow = parse_allow(allow_path.read_text(encoding="utf-8")) if allow_path.is_file() else []
+        allow = [
+            phrase
+            for path in _files_of(files, ALLOW_FILE.removesuffix(".txt"))
+            for phrase in parse_allow(path.read_text(encoding="utf-8"))
+        ]
         return cls(terms, [*allow, *(normalize_term(p) for p in extra_allow if p.strip())])
 
     def mask_allowed(self, text: str) -> str:

@@ -1,5 +1,7 @@
-"""The labelled prompt set (tests/data/moderation_prompts.jsonl): precision and recall per
-category above the floors reported in the README, and no miss at all on minors."""
+"""The labelled prompt sets (tests/data/moderation_prompts*.jsonl): precision and recall
+per category above the floors reported in the README, and no miss at all on minors. A row
+is {"prompt", "label", "kind", "split"} and optionally "lang" (a language code, "en" when
+absent)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import pytest
 
 from orchestrator.moderation import Category, Moderator, Policy
 
-PROMPTS = Path(__file__).resolve().parents[2] / "data" / "moderation_prompts.jsonl"
+PROMPT_SETS = sorted(
+    (Path(__file__).resolve().parents[2] / "data").glob("moderation_prompts*.jsonl")
+)
 LABELS = {"safe", *(category.value for category in Category)}
 # Floors under the standard policy (README "Moderation" has the measured values). The
 # "dev" split was written together with the term lists; "holdout" was written after them
@@ -47,10 +51,16 @@ class Labelled:
     label: str
     kind: str
     split: str
+    lang: str = "en"
 
 
 def _load() -> list[Labelled]:
-    rows = [json.loads(line) for line in PROMPTS.read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line)
+        for path in PROMPT_SETS
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return [Labelled(**row) for row in rows]
 
 
@@ -61,7 +71,8 @@ def test_the_set_is_large_and_covers_every_kind() -> None:
     assert len(ROWS) >= 300
     assert {row.label for row in ROWS} == LABELS
     assert {row.kind for row in ROWS} == {"plain", "tricky", "obfuscated"}
-    assert {row.split for row in ROWS} == {"dev", "holdout"}
+    assert {"dev", "holdout"} <= {row.split for row in ROWS}
+    assert {row.split for row in ROWS} <= set(FLOORS)
     assert len({row.prompt for row in ROWS}) == len(ROWS)
     unsafe = {row.label for row in ROWS if row.kind == "obfuscated"}
     assert unsafe == LABELS - {"safe"}  # every category has obfuscated prompts
