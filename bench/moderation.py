@@ -21,6 +21,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.images import synthetic_images
+from bench.support import WEBHOOK_SECRET
 from orchestrator.moderation import Moderator, Policy
 from orchestrator.settings import Settings
 
@@ -44,7 +45,7 @@ async def _time_each(calls: list[Callable[[], Awaitable[object]]]) -> list[float
 
 async def main() -> None:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, telegram_bot_token="1:bench", telegram_webhook_secret="bench"
+        _env_file=None, telegram_bot_token="1:bench", telegram_webhook_secret=WEBHOOK_SECRET
     )
     moderator = Moderator(settings)
     started = time.perf_counter()

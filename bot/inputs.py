@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from telegram import Message
 
+from bot.user_input import quoted
 from state.models import InputImage
 
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots cannot download bigger files
@@ -39,7 +40,7 @@ def _image_of(message: Message) -> EditSource:
     elif message.document is not None:
         mime_type = message.document.mime_type or "application/octet-stream"
         if mime_type not in EDITABLE_MIME_TYPES:
-            return UnsupportedFile(mime_type)
+            return UnsupportedFile(quoted(mime_type))  # the sender's client names it
         found = InputImage(
             file_id=message.document.file_id,
             file_size=message.document.file_size,

@@ -1,6 +1,7 @@
 """Moderation in the chat: the words for a moderation refusal, and the admin
 commands ``/moderation`` (recent blocks and banned users), ``/ban <user_id>`` and
-``/unban <user_id>``, for ADMIN_USER_IDS only (anyone else gets a polite no)."""
+``/unban <user_id>``, for ADMIN_USER_IDS only (anyone else gets a polite no) and only
+in a private chat (in a group an admin is asked to send the command privately)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
+from bot.user_input import parse_number
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import (
     ContentBlocked,
@@ -48,9 +50,7 @@ def _language(update: Update) -> str | None:
 
 def _user_id_argument(context: ContextTypes.DEFAULT_TYPE) -> int | None:
     args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("-").isdigit() or len(args[0]) > 20:
-        return None
-    return int(args[0])
+    return parse_number(args[0], allow_negative=True) if len(args) == 1 else None
 
 
 class ModerationAdmin:
@@ -67,12 +67,12 @@ class ModerationAdmin:
         ]
 
     async def recent(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self._admin(update):
+        if not await self._allowed(update, "/moderation"):
             return
         language = _language(update)
         args = context.args or []
-        limit = int(args[0]) if len(args) == 1 and args[0].isdigit() else RECENT_SHOWN
-        limit = max(1, min(limit, RECENT_MAX))
+        asked = parse_number(args[0]) if len(args) == 1 else None
+        limit = max(1, min(RECENT_SHOWN if asked is None else asked, RECENT_MAX))
         records = self._submitter.moderation_records
         try:
             blocks = await records.recent_blocks(limit)
@@ -115,7 +115,7 @@ class ModerationAdmin:
     async def _change_ban(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, *, ban: bool
     ) -> None:
-        if not await self._admin(update):
+        if not await self._allowed(update, "/ban" if ban else "/unban"):
             return
         language = _language(update)
         user_id = _user_id_argument(context)
@@ -139,12 +139,20 @@ class ModerationAdmin:
         log.info("moderation_ban_changed", user_id=user_id, banned=ban, changed=changed)
         await self._reply(update, texts.text(key, language, user_id=user_id))
 
-    async def _admin(self, update: Update) -> bool:
-        user = update.effective_user
-        if user is not None and user.id in self._settings.admin_user_ids:
-            return True
-        await self._reply(update, texts.text("moderation_admins_only", _language(update)))
-        return False
+    async def _allowed(self, update: Update, command: str) -> bool:
+        """An admin, in a private chat: the answers quote other users' blocked prompts
+        and name who is banned, which are not for a group's eyes (as with /stats)."""
+        user, chat = update.effective_user, update.effective_chat
+        language = _language(update)
+        if user is None or user.id not in self._settings.admin_user_ids:
+            await self._reply(update, texts.text("moderation_admins_only", language))
+            return False
+        if chat is None or chat.type != "private":
+            await self._reply(
+                update, texts.text("moderation_private_only", language, command=command)
+            )
+            return False
+        return True
 
     async def _reply(self, update: Update, text: str) -> None:
         message = update.effective_message

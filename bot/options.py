@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.user_input import parse_number, quoted
 from state.models import JobKind
 
 ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "5:4", "4:5", "21:9", "9:21")
@@ -48,16 +49,17 @@ def _value(name: str, raw: str) -> Any | OptionProblem:
     if option == "aspect_ratio":
         if raw not in ASPECT_RATIOS:
             return OptionProblem(
-                "option_bad_ar", {"value": raw, "allowed": ", ".join(ASPECT_RATIOS)}
+                "option_bad_ar", {"value": quoted(raw), "allowed": ", ".join(ASPECT_RATIOS)}
             )
         return raw
+    number = parse_number(raw)
     if option == "seed":
-        if not raw.isdigit() or int(raw) > MAX_SEED:
-            return OptionProblem("option_bad_seed", {"value": raw, "max": MAX_SEED})
-        return int(raw)
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_IMAGES:
-        return OptionProblem("option_bad_n", {"value": raw, "max": MAX_IMAGES})
-    return int(raw)
+        if number is None or number > MAX_SEED:
+            return OptionProblem("option_bad_seed", {"value": quoted(raw), "max": MAX_SEED})
+        return number
+    if number is None or not 1 <= number <= MAX_IMAGES:
+        return OptionProblem("option_bad_n", {"value": quoted(raw), "max": MAX_IMAGES})
+    return number
 
 
 def parse_options(text: str, kind: JobKind) -> ParsedCommand | OptionProblem:
@@ -75,7 +77,7 @@ def parse_options(text: str, kind: JobKind) -> ParsedCommand | OptionProblem:
         start, end = token.span()
         name, raw = found.group(1).lower(), found.group(2)
         if name not in NAMES:
-            return OptionProblem("option_unknown", {"option": f"--{name}"})
+            return OptionProblem("option_unknown", {"option": quoted(f"--{name}")})
         if NAMES[name] in GENERATE_ONLY and kind is JobKind.EDIT:
             return OptionProblem("option_generate_only", {"option": f"--{name}"})
         if raw is None:

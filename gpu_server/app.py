@@ -95,7 +95,11 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > config.max_input_bytes * 4 // 3 + 65536:
+        if (
+            declared.isascii()
+            and declared.isdigit()
+            and int(declared) > config.max_input_bytes * 4 // 3 + 65536
+        ):
             return JSONResponse({"detail": "request body too large"}, status_code=413)
         return await call_next(request)
 

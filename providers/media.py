@@ -92,7 +92,7 @@ class OutputFetcher:
             async with self._http.stream("GET", url) as response:
                 self._check_status(response)
                 declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > self._max_bytes:
+                if declared.isascii() and declared.isdigit() and int(declared) > self._max_bytes:
                     raise self._too_big(int(declared))
                 data = bytearray()
                 async for chunk in response.aiter_bytes():

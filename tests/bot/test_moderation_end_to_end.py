@@ -183,6 +183,28 @@ async def test_moderation_shows_blocks_to_admins_only(stack: Stack) -> None:
     assert BLOCKED_PROMPT in shown
 
 
+async def test_admin_commands_answer_only_in_private_chats(stack: Stack) -> None:
+    """Blocked prompts and banned users are not for a group's eyes, even an admin's group."""
+    user, admin = _user(stack), _user(stack, ADMIN_ID)
+    await _say(stack, user, f"/generate {BLOCKED_PROMPT}")
+    group = stack.emulator.group_chat(-100900, "Painters")
+    for command, argument in (("moderation", ""), ("ban", " 1001"), ("unban", " 1001")):
+        await _say(stack, admin, f"/{command}@{BOT_USERNAME}{argument}", chat=group)
+        await _say(stack, admin, f"/{command}{argument}", chat=group)
+
+    told = _texts_to(stack, -100900)
+    assert not any(BLOCKED_PROMPT in text or "1001" in text for text in told)
+    assert not await stack.runtime.moderation_records.is_banned(1001)  # /ban did nothing
+    assert told == [
+        texts.text("moderation_private_only", command=f"/{command}")
+        for command in ("moderation", "moderation", "ban", "ban", "unban", "unban")
+    ]
+    assert stack.emulator.calls_to("sendPhoto") == []
+
+    await _say(stack, admin, "/moderation")  # privately it still works
+    assert BLOCKED_PROMPT in _texts_to(stack, ADMIN_ID)[-1]
+
+
 async def test_ban_then_unban(stack: Stack) -> None:
     user, admin = _user(stack), _user(stack, ADMIN_ID)
     await _say(stack, user, "/ban 1001")  # not an admin: nothing changes

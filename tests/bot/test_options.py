@@ -39,6 +39,15 @@ def test_options_are_cut_out_of_the_prompt(text: str, prompt: str, options: Imag
         ("a fox --n 5", JobKind.GENERATE, "option_bad_n", {"value": "5", "max": 4}),
         ("a fox --n 0", JobKind.GENERATE, "option_bad_n", {"value": "0"}),
         ("a fox --n two", JobKind.GENERATE, "option_bad_n", {"value": "two"}),
+        # Digits to str.isdigit, not to int: a problem to name, not an exception.
+        ("a fox --seed ²", JobKind.GENERATE, "option_bad_seed", {"value": "²"}),
+        ("a fox --n ¹", JobKind.GENERATE, "option_bad_n", {"value": "¹"}),
+        (
+            "a fox --seed " + "9" * 4000,
+            JobKind.GENERATE,
+            "option_bad_seed",
+            {"value": "9" * 31 + "…"},
+        ),
         ("night --ar 1:1", JobKind.EDIT, "option_generate_only", {"option": "--ar"}),
     ],
 )

@@ -14,13 +14,20 @@ from orchestrator.serving.server import serve_in_background
 from providers.payments.btcpay import WEBHOOK_PATH as BTCPAY_WEBHOOK_PATH
 from providers.payments.lnbits import WEBHOOK_PATH as LNBITS_WEBHOOK_PATH
 from state.models import Balance
-from tests.conftest import Stack
+from tests.conftest import Stack, redis_settings
 from tests.providers.payments.harness import BTCPAY_KEY, BTCPAY_SECRET, BTCPAY_STORE
+from tests.redis_server import RedisServer
 from tests.services.btcpay_greenfield import FakeGreenfield
 from tests.services.lnbits_server import LnbitsInstance
 from tests.services.webhook_recorder import WebhookRecorder
 
 PRICE = 21
+
+
+@pytest.fixture
+def state_backend(redis_server: RedisServer) -> dict[str, Any]:
+    """Redis only: a real payment backend is refused with balances kept in memory."""
+    return redis_settings(redis_server)
 
 
 @pytest.fixture

@@ -52,19 +52,30 @@ async def _run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, st
     [
         ({}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_BOT_TOKEN": BOT_TOKEN}, "TELEGRAM_WEBHOOK_SECRET"),
-        ({"TELEGRAM_BOT_TOKEN": "nonsense", "TELEGRAM_WEBHOOK_SECRET": "s"}, "TELEGRAM_BOT_TOKEN"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "nonsense", "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET},
+            "TELEGRAM_BOT_TOKEN",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "nonsense"},
+            "TELEGRAM_WEBHOOK_SECRET",  # under 16 characters
+        ),
         (
             {"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "has spaces!"},
             "TELEGRAM_WEBHOOK_SECRET",
         ),
         (
-            {"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": "s", "PORT": "http"},
+            {
+                "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+                "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "PORT": "http",
+            },
             "PORT",
         ),
         (
             {
                 "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-                "TELEGRAM_WEBHOOK_SECRET": "s",
+                "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "ADMIN_USER_IDS": "x",
             },
             "ADMIN_USER_IDS",
@@ -72,7 +83,7 @@ async def _run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, st
         (
             {
                 "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-                "TELEGRAM_WEBHOOK_SECRET": "s",
+                "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "GENERATE_PROVIDER": "dall-e",
             },
             "GENERATE_PROVIDER",
@@ -99,11 +110,31 @@ async def test_set_webhook_without_public_url_names_it(tmp_path: Path) -> None:
 
 async def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
-        f"TELEGRAM_BOT_TOKEN={BOT_TOKEN}\nTELEGRAM_WEBHOOK_SECRET=x\nPORT=not-a-port\n"
+        f"TELEGRAM_BOT_TOKEN={BOT_TOKEN}\nTELEGRAM_WEBHOOK_SECRET={WEBHOOK_SECRET}\n"
+        "PORT=not-a-port\n"
     )
     code, _, err = await _run("serve", env=_env(), cwd=tmp_path)
     assert code == 2
     assert "PORT" in err
+
+
+async def test_real_payments_without_redis_refuse_to_start(tmp_path: Path) -> None:
+    """Balances in memory would be erased by a restart, and an invoice paid after it
+    never credited: a real payment backend needs REDIS_URL."""
+    env = _env(
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        PAYMENTS_BACKEND="lnbits",
+        LNBITS_URL="http://127.0.0.1:9",
+        LNBITS_INVOICE_KEY="inkey-secret-value",
+    )
+    code, _, err = await _run("serve", env=env, cwd=tmp_path)
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert "REDIS_URL" in err
+    assert "PAYMENTS_BACKEND=lnbits" in err
+    assert "Traceback" not in err
+    assert "inkey-secret-value" not in err
 
 
 @pytest.fixture

@@ -4,9 +4,17 @@ import pytest
 from pydantic import ValidationError
 
 from orchestrator.settings import MissingSetting, Settings, describe_validation_error
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET
 
-BASE = {"telegram_bot_token": BOT_TOKEN, "telegram_webhook_secret": "abc"}
+BASE = {"telegram_bot_token": BOT_TOKEN, "telegram_webhook_secret": WEBHOOK_SECRET}
+LNBITS = {"lnbits_url": "http://lnbits.local:5000", "lnbits_invoice_key": "inkey-secret-1"}
+BTCPAY = {
+    "btcpay_url": "https://pay.example.org",
+    "btcpay_api_key": "api-key-secret-2",
+    "btcpay_store_id": "Store1",
+    "btcpay_webhook_secret": "hook-secret-3",
+}
+REDIS_URL = "redis://127.0.0.1:6379/0"  # settings only: nothing connects
 
 
 def _settings(**values: object) -> Settings:
@@ -24,20 +32,20 @@ def test_defaults() -> None:
 
 def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "from-env")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "from-env_0123456789")
     monkeypatch.setenv("ADMIN_USER_IDS", " 42, 7 ,")
     monkeypatch.setenv("MAX_PROMPT_CHARS", "120")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.admin_user_ids == frozenset({42, 7})
     assert settings.max_prompt_chars == 120
-    assert settings.telegram_webhook_secret.get_secret_value() == "from-env"
+    assert settings.telegram_webhook_secret.get_secret_value() == "from-env_0123456789"
 
 
 def test_secrets_are_hidden_in_repr() -> None:
     settings = _settings()
     assert BOT_TOKEN not in repr(settings)
     assert BOT_TOKEN not in str(settings.model_dump())
-    assert set(settings.secret_values()) == {BOT_TOKEN, "abc"}
+    assert set(settings.secret_values()) == {BOT_TOKEN, WEBHOOK_SECRET}
 
 
 def test_validation_error_names_the_variable_and_hides_the_value() -> None:
@@ -64,3 +72,38 @@ def test_unknown_provider_is_refused() -> None:
     with pytest.raises(ValidationError, match="unknown provider"):
         _settings(generate_provider="midjourney")
     assert _settings(edit_provider=" Placeholder ").edit_provider == "placeholder"
+
+
+@pytest.mark.parametrize("secret", ["Q", "Zq7", "x" * 15, "has spaces in it!", "é" * 20])
+def test_a_short_or_odd_webhook_secret_is_refused_without_echoing_it(secret: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _settings(telegram_webhook_secret=secret)
+    line = describe_validation_error(caught.value)
+    assert line.startswith("TELEGRAM_WEBHOOK_SECRET must be ")
+    assert secret not in line
+
+
+def test_a_webhook_secret_of_16_to_256_characters_is_taken() -> None:
+    for secret in ("a" * 16, "A-z_09" * 42 + "abcd"):
+        assert _settings(telegram_webhook_secret=secret).telegram_webhook_secret.get_secret_value()
+    with pytest.raises(ValidationError):
+        _settings(telegram_webhook_secret="a" * 257)
+
+
+@pytest.mark.parametrize(("backend", "values"), [("lnbits", LNBITS), ("btcpay", BTCPAY)])
+def test_a_real_payment_backend_needs_redis(backend: str, values: dict[str, str]) -> None:
+    """Balances in memory would vanish on a restart, with the money already paid."""
+    with pytest.raises(MissingSetting) as caught:
+        _settings(payments_backend=backend, **values)
+    assert caught.value.variable == "REDIS_URL"
+    assert f"PAYMENTS_BACKEND={backend}" in str(caught.value)
+    assert "lost on a restart" in str(caught.value)
+    with pytest.raises(MissingSetting):
+        _settings(payments_backend=backend, redis_url=" ", **values)  # blank is unset
+    with_redis = _settings(payments_backend=backend, redis_url=REDIS_URL, **values)
+    assert with_redis.payments_backend == backend
+
+
+@pytest.mark.parametrize("backend", ["none", "fake"])
+def test_no_money_no_redis_needed(backend: str) -> None:
+    assert _settings(payments_backend=backend).redis_url is None

@@ -100,7 +100,7 @@ async def _fulmine(*args: str, **env: str) -> tuple[int, str]:
 async def test_worker_without_usable_redis_url_says_so_in_one_line(
     redis_url: str | None, expected: str
 ) -> None:
-    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s"}
+    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}
     if redis_url:
         env["REDIS_URL"] = redis_url
     code, err = await _fulmine("worker", **env)
@@ -114,7 +114,7 @@ async def test_worker_with_redis_down_names_the_problem_not_the_password(tmp_pat
     code, err = await _fulmine(
         "worker",
         TELEGRAM_BOT_TOKEN="123:abc",
-        TELEGRAM_WEBHOOK_SECRET="s",
+        TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
         REDIS_URL=f"redis://:hunter2@127.0.0.1:{port}/0",
     )
     assert code == 2

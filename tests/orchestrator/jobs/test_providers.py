@@ -15,13 +15,13 @@ from providers.placeholder import PlaceholderProvider
 from providers.registry import PROVIDERS
 from providers.replicate import ReplicateProvider
 from state.models import JobKind
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET
 
 KEYS = {"replicate_api_token": "r8_x", "fal_key": "id:secret"}
 
 
 def _settings(**values: Any) -> Settings:
-    base = {"telegram_bot_token": BOT_TOKEN, "telegram_webhook_secret": "abc"}
+    base = {"telegram_bot_token": BOT_TOKEN, "telegram_webhook_secret": WEBHOOK_SECRET}
     return Settings(_env_file=None, **{**base, **values})
 
 

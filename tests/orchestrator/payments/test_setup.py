@@ -10,9 +10,15 @@ from orchestrator.settings import MissingSetting, Settings, describe_validation_
 from providers.payments.btcpay import BtcpayBackend
 from providers.payments.fake import FakePaymentBackend
 from providers.payments.lnbits import LnbitsBackend
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET
 
-BASE = {"telegram_bot_token": BOT_TOKEN, "telegram_webhook_secret": "abc"}
+BASE = {
+    "telegram_bot_token": BOT_TOKEN,
+    "telegram_webhook_secret": WEBHOOK_SECRET,
+    # A real backend's ledger must be on Redis; these tests only build settings and
+    # backends, so nothing connects to it.
+    "redis_url": "redis://127.0.0.1:6379/0",
+}
 LNBITS = {"lnbits_url": "http://lnbits.local:5000", "lnbits_invoice_key": "inkey-secret-1"}
 BTCPAY = {
     "btcpay_url": "https://pay.example.org",
