@@ -22,7 +22,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot import answers, texts
 from bot.buttons import result_keyboard
-from bot.commands import cut_to_caption
+from bot.commands import CAPTION_LIMIT, cut_to_caption
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
 from bot.photos import Prepared, fitted
 from fulmine.errors import ImageTooLarge, InvalidInput
@@ -68,15 +68,33 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def caption_of(job: Job) -> tuple[str, list[MessageEntity]]:
-    """The result's caption: the prompt, and in groups who asked (a mention of them)."""
+def shortfall_line(job: Job, delivered: int | None) -> str:
+    """The caption's last line when fewer images than asked are sent ("" otherwise): how
+    many could not be, and, when payments are on, that only those sent were charged."""
+    if delivered is None or delivered >= job.num_images:
+        return ""
+    key = "result_partial" if job.reserved_sats is None else "result_partial_charged"
+    missing, asked = job.num_images - delivered, job.num_images
+    return texts.text(key, job.language, missing=missing, asked=asked, delivered=delivered)
+
+
+def caption_of(job: Job, delivered: int | None = None) -> tuple[str, list[MessageEntity]]:
+    """The result's caption: the prompt, and in groups who asked (a mention of them); then
+    the shortfall line when ``delivered`` images are fewer than asked."""
+    line = shortfall_line(job, delivered)
+    room = CAPTION_LIMIT - (_utf16_len(line) + 2 if line else 0)
+    caption, entities = _prompt_caption(job, room)
+    return (f"{caption}\n\n{line}" if line else caption), entities
+
+
+def _prompt_caption(job: Job, limit: int) -> tuple[str, list[MessageEntity]]:
     prompt = job.prompt.replace(_NAME_MARK, "")
     if job.chat_type == ChatType.PRIVATE or not job.requester_name:
-        return cut_to_caption(prompt), []
+        return cut_to_caption(prompt, limit), []
     name = job.requester_name[:NAME_MAX]
     marked = texts.text("result_caption_group", job.language, name=_NAME_MARK, prompt=prompt)
     offset = _utf16_len(marked[: marked.index(_NAME_MARK)])
-    caption = cut_to_caption(marked.replace(_NAME_MARK, name, 1))
+    caption = cut_to_caption(marked.replace(_NAME_MARK, name, 1), limit)
     if offset + _utf16_len(name) > _utf16_len(caption):
         return caption, []
     mention = MessageEntity(
@@ -125,7 +143,7 @@ class Delivery:
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
         """Photos (documents when Telegram cannot take them as photos), with the buttons."""
         prepared = [await fitted(image) for image in images[:MEDIA_GROUP_MAX]]
-        caption, entities = caption_of(job)
+        caption, entities = caption_of(job, len(prepared))
         keyboard = result_keyboard(job)
         sent: Sequence[Message]
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
+from datetime import UTC, datetime
 
 import segno
 import structlog
@@ -18,13 +19,15 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
 from bot.identity import sender_of
+from bot.user_input import parse_number
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
+from orchestrator.payments.invoices import OPEN_TOPUPS_SCOPE
 from orchestrator.payments.notices import NoticeKind, PaymentNotice
 from orchestrator.payments.service import PaymentService
 from orchestrator.settings import Settings
 from providers.payments.base import Invoice
-from state.errors import StateError
+from state.errors import RateLimited, StateError
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +69,12 @@ def prices_text(settings: Settings, language: str | None) -> str:
 
 def _minutes(settings: Settings) -> int:
     return max(1, math.ceil(settings.invoice_expiry_s / 60))
+
+
+def _minutes_left(invoice: Invoice) -> int:
+    """Until the invoice expires (a top-up invoice shown again has less than its expiry)."""
+    left_s = (invoice.expires_at - datetime.now(UTC)).total_seconds()
+    return max(1, math.ceil(left_s / 60))
 
 
 async def send_invoice(message: Message, invoice: Invoice, caption: str) -> None:
@@ -159,7 +168,7 @@ class PaymentCommands:
         language = user.language
         args = context.args or []
         default = DEFAULT_TOPUP_IMAGES * self._settings.price_generate_sats
-        sats = int(args[0]) if len(args) == 1 and args[0].isdigit() else None
+        sats = parse_number(args[0]) if len(args) == 1 else None
         if args == []:
             sats = default
         if sats is None or not MIN_TOPUP_SATS <= sats <= MAX_TOPUP_SATS:
@@ -168,7 +177,11 @@ class PaymentCommands:
             )
             return
         try:
-            invoice = await payments.create_topup(user.id, message.chat_id, sats, language)
+            topup = await payments.create_topup(user.id, message.chat_id, sats, language)
+        except RateLimited as exc:
+            await answers.reply(message, self._topup_refusal(exc, language))
+            log.info("topup_refused", scope=exc.scope, user_id=user.id)
+            return
         except PaymentRefusal:
             await answers.reply(message, texts.text("payments_unavailable", language))
             return
@@ -176,7 +189,13 @@ class PaymentCommands:
             log.error("topup_not_recorded", error=repr(exc))
             await answers.reply(message, texts.text("state_unavailable", language))
             return
-        caption = texts.text(
-            "payment_topup_invoice", language, amount=sats, minutes=_minutes(self._settings)
-        )
-        await send_invoice(message, invoice, caption)
+        key = "payment_topup_invoice_again" if topup.reused else "payment_topup_invoice"
+        caption = texts.text(key, language, amount=sats, minutes=_minutes_left(topup.invoice))
+        await send_invoice(message, topup.invoice, caption)
+
+    def _topup_refusal(self, refusal: RateLimited, language: str | None) -> str:
+        minutes = max(1, math.ceil(refusal.retry_after_s / 60))
+        if refusal.scope == OPEN_TOPUPS_SCOPE:
+            count = self._settings.topup_open_invoices_max
+            return texts.text("buy_too_many_open", language, count=count, minutes=minutes)
+        return texts.text("buy_rate_limited", language, minutes=minutes)

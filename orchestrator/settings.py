@@ -141,6 +141,16 @@ class Settings(BaseSettings):
     btcpay_store_id: str | None = None
     btcpay_webhook_secret: SecretStr | None = None  # the store webhook's secret
     payments_reconcile_s: float = Field(default=30.0, gt=0)  # re-check pending invoices
+    # /buy answers with an invoice (a reused one too) at most this often per user; 0: no limit.
+    topup_invoices_per_hour: int = Field(default=5, ge=0)
+    # Unpaid, unexpired top-up invoices one user may hold at once.
+    topup_open_invoices_max: int = Field(default=3, ge=1)
+    # Webhooks about our invoices checked with the backend, per second and process (a burst
+    # of as many); more are answered 503 and left to reconciliation.
+    payment_webhook_checks_per_s: float = Field(default=10.0, gt=0)
+    # A reservation held this long whose job is neither queued nor running (its process
+    # died) is settled by the reconciliation loop: released, or captured if it was delivered.
+    reservation_sweep_grace_s: float = Field(default=600.0, gt=0)
 
     # Moderation: orchestrator/moderation/, README "Moderation".
     # Policy per chat kind: off (only the minors rule; images unchecked) / standard / strict.

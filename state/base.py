@@ -64,6 +64,8 @@ from collections.abc import Mapping, Sequence
 from state.models import (
     Balance,
     BlockRecord,
+    Capture,
+    HeldReservation,
     InFlightCap,
     Job,
     Limit,
@@ -219,13 +221,22 @@ class Ledger(ABC):
       nothing. It never overdraws: when the balance is short it raises
       ``state.errors.InsufficientCredits`` (``missing_sats``) and takes nothing. Keyed by
       job id: reserving the same job again returns the first reservation and takes nothing.
-    - ``capture(job_id)`` makes a reservation final (the image was delivered);
-      ``release(job_id)`` gives it back (balance and free allowance). Each applies once, and
-      only to a reservation that is neither captured nor released: True when it applied.
+      The time it was reserved is kept (the backing store's clock).
+    - ``capture(job_id, images=None)`` makes a reservation final for ``images`` of its
+      units (the images delivered; None: all of them; clamped to 0..units): the free
+      units count first, then the paid ones at the reserved price; in the same atomic step
+      the rest goes back (sats to the balance, free units to their day's allowance).
+      Returns a :class:`Capture` (sats and images charged) when it applied now, None when
+      the reservation is unknown, captured or released. ``release(job_id)`` gives all of it
+      back: True when it applied now. Each reservation is settled once, by one of them.
+    - ``held_reservations(older_than_s, limit)``: reservations neither captured nor
+      released that were made at least ``older_than_s`` seconds ago, oldest first, at most
+      ``limit``, each with its age (what a sweep for reservations whose process died reads).
     - ``balance(user_id)``: available and reserved sats; always
       available = credited - captured - reserved, and never negative.
     - Pending invoices: ``add_pending`` records one; ``pending_invoices()`` lists those not
-      yet resolved; ``resolve_pending(invoice_id)`` returns the record exactly once (None
+      yet resolved; ``pending_of(user_id)`` the same for one user (without reading the
+      others'); ``resolve_pending(invoice_id)`` returns the record exactly once (None
       to every later or concurrent caller) and removes it from the pending list, so each
       outcome of an invoice (job run, user told) happens once. ``find_invoice`` returns the
       record of any invoice added, resolved or not (kept for weeks).
@@ -252,10 +263,15 @@ class Ledger(ABC):
     ) -> Reservation: ...
 
     @abstractmethod
-    async def capture(self, job_id: str) -> bool: ...
+    async def capture(self, job_id: str, images: int | None = None) -> Capture | None: ...
 
     @abstractmethod
     async def release(self, job_id: str) -> bool: ...
+
+    @abstractmethod
+    async def held_reservations(
+        self, older_than_s: float, limit: int = 100
+    ) -> list[HeldReservation]: ...
 
     @abstractmethod
     async def balance(self, user_id: int) -> Balance: ...
@@ -265,6 +281,9 @@ class Ledger(ABC):
 
     @abstractmethod
     async def pending_invoices(self) -> list[PendingInvoice]: ...
+
+    @abstractmethod
+    async def pending_of(self, user_id: int) -> list[PendingInvoice]: ...
 
     @abstractmethod
     async def resolve_pending(self, invoice_id: str) -> PendingInvoice | None: ...

@@ -17,8 +17,9 @@ class RateLimited(Refusal):
     """A request was refused by a limit; ``retry_after_s`` says when one will fit again.
 
     ``scope`` names the limit that refused it: the :attr:`state.base.Limit.scope` of a
-    window (e.g. ``"user"``, ``"chat"``), or :data:`BUSY_SCOPE` for the global cap on jobs
-    in flight.
+    window (e.g. ``"user"``, ``"chat"``, ``"topup"``), :data:`BUSY_SCOPE` for the global cap
+    on jobs in flight, or a cap of the payment service's own (``"topup_open"``: open top-up
+    invoices of a user; ``"payment_webhooks"``: webhooks checked with the backend a second).
     """
 
     def __init__(self, scope: str, retry_after_s: float) -> None:

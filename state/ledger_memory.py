@@ -4,11 +4,12 @@ is atomic on the event loop, as ``state.base.Ledger`` asks."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from state.base import Ledger
 from state.errors import InsufficientCredits
-from state.models import Balance, PendingInvoice, Reservation
+from state.models import Balance, Capture, HeldReservation, PendingInvoice, Reservation
 
 
 @dataclass
@@ -21,6 +22,8 @@ class _Account:
 class _Held:
     reservation: Reservation
     day: dt.date
+    units: int
+    price_sats: int
     settled: bool = False  # captured or released
 
 
@@ -29,6 +32,7 @@ class MemoryLedger(Ledger):
         self._accounts: dict[int, _Account] = {}
         self._credited: set[str] = set()
         self._held: dict[str, _Held] = {}
+        self._open: dict[str, float] = {}  # job id -> when reserved (monotonic), until settled
         self._free_used: dict[tuple[int, dt.date], int] = {}
         self._pending: dict[str, PendingInvoice] = {}
         self._invoices: dict[str, PendingInvoice] = {}
@@ -73,29 +77,57 @@ class MemoryLedger(Ledger):
         account.reserved += sats
         self._free_used[(user_id, day)] = used + free
         reservation = Reservation(job_id, user_id, sats, free)
-        self._held[job_id] = _Held(reservation, day)
+        self._held[job_id] = _Held(reservation, day, units, price_sats)
+        self._open[job_id] = time.monotonic()
         return reservation
 
-    async def capture(self, job_id: str) -> bool:
-        held = self._held.get(job_id)
-        if held is None or held.settled:
-            return False
-        held.settled = True
-        self._account(held.reservation.user_id).reserved -= held.reservation.sats
-        return True
+    async def capture(self, job_id: str, images: int | None = None) -> Capture | None:
+        held = self._settle(job_id)
+        if held is None:
+            return None
+        reservation = held.reservation
+        taken = held.units if images is None else min(max(images, 0), held.units)
+        free_taken = min(taken, reservation.free_units)
+        sats = reservation.sats if images is None else (taken - free_taken) * held.price_sats
+        self._give_back(held, reservation.sats - sats, reservation.free_units - free_taken)
+        return Capture(sats, taken)
 
     async def release(self, job_id: str) -> bool:
+        held = self._settle(job_id)
+        if held is None:
+            return False
+        self._give_back(held, held.reservation.sats, held.reservation.free_units)
+        return True
+
+    def _settle(self, job_id: str) -> _Held | None:
+        """The reservation, now settled; None when unknown or settled before."""
         held = self._held.get(job_id)
         if held is None or held.settled:
-            return False
+            return None
         held.settled = True
-        reservation = held.reservation
-        account = self._account(reservation.user_id)
-        account.reserved -= reservation.sats
-        account.available += reservation.sats
-        day_key = (reservation.user_id, held.day)
-        self._free_used[day_key] = max(self._free_used.get(day_key, 0) - reservation.free_units, 0)
-        return True
+        self._open.pop(job_id, None)
+        self._account(held.reservation.user_id).reserved -= held.reservation.sats
+        return held
+
+    def _give_back(self, held: _Held, sats: int, free_units: int) -> None:
+        user_id = held.reservation.user_id
+        self._account(user_id).available += sats
+        day_key = (user_id, held.day)
+        self._free_used[day_key] = max(self._free_used.get(day_key, 0) - free_units, 0)
+
+    async def held_reservations(
+        self, older_than_s: float, limit: int = 100
+    ) -> list[HeldReservation]:
+        now = time.monotonic()
+        found: list[HeldReservation] = []
+        for job_id, reserved_at in self._open.items():  # in the order reserved
+            if len(found) >= limit or now - reserved_at < older_than_s:
+                break
+            reservation = self._held[job_id].reservation
+            found.append(
+                HeldReservation(job_id, reservation.user_id, reservation.sats, now - reserved_at)
+            )
+        return found
 
     async def balance(self, user_id: int) -> Balance:
         account = self._accounts.get(user_id, _Account())
@@ -107,6 +139,9 @@ class MemoryLedger(Ledger):
 
     async def pending_invoices(self) -> list[PendingInvoice]:
         return list(self._pending.values())
+
+    async def pending_of(self, user_id: int) -> list[PendingInvoice]:
+        return [invoice for invoice in self._pending.values() if invoice.user_id == user_id]
 
     async def resolve_pending(self, invoice_id: str) -> PendingInvoice | None:
         return self._pending.pop(invoice_id, None)

@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 
 from state.base import Ledger
 from state.errors import InsufficientCredits
-from state.ledger_scripts import CREDIT, RESERVE, SETTLE
-from state.models import Balance, PendingInvoice, Reservation
+from state.ledger_scripts import CREDIT, HELD, RESERVE, SETTLE
+from state.models import Balance, Capture, HeldReservation, PendingInvoice, Reservation
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
 
@@ -29,6 +29,7 @@ class RedisLedger(Ledger):
         self._credit = client.register_script(CREDIT)
         self._reserve = client.register_script(RESERVE)
         self._settle = client.register_script(SETTLE)
+        self._held = client.register_script(HELD)
 
     async def start(self) -> None:
         return None
@@ -56,29 +57,61 @@ class RedisLedger(Ledger):
             self._keys.ledger_entry(f"job:{job_id}"),
             self._keys.ledger_account(user_id),
             self._keys.ledger_free(user_id, day),
+            self._keys.ledger_held,
         ]
-        args = [user_id, units, price_sats, free_per_day, FREE_USE_RETENTION_S]
+        args: list[int | str] = [
+            user_id,
+            units,
+            price_sats,
+            free_per_day,
+            FREE_USE_RETENTION_S,
+            job_id,
+        ]
         with translated_errors("ledger_reserve"):
             result = await self._reserve(keys=keys, args=args)
         if int(result[0]) == 0:
             raise InsufficientCredits(user_id, int(result[1]))
         return Reservation(job_id, user_id, int(result[1]), int(result[2]))
 
-    async def _apply(self, job_id: str, action: str) -> bool:
+    async def _apply(self, job_id: str, action: str, images: int | None = None) -> Capture | None:
         entry_key = self._keys.ledger_entry(f"job:{job_id}")
         with translated_errors(f"ledger_{action}"):
             # The entry's user and day never change once written: reading them first is safe.
             user, free_key = await self._client.hmget(entry_key, ["user", "free_key"])
             if user is None:
-                return False
-            keys = [entry_key, self._keys.ledger_account(int(user)), str(free_key)]
-            return bool(await self._settle(keys=keys, args=[action]))
+                return None
+            keys = [
+                entry_key,
+                self._keys.ledger_account(int(user)),
+                str(free_key),
+                self._keys.ledger_held,
+            ]
+            args = [action, job_id, "" if images is None else images]
+            applied, sats, charged = await self._settle(keys=keys, args=args)
+        return Capture(int(sats), int(charged)) if int(applied) else None
 
-    async def capture(self, job_id: str) -> bool:
-        return await self._apply(job_id, "capture")
+    async def capture(self, job_id: str, images: int | None = None) -> Capture | None:
+        return await self._apply(job_id, "capture", images)
 
     async def release(self, job_id: str) -> bool:
-        return await self._apply(job_id, "release")
+        return await self._apply(job_id, "release") is not None
+
+    async def held_reservations(
+        self, older_than_s: float, limit: int = 100
+    ) -> list[HeldReservation]:
+        with translated_errors("ledger_held_reservations"):
+            now, found = await self._held(keys=[self._keys.ledger_held], args=[older_than_s, limit])
+            job_ids = [str(job_id) for job_id in found[0::2]]
+            async with self._client.pipeline(transaction=False) as pipe:
+                for job_id in job_ids:
+                    pipe.hmget(self._keys.ledger_entry(f"job:{job_id}"), ["user", "sats"])
+                entries = await pipe.execute()
+        held = []
+        for job_id, reserved_at, (user, sats) in zip(job_ids, found[1::2], entries, strict=True):
+            if user is not None:
+                age_s = float(now) - float(reserved_at)
+                held.append(HeldReservation(job_id, int(user), int(sats), age_s))
+        return held
 
     async def balance(self, user_id: int) -> Balance:
         with translated_errors("ledger_balance"):
@@ -96,6 +129,9 @@ class RedisLedger(Ledger):
                     ex=INVOICE_RETENTION_S,
                 )
                 pipe.sadd(self._keys.ledger_pending, invoice.invoice_id)
+                # Each user's pending ids too; the shared set above stays the authority.
+                pipe.sadd(self._keys.ledger_pending_of(invoice.user_id), invoice.invoice_id)
+                pipe.expire(self._keys.ledger_pending_of(invoice.user_id), INVOICE_RETENTION_S)
                 await pipe.execute()
 
     async def _load(self, invoice_id: str) -> PendingInvoice | None:
@@ -108,12 +144,31 @@ class RedisLedger(Ledger):
             found = [await self._load(str(invoice_id)) for invoice_id in ids]
         return [invoice for invoice in found if invoice is not None]
 
+    async def pending_of(self, user_id: int) -> list[PendingInvoice]:
+        users_key = self._keys.ledger_pending_of(user_id)
+        with translated_errors("ledger_pending_of"):
+            ids = sorted(str(invoice_id) for invoice_id in await self._client.smembers(users_key))
+            if not ids:
+                return []
+            async with self._client.pipeline(transaction=False) as pipe:
+                for invoice_id in ids:
+                    pipe.sismember(self._keys.ledger_pending, invoice_id)
+                still = await pipe.execute()
+            resolved = [invoice_id for invoice_id, kept in zip(ids, still, strict=True) if not kept]
+            if resolved:  # left behind by a resolver that stopped half-way
+                await self._client.srem(users_key, *resolved)
+            found = [await self._load(i) for i, kept in zip(ids, still, strict=True) if kept]
+        return [invoice for invoice in found if invoice is not None]
+
     async def resolve_pending(self, invoice_id: str) -> PendingInvoice | None:
         with translated_errors("ledger_resolve_pending"):
             # SREM answers 1 to exactly one caller, however many race.
             if not await self._client.srem(self._keys.ledger_pending, invoice_id):
                 return None
-            return await self._load(invoice_id)
+            record = await self._load(invoice_id)
+            if record is not None:
+                await self._client.srem(self._keys.ledger_pending_of(record.user_id), invoice_id)
+            return record
 
     async def find_invoice(self, invoice_id: str) -> PendingInvoice | None:
         with translated_errors("ledger_find_invoice"):

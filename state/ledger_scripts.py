@@ -1,7 +1,10 @@
 """Lua scripts of the Redis ledger: each check and write of a movement in one atomic step.
 
 An account is a hash (``available``, ``reserved``); an entry is a hash per idempotency key
-(``kind``, ``user``, ``sats``, ``free``, ``state``) whose existence makes a repeat a no-op.
+(``kind``, ``user``, ``sats``, ``free``, ``state``; a job's also ``units`` and ``price``)
+whose existence makes a repeat a no-op. Reservations not yet settled are also in a sorted
+set by when they were made (the server's clock, ``TIME``: effects are replicated, so
+reading it before writing is allowed), for the sweep of reservations whose process died.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ redis.call('HINCRBY', KEYS[2], 'available', tonumber(ARGV[2]))
 return 1
 """
 
-# KEYS[1]: entry (job:<id>); KEYS[2]: account; KEYS[3]: the day's free-use counter.
-# ARGV: user, units, price, free per day, free counter ttl (s).
+# KEYS[1]: entry (job:<id>); KEYS[2]: account; KEYS[3]: the day's free-use counter;
+# KEYS[4]: the held reservations. ARGV: user, units, price, free per day, free counter
+# ttl (s), job id.
 # Returns {1, sats, free} when reserved (now or earlier), {0, missing sats} when short.
 RESERVE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -42,27 +46,58 @@ if free > 0 then
   redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5]))
 end
 redis.call('HSET', KEYS[1], 'kind', 'reserve', 'user', ARGV[1], 'sats', sats, 'free', free,
-           'free_key', KEYS[3], 'state', 'reserved')
+           'free_key', KEYS[3], 'state', 'reserved', 'units', units, 'price', ARGV[3])
+local now_parts = redis.call('TIME')
+redis.call('ZADD', KEYS[4], tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000, ARGV[6])
 return {1, sats, free}
 """
 
-# KEYS[1]: entry; KEYS[2]: account; KEYS[3]: the free-use counter of the entry's day.
-# ARGV[1]: "capture" or "release". Returns 1 when applied, 0 otherwise.
+# KEYS[1]: entry; KEYS[2]: account; KEYS[3]: the free-use counter of the entry's day;
+# KEYS[4]: the held reservations. ARGV[1]: "capture" or "release"; ARGV[2]: job id;
+# ARGV[3]: images to capture ("": all).
+# Returns {1, sats charged, images charged} when applied, {0, 0, 0} otherwise.
 SETTLE = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'reserved' then
-  return 0
+  redis.call('ZREM', KEYS[4], ARGV[2])
+  return {0, 0, 0}
 end
 local sats = tonumber(redis.call('HGET', KEYS[1], 'sats'))
-redis.call('HINCRBY', KEYS[2], 'reserved', 0 - sats)
+local free = tonumber(redis.call('HGET', KEYS[1], 'free'))
+-- units is nil for an entry reserved before units were kept: it is captured whole.
+local units = tonumber(redis.call('HGET', KEYS[1], 'units'))
+local charged, images, free_back = sats, units or 0, 0
 if ARGV[1] == 'release' then
-  redis.call('HINCRBY', KEYS[2], 'available', sats)
-  local free = tonumber(redis.call('HGET', KEYS[1], 'free'))
-  if free > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
-    redis.call('DECRBY', KEYS[3], free)
-  end
-  redis.call('HSET', KEYS[1], 'state', 'released')
-else
-  redis.call('HSET', KEYS[1], 'state', 'captured')
+  charged, images, free_back = 0, 0, free
+elseif ARGV[3] ~= '' and units then
+  images = math.min(math.max(tonumber(ARGV[3]), 0), units)
+  local free_taken = math.min(images, free)
+  charged = (images - free_taken) * tonumber(redis.call('HGET', KEYS[1], 'price'))
+  free_back = free - free_taken
 end
-return 1
+if sats > 0 then  -- Lua writes -0 as "-0", which HINCRBY refuses
+  redis.call('HINCRBY', KEYS[2], 'reserved', 0 - sats)
+end
+if sats - charged > 0 then
+  redis.call('HINCRBY', KEYS[2], 'available', sats - charged)
+end
+if free_back > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('DECRBY', KEYS[3], free_back)
+end
+local settled = 'captured'
+if ARGV[1] == 'release' then
+  settled = 'released'
+end
+redis.call('HSET', KEYS[1], 'state', settled, 'charged', charged, 'images', images)
+redis.call('ZREM', KEYS[4], ARGV[2])
+return {1, charged, images}
+"""
+
+# KEYS[1]: the held reservations. ARGV[1]: minimum age (s); ARGV[2]: at most this many.
+# Returns {now (s, as text), {job id, reserved at, ...}}, oldest first.
+HELD = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]),
+                         'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+return {tostring(now), found}
 """

@@ -151,3 +151,26 @@ class PendingInvoice:
     job_id: str | None = None  # the parked job it pays for (purpose "job")
     language: str | None = None
     frontend: str = "telegram"  # the front end that tells the user what became of it
+    # The invoice itself, so that an open one can be shown again instead of issuing
+    # another (None in records written before these were kept).
+    bolt11: str | None = None
+    expires_at: float | None = None  # Unix time
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """What ``Ledger.capture`` made final: ``sats`` for ``images`` images. The rest of the
+    reservation went back to the balance and to the day's free allowance."""
+
+    sats: int
+    images: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeldReservation:
+    """A reservation neither captured nor released, and how long it has been held."""
+
+    job_id: str
+    user_id: int
+    sats: int
+    age_s: float

@@ -54,6 +54,14 @@ class RedisKeys:
     def ledger_pending(self) -> str:
         return f"{self.prefix}ledger:pending"
 
+    def ledger_pending_of(self, user_id: int) -> str:
+        return f"{self.prefix}ledger:pending:user:{user_id}"
+
+    @property
+    def ledger_held(self) -> str:
+        """Reservations not yet settled: job id -> when reserved (s, the server's clock)."""
+        return f"{self.prefix}ledger:held"
+
     # Moderation: the latest blocks, each user's blocks by time, banned users.
     @property
     def moderation_blocks(self) -> str:

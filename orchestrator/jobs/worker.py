@@ -195,6 +195,8 @@ class Worker:
             return
         job.delivery_started_at = time.time()
         await self._outlasting(lambda: self._store.save_job(job))
+        if len(images) < job.num_images:  # the provider made fewer, or moderation dropped some
+            log.warning("images_short", asked=job.num_images, delivered=len(images))
         # Once sending has begun it is finished, even when shutdown's grace runs out.
         sending = asyncio.ensure_future(self._frontend.deliver(job, images))
         try:
@@ -202,21 +204,23 @@ class Worker:
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await sending
-            await self._settle(job, sending, started)
+            await self._settle(job, sending, started, len(images))
             raise
         except Exception:
             pass
-        await self._settle(job, sending, started)
+        await self._settle(job, sending, started, len(images))
 
-    async def _settle(self, job: Job, sending: asyncio.Future[None], started: float) -> None:
+    async def _settle(
+        self, job: Job, sending: asyncio.Future[None], started: float, delivered: int
+    ) -> None:
         error = sending.exception() if not sending.cancelled() else asyncio.CancelledError()
         if error is not None:
             await self._fail(job, error)
             return
         job.finished_at = time.time()
         await self._outlasting(lambda: self._set_status(job, JobStatus.DELIVERED))
-        if self._payments is not None:  # the photo is out: charged once, by job id
-            await self._payments.capture(job)
+        if self._payments is not None:  # out: charged once, by job id, for what was sent
+            await self._payments.capture(job, images=delivered)
         await self._close(job)
         log.info("job_delivered", kind=job.kind, seconds=round(time.perf_counter() - started, 3))
 

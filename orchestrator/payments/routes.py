@@ -1,10 +1,14 @@
 """``POST /payments/{backend}/webhook``: a payment service tells us about an invoice.
 
-401: not authentic (nothing applied). 503: we or the backend cannot check it now, so the
-sender retries (reconciliation catches it anyway). 200: applied, or nothing to apply.
+401: not authentic (nothing applied). 503: we or the backend cannot check it now, or more
+webhooks came this second than we check with the backend, so the sender retries
+(reconciliation catches it anyway). 200: applied, or nothing to apply (an invoice we never
+issued: ignored without asking the backend).
 """
 
 from __future__ import annotations
+
+import math
 
 import structlog
 from fastapi import APIRouter, Request, Response
@@ -12,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from orchestrator.payments.service import PaymentService
 from orchestrator.serving.metrics import PAYMENTS
 from providers.payments.errors import InvalidWebhook, InvoiceNotFound, PaymentBackendUnavailable
-from state.errors import StateError
+from state.errors import RateLimited, StateError
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -36,4 +40,7 @@ async def payment_webhook(backend: str, request: Request) -> Response:
     except (PaymentBackendUnavailable, StateError) as exc:
         log.error("payment_webhook_deferred", error=repr(exc))
         return Response(status_code=503, headers={"Retry-After": "30"})
+    except RateLimited as exc:  # more webhooks than we check with the backend a second
+        retry_after = str(max(1, math.ceil(exc.retry_after_s)))
+        return Response(status_code=503, headers={"Retry-After": retry_after})
     return Response(status_code=200)

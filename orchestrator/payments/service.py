@@ -5,15 +5,17 @@ Guarantees (see README "Payments"):
 
 - A top-up is credited once per invoice id, with the amount the backend says was paid.
 - A job's price is reserved once (keyed by job id) before it is queued, captured once after
-  its photo was delivered, released once when it failed; never both.
+  its photo was delivered (for the images delivered; the rest given back), released once
+  when it failed; never both. A reservation whose process died before queueing its job is
+  released by the sweep (``orchestrator/payments/reconciliation.py``).
 - Each invoice outcome (parked job queued, top-up announced, expiry told) happens once:
   ``Ledger.resolve_pending`` hands the invoice's record to exactly one caller.
+- Top-up invoices are bounded per user (``orchestrator/payments/invoices.py``); webhooks
+  about invoices we never issued cost no backend call (``orchestrator/payments/webhooks.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,8 +23,11 @@ from collections.abc import Awaitable, Callable, Mapping
 import structlog
 
 from orchestrator.jobs.outage import through_outage
-from orchestrator.payments.errors import PaymentRequired, PaymentsUnavailable
+from orchestrator.payments.errors import PaymentRequired
+from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
+from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
+from orchestrator.payments.webhooks import WebhookGate
 from orchestrator.serving.metrics import PAYMENTS
 from orchestrator.settings import Settings
 from orchestrator.stats.counters import REVENUE_SATS, count
@@ -31,12 +36,10 @@ from providers.payments.errors import PaymentError
 from state.backend import StateBackend
 from state.base import Ledger
 from state.errors import InsufficientCredits, StateError
-from state.models import Balance, Job, JobKind, JobStatus, PendingInvoice, Reservation
+from state.models import Balance, Capture, Job, JobKind, JobStatus, PendingInvoice, Reservation
 
 log = structlog.get_logger(__name__)
 
-TOPUP = "topup"
-JOB = "job"
 UNPAID = frozenset({InvoiceStatus.EXPIRED, InvoiceStatus.INVALID})
 
 
@@ -60,21 +63,27 @@ class PaymentService:
         self._stats = state.stats
         self._submit = submit
         self._notifier = notifier
-        self._reconciler: asyncio.Task[None] | None = None
+        self._issue = InvoiceIssuer(backend, self._count)
+        self._topups = Topups(settings, self._store, self.ledger, self._issue)
+        checks_per_s = settings.payment_webhook_checks_per_s
+        self._webhooks = WebhookGate(backend, self.ledger, checks_per_s, self._count)
+        self._reconciler = Reconciler(
+            settings.payments_reconcile_s, [self.reconcile_once, self.sweep_reservations]
+        )
+        self._started = False
 
     async def start(self) -> None:
-        if self._reconciler is not None:
+        if self._started:
             return
         await self.backend.start()
-        self._reconciler = asyncio.create_task(self._keep_reconciling())
+        self._started = True
+        self._reconciler.start()
 
     async def stop(self) -> None:
-        if self._reconciler is None:
+        if not self._started:
             return
-        self._reconciler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reconciler
-        self._reconciler = None
+        self._started = False
+        await self._reconciler.stop()
         await self.backend.stop()
 
     def _count(self, event: str) -> None:
@@ -101,12 +110,11 @@ class PaymentService:
             invoice = await self._issue(short.missing_sats, f"Fulmine: {job.kind.value}", job.id)
             await self._store.save_job(job)  # parked: queued when the invoice is paid
             await self.ledger.add_pending(
-                PendingInvoice(
-                    invoice.id,
+                record_of(
+                    invoice,
                     job.user_id,
                     job.chat_id,
                     JOB,
-                    invoice.amount_sats,
                     job_id=job.id,
                     language=job.language,
                     frontend=job.frontend,
@@ -136,24 +144,10 @@ class PaymentService:
         sats: int,
         language: str | None,
         frontend: str = "telegram",
-    ) -> Invoice:
-        invoice = await self._issue(sats, "Fulmine: top-up", f"topup-{user_id}")
-        await self.ledger.add_pending(
-            PendingInvoice(
-                invoice.id, user_id, chat_id, TOPUP, sats, language=language, frontend=frontend
-            )
-        )
-        return invoice
-
-    async def _issue(self, sats: int, memo: str, reference: str) -> Invoice:
-        try:
-            invoice = await self.backend.create_invoice(sats, memo, reference=reference)
-        except PaymentError as exc:
-            self._count("invoice_failed")
-            log.error("invoice_not_created", error=repr(exc))
-            raise PaymentsUnavailable(self.backend.name) from exc
-        self._count("invoice_created")
-        return invoice
+    ) -> Topup:
+        """A top-up invoice (an open one of the same amount shown again); raises
+        ``RateLimited`` (scopes ``topup``, ``topup_open``) or ``PaymentsUnavailable``."""
+        return await self._topups.create(user_id, chat_id, sats, language, frontend)
 
     # The worker's ends of a reservation.
 
@@ -161,15 +155,20 @@ class PaymentService:
     # reservation held (not charged, not spendable): logged for an operator, never a
     # reason to fail a delivered job or hide a failure. Both are idempotent by job id.
 
-    async def capture(self, job: Job) -> None:
+    async def capture(self, job: Job, images: int | None = None) -> Capture | None:
+        """Charge the ``images`` delivered (None: all asked) and give back the rest; revenue
+        counts what was charged. None when nothing was captured now."""
+        if job.reserved_sats is None:
+            return None
         try:
-            if job.reserved_sats is not None and await through_outage(
-                lambda: self.ledger.capture(job.id)
-            ):
+            captured = await through_outage(lambda: self.ledger.capture(job.id, images))
+            if captured is not None:
                 self._count("captured")
-                await count(self._stats, REVENUE_SATS, by=job.reserved_sats)
+                await count(self._stats, REVENUE_SATS, by=captured.sats)
+            return captured
         except StateError as exc:
             log.error("reservation_not_captured", job_id=job.id, error=repr(exc))
+            return None
 
     async def release(self, job: Job) -> None:
         try:
@@ -184,7 +183,10 @@ class PaymentService:
 
     async def handle_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> None:
         """Raises ``InvalidWebhook`` (nothing applied), ``PaymentBackendUnavailable`` or
-        ``StateError`` (the sender should retry)."""
+        ``StateError`` or ``RateLimited`` (the sender should retry). A webhook about an
+        invoice we never issued is ignored without calling the backend."""
+        if not await self._webhooks.worth_checking(headers, raw_body):
+            return
         event = await self.backend.parse_webhook(headers, raw_body)
         self._count(f"webhook_{event.kind.value}")
         log.info("payment_webhook", invoice_id=event.invoice_id, kind=event.kind.value)
@@ -280,7 +282,7 @@ class PaymentService:
             log.error("payment_notice_failed", kind=kind.value, error=repr(exc))
             return None
 
-    # Reconciliation: what a lost webhook would have said.
+    # Reconciliation: what a lost webhook would have said, and what a dead process left.
 
     async def reconcile_once(self) -> None:
         for record in await self.ledger.pending_invoices():
@@ -289,10 +291,9 @@ class PaymentService:
             except (PaymentError, StateError) as exc:
                 log.warning("reconcile_failed", invoice_id=record.invoice_id, error=repr(exc))
 
-    async def _keep_reconciling(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.payments_reconcile_s)
-            try:
-                await self.reconcile_once()
-            except StateError as exc:
-                log.warning("reconcile_skipped", error=repr(exc))
+    async def sweep_reservations(self) -> int:
+        """Settle reservations left by a process that died (``reconciliation.py``)."""
+        grace_s = self._settings.reservation_sweep_grace_s
+        return await sweep_reservations(
+            self.ledger, self._store, grace_s, self.capture, self._count
+        )

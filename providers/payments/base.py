@@ -17,6 +17,12 @@ Contract for every backend:
   reports nothing as paid. Services re-send webhooks (new delivery ids, duplicates): the
   event is keyed by invoice id and kind, so every re-delivery yields an equal event and the
   caller applies it once. Events are hints: credit ``get_invoice(...).amount_paid_sats``.
+- ``claimed_invoice_id(headers, raw_body)`` (no I/O, never raises) is the invoice id a
+  webhook claims to be about, as far as can be told without asking the service: after the
+  checks a backend makes on its own (a signature), before any it makes by calling the
+  service. None when those fail or the body names no invoice; then ``parse_webhook`` makes
+  no call to the service either. Callers drop webhooks about invoices they never issued
+  before ``parse_webhook``, so an anonymous sender cannot make us call the service.
 - Errors: ``PaymentBackendUnavailable`` (down, timeout, 5xx: try later),
   ``PaymentBackendRejected`` (credentials, permissions, validation: retrying cannot help),
   ``InvoiceNotFound``, ``InvalidWebhook``. A backend only translates: it maps its service's
@@ -89,6 +95,9 @@ class PaymentBackend(ABC):
 
     @abstractmethod
     async def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> PaymentEvent: ...
+
+    @abstractmethod
+    def claimed_invoice_id(self, headers: Mapping[str, str], raw_body: bytes) -> str | None: ...
 
 
 def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:

@@ -103,7 +103,15 @@ class BtcpayBackend(PaymentBackend):
         self._raise_for_status(response, invoice_id)
         return await self._with_bolt11(_json_object(self.name, response), creating=False)
 
-    async def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> PaymentEvent:
+    def claimed_invoice_id(self, headers: Mapping[str, str], raw_body: bytes) -> str | None:
+        """The ``invoiceId`` of a correctly signed event (None: unsigned, or none named)."""
+        try:
+            invoice_id = self._signed_event(headers, raw_body).get("invoiceId")
+        except InvalidWebhook:
+            return None
+        return invoice_id if isinstance(invoice_id, str) and invoice_id else None
+
+    def _signed_event(self, headers: Mapping[str, str], raw_body: bytes) -> dict[str, Any]:
         signature = lower_keys(headers).get(SIGNATURE_HEADER, "")
         if not signature.startswith("sha256="):
             raise InvalidWebhook(self.name, "missing BTCPay-Sig")
@@ -118,6 +126,10 @@ class BtcpayBackend(PaymentBackend):
             raise InvalidWebhook(self.name, "body is not JSON") from exc
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             raise InvalidWebhook(self.name, "not a webhook event")
+        return event
+
+    async def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> PaymentEvent:
+        event = self._signed_event(headers, raw_body)
         store_id = event.get("storeId")
         if store_id is not None and store_id != self._store_id:
             raise InvalidWebhook(self.name, "event of another store")

@@ -121,6 +121,16 @@ class FakePaymentBackend(PaymentBackend):
             raise InvalidWebhook(self.name, "unknown invoice")
         return event
 
+    def claimed_invoice_id(self, headers: Mapping[str, str], raw_body: bytes) -> str | None:
+        signature = lower_keys(headers).get(SIGNATURE_HEADER, "")
+        if not hmac.compare_digest(signature.encode(), self._sign(raw_body).encode()):
+            return None
+        try:
+            invoice_id = json.loads(raw_body).get("invoice_id")
+        except (ValueError, RecursionError, AttributeError):
+            return None
+        return invoice_id if isinstance(invoice_id, str) and invoice_id else None
+
     # The payer's side, for tests and `fulmine chat`.
 
     def mark_paid(self, invoice_id: str, amount_sats: int | None = None) -> FakeWebhook:

@@ -1,7 +1,8 @@
 """LNbits wallet API (``/api/v1/payments``) with a wallet's invoice key.
 
 LNbits webhooks are unsigned and may arrive twice, so a webhook is only a hint: it names
-a payment hash and the payment is then fetched with our key. Only a payment of our wallet
+a payment hash (``claimed_invoice_id``, which callers check against the invoices they
+issued first) and the payment is then fetched with our key. Only a payment of our wallet
 that LNbits itself reports as paid becomes a ``settled`` event, and the amount credited is
 the one LNbits reports. The invoice id is the payment hash.
 """
@@ -138,6 +139,11 @@ class LnbitsBackend(PaymentBackend):
         if kind is None:
             raise InvalidWebhook(self.name, "LNbits does not report the payment as paid")
         return PaymentEvent(invoice_id=invoice.id, kind=kind, paid_late=invoice.paid_late)
+
+    def claimed_invoice_id(self, headers: Mapping[str, str], raw_body: bytes) -> str | None:
+        """The payment hash named in the body: unsigned, so nothing more can be told
+        without asking LNbits (which ``parse_webhook`` does)."""
+        return _payment_hash_of(raw_body)
 
 
 def _invoice_from_details(invoice_id: str, paid: bool, details: dict[str, Any]) -> Invoice:

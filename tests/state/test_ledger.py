@@ -13,7 +13,7 @@ from state.base import Ledger
 from state.errors import InsufficientCredits
 from state.ledger_memory import MemoryLedger
 from state.ledger_redis import RedisLedger
-from state.models import Balance, PendingInvoice
+from state.models import Balance, Capture, PendingInvoice
 from state.redis_connection import connect
 from state.redis_keys import RedisKeys
 from tests.redis_server import RedisServer
@@ -49,17 +49,17 @@ async def test_reserve_capture_release_apply_once(ledger: Ledger) -> None:
     again = await ledger.reserve(1, "job-1", 2, 100, 0, DAY)
     assert (first.sats, again.sats) == (200, 200)
     assert await ledger.balance(1) == Balance(300, 200)
-    assert await ledger.capture("job-1") is True
-    assert await ledger.capture("job-1") is False
+    assert await ledger.capture("job-1") == Capture(200, 2)
+    assert await ledger.capture("job-1") is None
     assert await ledger.release("job-1") is False  # captured: too late to give back
     assert await ledger.balance(1) == Balance(300, 0)
     await ledger.reserve(1, "job-2", 1, 100, 0, DAY)
     assert await ledger.release("job-2") is True
     assert await ledger.release("job-2") is False
-    assert await ledger.capture("job-2") is False
+    assert await ledger.capture("job-2") is None
     assert await ledger.reserve(1, "job-2", 1, 100, 0, DAY) is not None  # no second take
     assert await ledger.balance(1) == Balance(300, 0)
-    assert await ledger.capture("unknown") is False
+    assert await ledger.capture("unknown") is None
 
 
 async def test_reserve_refuses_to_overdraw_and_takes_nothing(ledger: Ledger) -> None:
@@ -97,7 +97,7 @@ async def test_concurrent_reserves_never_overdraw(ledger: Ledger) -> None:
     assert all(isinstance(r, InsufficientCredits) for r in results if isinstance(r, BaseException))
     assert await ledger.balance(7) == Balance(0, 1000)
     captured = await asyncio.gather(*(ledger.capture(r.job_id) for r in reserved for _ in range(3)))
-    assert captured.count(True) == 10
+    assert [c for c in captured if c is not None] == [Capture(100, 1)] * 10
     assert await ledger.balance(7) == Balance(0, 0)
 
 
@@ -118,3 +118,75 @@ async def test_pending_invoice_resolves_once(ledger: Ledger) -> None:
     assert await ledger.resolve_pending("missing") is None
     assert await ledger.find_invoice("inv-1") == invoice  # resolved, still on record
     assert await ledger.find_invoice("missing") is None
+
+
+async def test_capture_charges_the_delivered_images_and_gives_the_rest_back(
+    ledger: Ledger,
+) -> None:
+    await ledger.credit(1, "inv", 500)
+    mixed = await ledger.reserve(1, "job-1", 4, 100, 1, DAY)  # one free, three paid
+    assert (mixed.sats, mixed.free_units) == (300, 1)
+    # Three of four delivered: the free one counts first, then two paid ones.
+    assert await ledger.capture("job-1", images=3) == Capture(200, 3)
+    assert await ledger.balance(1) == Balance(300, 0)
+    assert await ledger.capture("job-1", images=3) is None  # once per job
+    assert await ledger.release("job-1") is False
+    assert await ledger.balance(1) == Balance(300, 0)
+    # More images than reserved are charged as reserved; none at all charges nothing.
+    await ledger.reserve(1, "job-2", 2, 100, 0, DAY)
+    assert await ledger.capture("job-2", images=9) == Capture(200, 2)
+    await ledger.reserve(1, "job-3", 1, 100, 0, DAY)
+    assert await ledger.capture("job-3", images=0) == Capture(0, 0)
+    assert await ledger.balance(1) == Balance(100, 0)
+
+
+async def test_unused_free_units_go_back_to_the_day_s_allowance(ledger: Ledger) -> None:
+    free = await ledger.reserve(1, "job-1", 3, 100, 3, DAY)  # the whole allowance
+    assert (free.sats, free.free_units) == (0, 3)
+    assert await ledger.capture("job-1", images=1) == Capture(0, 1)
+    with pytest.raises(InsufficientCredits):  # two free units came back, not three
+        await ledger.reserve(1, "job-2", 3, 100, 3, DAY)
+    again = await ledger.reserve(1, "job-3", 2, 100, 3, DAY)
+    assert (again.sats, again.free_units) == (0, 2)
+    assert await ledger.balance(1) == Balance(0, 0)
+
+
+async def test_concurrent_partial_captures_apply_once(ledger: Ledger) -> None:
+    await ledger.credit(1, "inv", 400)
+    await ledger.reserve(1, "job-1", 4, 100, 0, DAY)
+    captured = await asyncio.gather(*(ledger.capture("job-1", images=1) for _ in range(10)))
+    assert [c for c in captured if c is not None] == [Capture(100, 1)]
+    assert await ledger.balance(1) == Balance(300, 0)
+
+
+async def test_held_reservations_are_listed_with_their_age_until_settled(
+    ledger: Ledger,
+) -> None:
+    await ledger.credit(1, "inv", 500)
+    await ledger.reserve(1, "job-a", 1, 100, 0, DAY)
+    await ledger.reserve(1, "job-b", 2, 100, 0, DAY)
+    assert await ledger.held_reservations(60) == []  # none that old
+    await asyncio.sleep(0.3)
+    held = await ledger.held_reservations(0.2)
+    assert [(h.job_id, h.user_id, h.sats) for h in held] == [("job-a", 1, 100), ("job-b", 1, 200)]
+    assert all(0.2 <= h.age_s < 30 for h in held)
+    assert [h.job_id for h in await ledger.held_reservations(0.2, limit=1)] == ["job-a"]
+    await ledger.reserve(1, "job-c", 1, 100, 0, DAY)
+    assert [h.job_id for h in await ledger.held_reservations(0.2)] == ["job-a", "job-b"]
+    assert await ledger.capture("job-a", images=1) is not None
+    assert await ledger.release("job-b") is True
+    assert [h.job_id for h in await ledger.held_reservations(0)] == ["job-c"]
+
+
+async def test_pending_of_lists_one_user_s_pending_invoices(ledger: Ledger) -> None:
+    kept = PendingInvoice(
+        "inv-1", 1, 10, "topup", 500, bolt11="lnbcrt5u1...", expires_at=1_900_000_000.5
+    )
+    await ledger.add_pending(kept)
+    await ledger.add_pending(PendingInvoice("inv-2", 1, 10, "topup", 100))
+    await ledger.add_pending(PendingInvoice("inv-3", 2, 20, "topup", 100))
+    assert sorted(i.invoice_id for i in await ledger.pending_of(1)) == ["inv-1", "inv-2"]
+    assert await ledger.resolve_pending("inv-2") is not None
+    assert await ledger.pending_of(1) == [kept]  # with its BOLT11 and expiry
+    assert [i.invoice_id for i in await ledger.pending_of(2)] == ["inv-3"]
+    assert await ledger.pending_of(3) == []

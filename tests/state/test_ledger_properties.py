@@ -29,7 +29,8 @@ PRICE = 10
 operation = st.one_of(
     st.tuples(st.just("credit"), USERS, KEYS, st.integers(0, 50)),
     st.tuples(st.just("reserve"), USERS, KEYS, st.integers(1, 3)),
-    st.tuples(st.just("capture"), USERS, KEYS, st.just(0)),
+    # Capture of that many delivered images (-1: all of them).
+    st.tuples(st.just("capture"), USERS, KEYS, st.integers(-1, 4)),
     st.tuples(st.just("release"), USERS, KEYS, st.just(0)),
 )
 
@@ -40,7 +41,14 @@ class Model:
     captured: dict[int, int] = field(default_factory=dict)
     reserved: dict[int, int] = field(default_factory=dict)
     credit_keys: set[str] = field(default_factory=set)
-    jobs: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # user, sats, state
+    # user, sats, state, units, free units
+    jobs: dict[str, tuple[int, int, str, int, int]] = field(default_factory=dict)
+
+
+def charged(units: int, free: int, images: int) -> tuple[int, int]:
+    """What capturing ``images`` (-1: all) of a reservation charges: sats, images."""
+    taken = units if images < 0 else min(images, units)
+    return (taken - min(taken, free)) * PRICE, taken
 
 
 async def _run(ledger: Ledger, operations: list[tuple[str, int, int, int]]) -> None:
@@ -64,21 +72,34 @@ async def _run(ledger: Ledger, operations: list[tuple[str, int, int, int]]) -> N
                 assert known is None
                 continue
             if known is None:
-                model.jobs[job] = (owner, reservation.sats, "reserved")
+                model.jobs[job] = (
+                    owner,
+                    reservation.sats,
+                    "reserved",
+                    amount,
+                    reservation.free_units,
+                )
                 model.reserved[owner] = model.reserved.get(owner, 0) + reservation.sats
             else:
                 assert reservation.sats == known[1]
         else:
             known = model.jobs.get(job)
             applies = known is not None and known[2] == "reserved"
-            done = await (ledger.capture(job) if kind == "capture" else ledger.release(job))
+            if kind == "capture":
+                capture = await ledger.capture(job, None if amount < 0 else amount)
+                done = capture is not None
+            else:
+                done = await ledger.release(job)
             assert done is applies
             if known is not None and applies:
-                owner, sats, _ = known
-                model.jobs[job] = (owner, sats, kind)
+                owner, sats, _, units, free = known
+                model.jobs[job] = (owner, sats, kind, units, free)
                 model.reserved[owner] -= sats
                 if kind == "capture":
-                    model.captured[owner] = model.captured.get(owner, 0) + sats
+                    spent, images = charged(units, free, amount)
+                    assert capture is not None
+                    assert (capture.sats, capture.images) == (spent, images)
+                    model.captured[owner] = model.captured.get(owner, 0) + spent
         for who in (1, 2):
             balance = await ledger.balance(who)
             expected = (

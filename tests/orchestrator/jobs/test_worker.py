@@ -34,13 +34,15 @@ from tests.conftest import make_settings, png_bytes
 
 
 class FakeProvider(ImageProvider):
-    """Returns a blue PNG (or ``output``), raises ``error``, or sleeps ``delay_s`` first."""
+    """Returns a blue PNG (or ``output``) per image asked, or exactly ``outputs`` when set;
+    raises ``error``, or sleeps ``delay_s`` first."""
 
     name = "fake"
 
     def __init__(self) -> None:
         self.error: Exception | None = None
         self.output, self.delay_s = png_bytes((64, 64), "blue"), 0.0
+        self.outputs: list[bytes] | None = None
         self.requests: list[ImageRequest] = []
 
     async def ready(self) -> bool:
@@ -51,6 +53,8 @@ class FakeProvider(ImageProvider):
         await asyncio.sleep(self.delay_s)
         if self.error is not None:
             raise self.error
+        if self.outputs is not None:
+            return [ProviderImage(data, "image/png") for data in self.outputs]
         return [ProviderImage(self.output, "image/png")] * request.num_images
 
     async def edit(self, request: ImageRequest) -> list[ProviderImage]:

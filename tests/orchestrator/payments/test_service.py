@@ -168,7 +168,7 @@ async def test_a_short_payment_is_credited_but_does_not_run_the_job(rig: Rig) ->
 
 
 async def test_a_topup_is_credited_once(rig: Rig) -> None:
-    invoice = await rig.service.create_topup(USER, CHAT, 500, "en")
+    invoice = (await rig.service.create_topup(USER, CHAT, 500, "en")).invoice
     assert invoice.amount_sats == 500
     await rig.pay(invoice.id)
     await rig.pay(invoice.id)
@@ -180,7 +180,7 @@ async def test_a_topup_is_credited_once(rig: Rig) -> None:
 
 
 async def test_a_webhook_that_does_not_verify_changes_nothing(rig: Rig) -> None:
-    invoice = await rig.service.create_topup(USER, CHAT, 500, None)
+    invoice = (await rig.service.create_topup(USER, CHAT, 500, None)).invoice
     webhook = rig.fake.mark_paid(invoice.id)
     with pytest.raises(InvalidWebhook):
         await rig.service.handle_webhook({"Fulmine-Fake-Sig": "0" * 64}, webhook.body)

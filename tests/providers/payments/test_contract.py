@@ -3,6 +3,7 @@ Greenfield server on loopback) and LNbits (the real one, FakeWallet)."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -84,6 +85,21 @@ async def test_garbage_webhooks_are_rejected(harness: Harness) -> None:
     for body in (b"", b"not json", b"[]", b'{"type": "InvoiceSettled"}', b'"\\"{}\\""'):
         with pytest.raises(InvalidWebhook):
             await harness.backend.parse_webhook({"Content-Type": "application/json"}, body)
+
+
+async def test_claimed_invoice_id_is_read_without_asking_the_service(harness: Harness) -> None:
+    claimed = harness.backend.claimed_invoice_id
+    assert not inspect.iscoroutinefunction(claimed)  # no I/O: nothing to await
+    invoice = await harness.new_invoice()
+    webhook = await harness.pay(invoice)
+    assert claimed(webhook.headers, webhook.body) == invoice.id
+    forged = harness.forged_settlement(invoice)
+    # A signed service's forgery names nothing; an unsigned one's cannot be told yet.
+    assert claimed(forged.headers, forged.body) in (None, invoice.id)
+    for body in (b"", b"not json", b"[]", b'{"type": "InvoiceSettled"}', b'"\\"{}\\""'):
+        assert claimed({"Content-Type": "application/json"}, body) is None
+    down = harness.unreachable_backend()  # never started: a call to its service would fail
+    assert down.claimed_invoice_id(webhook.headers, webhook.body) in (None, invoice.id)
 
 
 async def test_expired_invoice_is_expired_and_unpaid(harness: Harness) -> None:

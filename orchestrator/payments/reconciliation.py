@@ -1,0 +1,103 @@
+"""The reconciliation loop, and the sweep of reservations whose process died.
+
+Every ``PAYMENTS_RECONCILE_S`` seconds each process runs the payment service's steps: the
+pending invoices are re-checked with the backend (what a lost webhook would have said), then
+the held reservations are swept.
+
+The sweep: a job's price is reserved at admission, before the job is saved and queued; a
+process that dies in between (or whose worker's capture or release met a long state outage)
+leaves the reservation held, and the user's sats with it. The sweep reads the reservations
+held longer than ``RESERVATION_SWEEP_GRACE_S`` (far longer than admission takes, status
+message included) and settles each whose job is neither queued nor running:
+
+- job missing from the store (never queued) or failed: released, as its worker would have;
+- job delivered: captured for the images it delivered (``result_file_ids``), as its worker
+  would have: the user has them and was never told "not charged".
+
+Settling is idempotent by job id, so processes sweeping at once, or a worker settling the
+same job late, settle it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+
+import structlog
+
+from state.base import Ledger, StateStore
+from state.errors import StateError
+from state.models import Capture, Job, JobStatus
+
+log = structlog.get_logger(__name__)
+
+SWEEP_BATCH = 100  # reservations looked at per pass; the next pass takes the rest
+LIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+
+
+class Reconciler:
+    """Runs ``steps`` one after the other every ``every_s`` seconds, until stopped; a step
+    that meets a state fault is logged and tried again next time."""
+
+    def __init__(self, every_s: float, steps: Sequence[Callable[[], Awaitable[object]]]) -> None:
+        self._every_s = every_s
+        self._steps = steps
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._every_s)
+            for step in self._steps:
+                try:
+                    await step()
+                except StateError as exc:
+                    log.warning("reconcile_skipped", step=step.__name__, error=repr(exc))
+
+
+async def sweep_reservations(
+    ledger: Ledger,
+    store: StateStore,
+    grace_s: float,
+    capture: Callable[[Job, int | None], Awaitable[Capture | None]],
+    count: Callable[[str], None],
+) -> int:
+    """Settle the held reservations older than ``grace_s`` whose job is not live; how many
+    this call settled."""
+    settled = 0
+    for held in await ledger.held_reservations(grace_s, limit=SWEEP_BATCH):
+        job = await store.get_job(held.job_id)
+        if job is not None and job.status in LIVE:
+            continue
+        if job is not None and job.status is JobStatus.DELIVERED and job.reserved_sats is not None:
+            if await capture(job, len(job.result_file_ids) or None) is None:
+                continue  # settled meanwhile, or the store failed (logged)
+            outcome = "captured"
+        elif await ledger.release(held.job_id):
+            count("released")
+            outcome = "released"
+        else:
+            continue  # settled meanwhile by its worker or another process
+        settled += 1
+        count("swept")
+        log.warning(
+            "reservation_swept",
+            job_id=held.job_id,
+            job_status=job.status.value if job is not None else None,
+            outcome=outcome,
+            sats=held.sats,
+            age_s=round(held.age_s, 1),
+        )
+    return settled
