@@ -274,7 +274,7 @@ async def test_an_output_that_is_not_an_image_is_refused(
 ) -> None:
     fake_replicate.outputs = lambda prediction, index: b"<html>Access denied</html>"
     fake_replicate.output_content_type = "text/html"
-    with pytest.raises(UnusableOutput, match="not a readable image"):
+    with pytest.raises(UnusableOutput, match="not a JPEG, PNG or WebP image"):
         await provider.generate(ImageRequest(prompt="x"))
     assert len([r for r in fake_replicate.log.requests if r.path.startswith("/files/")]) == 1
 

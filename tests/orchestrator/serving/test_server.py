@@ -72,17 +72,18 @@ async def test_a_request_must_arrive_whole_within_the_receive_timeout() -> None:
         half[1].write(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n")
         body = await asyncio.open_connection(host, int(port))
         body[1].write(b"POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n0123")
-        kept = await asyncio.open_connection(host, int(port))
         try:
             for reader in (silent[0], half[0], body[0]):
                 assert await _closed_within(reader, 3.0)
+            kept = await asyncio.open_connection(host, int(port))
             # A whole request is answered, and its kept-alive connection serves another
             # one later: each request gets its own time to arrive.
             assert await _get(*kept) == b"ok"
             await asyncio.sleep(0.7)
             assert await _get(*kept) == b"ok"
+            kept[1].close()
         finally:
-            for _, writer in (silent, half, body, kept):
+            for _, writer in (silent, half, body):
                 writer.close()
 
 
