@@ -93,8 +93,10 @@ def add_contributed_commands(commands: argparse._SubParsersAction) -> None:  # t
     for entry_point in sorted(entry_points(group="fulmine.commands"), key=lambda e: e.name):
         try:
             add = entry_point.load()
-        except ModuleNotFoundError:  # that package is not part of this installation
-            continue
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] != entry_point.value.split(".")[0]:
+                raise  # a real missing dependency, not an absent package
+            continue  # that package is not part of this installation (devtools in an image)
         add(commands)
 
 

@@ -185,7 +185,7 @@ class ReplicateProvider(ImageProvider):
         """The prediction an unanswered create made, if it made one."""
         try:
             page = await with_retries(self._list_recent, self._config.retry, "find created")
-        except ProviderError as exc:
+        except (ProviderError, ContentRefused) as exc:
             raise ProviderUnavailable(
                 self.name, "cannot tell whether a prediction was created", may_still_run=True
             ) from exc
@@ -200,7 +200,7 @@ class ReplicateProvider(ImageProvider):
         try:
             async with asyncio.timeout(CANCEL_LIMIT_S):
                 found = await self._find_created(inputs)
-        except (ProviderError, TimeoutError) as exc:
+        except (ProviderError, ContentRefused, TimeoutError) as exc:
             log.warning("replicate_orphan_unknown", error=repr(exc))
             return
         if found is not None:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import structlog
+
 from state.base import JobQueue, Ledger, ModerationRecords, StateStore, StatsStore
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -19,7 +23,7 @@ class StateBackend:
     ledger: Ledger
     stats: StatsStore
     records: ModerationRecords
-    kind: str  # "memory" or "redis", for logs and readiness; never branched on
+    kind: str  # "memory" or "redis", for logs; never branched on
     _started: bool = field(default=False, init=False, repr=False)
 
     @property
@@ -49,8 +53,14 @@ class StateBackend:
         if not self._started:
             return
         self._started = False
-        for part in (self.records, self.stats, self.ledger, self.queue, self.store):
-            await part.stop()
+        try:
+            for part in (self.records, self.stats, self.ledger, self.queue):
+                try:
+                    await part.stop()
+                except Exception as exc:  # the others still stop, the pool still closes
+                    log.error("state_part_stop_failed", part=type(part).__name__, error=repr(exc))
+        finally:
+            await self.store.stop()
 
 
 def open_backend(

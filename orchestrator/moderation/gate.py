@@ -11,7 +11,7 @@ in its thread pool) and the ``ModerationRecords``; it stops them in reverse.
   job so every worker process applies the same one. Refuses with ``UserBanned``,
   ``UserThrottled`` or ``PromptBlocked``.
 - ``check_input(job, data)``: the image to edit; ``InputImageBlocked``, or
-  ``providers.errors.InvalidInput`` when it is not an image.
+  ``fulmine.errors.InvalidInput`` when it is not an image.
 - ``allowed_outputs(job, images)``: checks every output at once and returns those allowed.
   Decision: when only some are blocked the allowed ones are sent (the user asked for
   several images and the others are fine); when all are blocked ``OutputImagesBlocked``,

@@ -37,7 +37,8 @@ async def health() -> dict[str, str]:
 async def ready(request: Request) -> JSONResponse:
     """Every check at once, each bounded: the state store, each front end (by name: its
     chat platform answers), each provider of a kind (``providers_ready``), moderation.
-    What asks another service is kept ``READY_CACHE_S`` (probes come every few seconds
+    Providers are reported (``checks.providers``) but do not make it 503. What asks another
+    service is kept ``READY_CACHE_S`` (probes come every few seconds
     from every balancer; each would be a Bot API call); stopping shows at once."""
     runtime: Runtime = request.app.state.runtime
     cached: tuple[float, dict[str, Any]] | None = getattr(request.app.state, "ready", None)
@@ -48,12 +49,13 @@ async def ready(request: Request) -> JSONResponse:
     remote = cached[1]
     moderation_ok = runtime.moderation.moderator.started
     providers_ok: dict[str, bool] = remote["providers_ready"]
+    # Providers are reported, not required: a machine whose GPU servers are loading still
+    # answers users (and tells them a provider is unavailable); taking it out of a
+    # balancer's rotation would leave them with no answer at all.
     is_ready = (
         runtime.accepting
         and remote["state"]
         and all(remote["frontends"].values())
-        and bool(providers_ok)
-        and all(providers_ok.values())
         and moderation_ok
     )
     body = {
