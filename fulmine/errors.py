@@ -35,7 +35,8 @@ broke on our side or a service's, and the user is told and not charged.
         ├── ModerationError         (orchestrator.moderation.errors) the checks themselves
         │   ├── ModeratorNotStarted
         │   ├── UnreadableImage
-        │   └── TermListError
+        │   ├── TermListError
+        │   └── HostedClassifierError  no verdict from the hosted classifier (local decides)
         └── JobError                (orchestrator.errors) the orchestrator gave up a job
             ├── JobExpired
             ├── JobAbandoned

@@ -22,6 +22,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 WEBHOOK_SECRET_PATTERN = r"^[A-Za-z0-9_-]{1,256}$"
 WEBHOOK_SECRET_MIN_CHARS = 16
 BOT_TOKEN_PATTERN = r"^\d+:[A-Za-z0-9_-]+$"
+# MODERATION_HOSTED kind -> (default URL, default model); Llama Guard has no default host.
+HOSTED_DEFAULTS: dict[str, tuple[str | None, str]] = {
+    "openai": ("https://api.openai.com", "omni-moderation-latest"),
+    "llamaguard": (None, "meta-llama/Llama-Guard-3-8B"),
+}
 
 
 class Settings(BaseSettings):
@@ -175,6 +180,15 @@ class Settings(BaseSettings):
     moderation_repeat_blocks: int = Field(default=3, ge=0)
     moderation_repeat_window_s: float = Field(default=3600.0, gt=0)
     moderation_repeat_cooldown_s: float = Field(default=3600.0, gt=0)
+    # A hosted classifier asked about prompts the local checks let through (moderation/
+    # hosted/): none, openai (the moderations endpoint) or llamaguard (Llama Guard 3 behind
+    # an OpenAI-compatible chat completions endpoint). Its outage never refuses a request.
+    moderation_hosted: Literal["none", "openai", "llamaguard"] = "none"
+    moderation_hosted_url: str | None = None  # openai: https://api.openai.com; llamaguard: required
+    moderation_hosted_key: SecretStr | None = None  # bearer key; required for openai
+    moderation_hosted_model: str | None = None  # omni-moderation-latest / Llama-Guard-3-8B
+    moderation_hosted_timeout_s: float = Field(default=3.0, gt=0, le=30)  # one call, in all
+    moderation_hosted_cache: int = Field(default=10_000, ge=0)  # verdicts kept (LRU); 0: none
 
     # Operations: /stats estimates provider spend as successful calls times this
     # price in sats (the unit revenue is counted in), e.g. "replicate=40,fal=50,gpu=5".
@@ -326,6 +340,51 @@ class Settings(BaseSettings):
     @classmethod
     def _backend_name(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("moderation_hosted", mode="before")
+    @classmethod
+    def _hosted_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("moderation_hosted_url", "moderation_hosted_model")
+    @classmethod
+    def _hosted_blank_is_unset(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    @field_validator("moderation_hosted_key")
+    @classmethod
+    def _hosted_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return value
+
+    @field_validator("moderation_hosted_url")
+    @classmethod
+    def _hosted_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _hosted_complete(self) -> Settings:
+        # Unset URL and model take the kind's defaults; what has none must be given.
+        kind = self.moderation_hosted
+        if kind == "none":
+            return self
+        url, model = HOSTED_DEFAULTS[kind]
+        self.moderation_hosted_url = self.moderation_hosted_url or url
+        self.moderation_hosted_model = self.moderation_hosted_model or model
+        if self.moderation_hosted_url is None:
+            raise MissingSetting(
+                "MODERATION_HOSTED_URL", f"is required when MODERATION_HOSTED={kind}"
+            )
+        if kind == "openai" and self.moderation_hosted_key is None:
+            raise MissingSetting(
+                "MODERATION_HOSTED_KEY", f"is required when MODERATION_HOSTED={kind}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _payment_backend_complete(self) -> Settings:

@@ -1,4 +1,6 @@
 """``POST /api/v1/moderation/check``: the decision for a prompt, for operators and tools.
+It is the job path's decision (``Moderator.check_prompt``): with a hosted classifier
+configured, its verdict is part of it (``"hosted"`` in ``checks`` when it answered).
 
 Guarded by ``Authorization: Bearer <MODERATION_API_KEY>`` (compared in constant time):
 401 without it or with a wrong key. With no key configured the endpoint answers 404, as

@@ -35,6 +35,18 @@ class TermListError(ModerationError):
         self.reason = reason
 
 
+class HostedClassifierError(ModerationError):
+    """The hosted classifier gave no verdict: ``outcome`` says why (``timeout``: no answer
+    in time; ``unavailable``: no connection, a 429, a 5xx or another refusal of the call;
+    ``unreadable``: an answer that is not the protocol's). The caller falls back to the
+    local checks. ``detail`` names what went wrong, never the prompt or the key."""
+
+    def __init__(self, outcome: str, detail: str) -> None:
+        super().__init__(f"hosted classifier {outcome}: {detail}")
+        self.outcome = outcome
+        self.detail = detail
+
+
 class ModerationRefusal(Refusal):
     """A request or image moderation refused: the user is told why (briefly)."""
 

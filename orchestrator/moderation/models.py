@@ -62,6 +62,7 @@ class Check(StrEnum):
     MINORS_RULE = "minors_rule"
     PROFANITY_MODEL = "profanity_model"
     IMAGE_MODEL = "image_model"
+    HOSTED = "hosted"  # the operator's hosted classifier (MODERATION_HOSTED) gave a verdict
 
 
 class Decision(BaseModel):
@@ -69,9 +70,10 @@ class Decision(BaseModel):
 
     ``category`` and ``score``: the category that blocked, or, when allowed, the
     highest-scoring one (``None`` and 0.0 when nothing scored). ``threshold``: the one
-    ``score`` was compared with (``None`` for the minors rule, which has none, and when
-    nothing scored). ``matched``: the normalised terms that matched. ``checks``: what ran;
-    an empty tuple means nothing was checked (policy off, or the model is unavailable).
+    ``score`` was compared with (``None`` for the minors rule, which has none, for a block
+    by the hosted classifier, which applies its own, and when nothing scored).
+    ``matched``: the normalised terms that matched. ``checks``: what ran; an empty tuple
+    means nothing was checked (policy off, or the model is unavailable).
     """
 
     model_config = ConfigDict(frozen=True)

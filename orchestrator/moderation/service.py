@@ -10,6 +10,10 @@ Contract:
   return a ``Decision``; before ``start()`` (or after ``stop()``) they raise
   ``ModeratorNotStarted``. ``check_image`` raises ``UnreadableImage`` for bytes that are
   not an image.
+- With a hosted classifier configured (MODERATION_HOSTED), ``check_prompt`` then asks it
+  about what the local checks let through and combines the two (``hosted/layer.py``): the
+  local block first, a hosted flag blocks too, its failure leaves the local decision.
+  ``start()`` and ``stop()`` start and stop its client.
 - ``policy_for(chat_type)``: the operator's policy for a Telegram chat type.
 """
 
@@ -25,6 +29,7 @@ from typing import TypeVar
 import structlog
 
 from orchestrator.moderation.errors import ModeratorNotStarted
+from orchestrator.moderation.hosted import hosted_layer
 from orchestrator.moderation.image_check import ImageChecker, ImageModel, ImageThresholds
 from orchestrator.moderation.models import DEFAULT_THRESHOLDS, Category, Check, Decision, Policy
 from orchestrator.moderation.normalize import homoglyph_table
@@ -47,6 +52,7 @@ class Moderator:
         self._pool: ThreadPoolExecutor | None = None
         self._prompts: PromptChecker | None = None
         self._images: ImageChecker | None = None
+        self._hosted = hosted_layer(settings)
 
     @property
     def started(self) -> bool:
@@ -58,7 +64,8 @@ class Moderator:
         if self._prompts is None or self._images is None:
             return ()
         image = (Check.IMAGE_MODEL,) if self._images.model is not None else ()
-        return (*self._prompts.checks, *image)
+        hosted = (Check.HOSTED,) if self._hosted is not None else ()
+        return (*self._prompts.checks, *hosted, *image)
 
     @property
     def prompt_checker(self) -> PromptChecker:
@@ -92,6 +99,8 @@ class Moderator:
             try:
                 loop = asyncio.get_running_loop()
                 prompts, images = await loop.run_in_executor(pool, self._load)
+                if self._hosted is not None:
+                    await self._hosted.start()
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
@@ -104,6 +113,7 @@ class Moderator:
             missing=missing,
             private=self.settings.moderation_private,
             groups=self.settings.moderation_groups,
+            hosted=self.settings.moderation_hosted,
             load_s=round(time.perf_counter() - started, 2),
         )
 
@@ -113,11 +123,16 @@ class Moderator:
             self._prompts = self._images = None
             if pool is not None:
                 await asyncio.to_thread(pool.shutdown, wait=True)
+                if self._hosted is not None:
+                    await self._hosted.stop()
                 log.info("moderation.stopped")
 
     async def check_prompt(self, text: str, policy: Policy = Policy.STANDARD) -> Decision:
         checker = self.prompt_checker
-        return await self._run(partial(checker.check, text, policy))
+        decision = await self._run(partial(checker.check, text, policy))
+        if self._hosted is not None:
+            decision = await self._hosted.review(text, decision)
+        return decision
 
     async def check_image(self, data: bytes, policy: Policy) -> Decision:
         checker = self.image_checker

@@ -19,6 +19,20 @@ PROVIDER_LATENCY = Histogram(
 MODERATION_BLOCKS = Counter(
     "fulmine_moderation_blocks_total", "Requests or images blocked", ["category"]
 )
+MODERATION_HOSTED = Counter(
+    "fulmine_moderation_hosted_total",
+    "Calls to the hosted moderation classifier, by outcome",
+    ["outcome"],  # ok, flagged, timeout, unavailable, unreadable
+)
+MODERATION_HOSTED_CACHED = Counter(
+    "fulmine_moderation_hosted_cached_total",
+    "Hosted classifier verdicts answered from the cache, without a call",
+)
+MODERATION_HOSTED_LATENCY = Histogram(
+    "fulmine_moderation_hosted_seconds",
+    "Time a call to the hosted moderation classifier took, failed ones included",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10),
+)
 PAYMENTS = Counter("fulmine_payments_total", "Payment events", ["backend", "event"])
 RATE_LIMITED = Counter("fulmine_rate_limited_total", "Requests refused by a rate limit", ["scope"])
 LANE_DROPPED = Counter(
