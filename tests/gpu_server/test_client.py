@@ -134,23 +134,31 @@ async def test_the_least_loaded_server_gets_the_request(
     provider_for: Factory,
 ) -> None:
     config = in_process_config(tiny_models, max_batch=1)
-    async with in_process_server(config) as busy, httpx.AsyncClient(timeout=60) as http:
-        slow = asyncio.create_task(
-            http.post(
-                f"{busy}/v1/generate",
-                json={"prompt": "a slow one", "steps": 40},
-                headers=auth(),
+    async with in_process_server(config) as busy, httpx.AsyncClient(timeout=120) as http:
+        # Several long requests, one at a time (max_batch=1): the server stays loaded for
+        # their whole run, however fast the machine, not just for the first one's.
+        slow = [
+            asyncio.create_task(
+                http.post(
+                    f"{busy}/v1/generate",
+                    json={"prompt": f"a slow one {n}", "steps": 100},
+                    headers=auth(),
+                )
             )
-        )
-        async with asyncio.timeout(30):  # until the slow one runs: that server is busy
-            while not (await http.get(f"{busy}/ready")).json()["running"]:  # noqa: ASYNC110
+            for n in range(4)
+        ]
+        async with asyncio.timeout(30):  # until one runs and the others wait behind it
+            while True:
+                load = (await http.get(f"{busy}/ready")).json()
+                if load["running"] and load["queue_depth"] >= 2:
+                    break
                 await asyncio.sleep(0.01)
         before = await _generate_count(gpu_server)
         provider = await provider_for(busy, gpu_server)
         assert await provider.generate(ImageRequest(prompt="a quick one"))
         assert await _generate_count(gpu_server) == before + 1
-        assert (await slow).status_code == 200
-        assert await _generate_count(busy) == 1
+        assert [(await task).status_code for task in slow] == [200] * 4
+        assert await _generate_count(busy) == 4
 
 
 async def test_server_answers_map_to_provider_errors(
