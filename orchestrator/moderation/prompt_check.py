@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from orchestrator.moderation.models import SEVERITY, Category, Check, Decision, Policy
 from orchestrator.moderation.normalize import normalize
 from orchestrator.moderation.profanity import ProfanityModel
+from orchestrator.moderation.readings import for_english_model
 from orchestrator.moderation.terms import TermLists, TermMatch
 
 
@@ -73,9 +74,16 @@ class PromptChecker:
             unlikely[match.category] *= 1.0 - match.weight
         scores = {category: round(1.0 - unlikely[category], 6) for category in Category}
         if self.profanity is not None:
-            # Allow-listed phrases are hidden from the model too ("breast stroke").
-            texts = [self.terms.mask_allowed(variant) for variant in normalized.variants]
-            scores[Category.ABUSE] = max(self.profanity.probability(texts), default=0.0)
+            # Allow-listed phrases are hidden from the model too ("breast stroke"). The
+            # abuse lists (insults in other languages than the model's English) add to it.
+            texts = [
+                for_english_model(self.terms.mask_allowed(variant))
+                for variant in normalized.variants
+            ]
+            model = max(self.profanity.probability(texts), default=0.0)
+            if model >= scores[Category.ABUSE]:  # the model's verdict names no terms
+                scores[Category.ABUSE] = model
+                matches = [match for match in matches if match.category is not Category.ABUSE]
         return scores, matches
 
     def check(self, text: str, policy: Policy) -> Decision:

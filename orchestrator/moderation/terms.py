@@ -1,7 +1,9 @@
 """Term lists by category, the allow-list, and matching them against normalised text.
 
-The lists are data files (``data/<category>.txt``, format in ``data/README.txt``) shipped
-with the package; ``MODERATION_TERMS_DIR`` replaces the folder.
+The lists are data files (``data/<category>.txt`` and ``data/<category>.<lang>.txt``,
+format in ``data/README.txt``) shipped with the package; ``MODERATION_TERMS_DIR`` replaces
+the folder. Besides words with weights, a list holds parts and rules (``rules``): words
+that only count together with words of another part.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -16,24 +19,37 @@ from pathlib import Path
 from orchestrator.moderation.errors import TermListError
 from orchestrator.moderation.models import TERM_CATEGORIES, Category
 from orchestrator.moderation.normalize import NormalizedText, normalize_term
+from orchestrator.moderation.patterns import (
+    AFTER,
+    BEFORE,
+    REGEX_PREFIX,
+    Term,
+    compile_terms,
+    located,
+    without_spaces,
+)
+from orchestrator.moderation.rules import (
+    PART_PREFIX,
+    PartHit,
+    Rule,
+    fired,
+    is_rule,
+    parse_rule,
+)
 
 ALLOW_FILE = "allow.txt"
-REGEX_PREFIX = "re:"
+NAME_ENTRY = "<name>"  # a part's entry for the names written with capitals in the prompt
+# Categories with list files: the term categories, and abuse, whose lists add insults in
+# the languages the profanity model (English) does not read.
+LISTED_CATEGORIES: tuple[Category, ...] = (*TERM_CATEGORIES, Category.ABUSE)
 _PLURAL = "(?:s|es)?"
-_BEFORE = r"(?<![a-z0-9])"
-_AFTER = r"(?![a-z0-9])"
+
+
+Entry = Term | Rule
 
 
 def bundled_directory() -> Traversable:
     return files("orchestrator.moderation") / "data"
-
-
-@dataclass(frozen=True)
-class Term:
-    category: Category
-    entry: str  # as written in the list, for decisions and logs
-    weight: float
-    pattern: str  # regular expression over normalised text, without boundaries
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ def _pattern(entry: str) -> str:
     if entry.startswith(REGEX_PREFIX):
         source = entry.removeprefix(REGEX_PREFIX).strip()
         re.compile(source)  # raises re.error, reported with the line by the caller
+        re.compile(without_spaces(source))  # its spelled-out twin too ("(?<!a )" fails)
         return source
     leading, trailing = entry.startswith("*"), entry.endswith("*")
     words = normalize_term(entry.strip("*"))
@@ -56,15 +73,10 @@ def _pattern(entry: str) -> str:
     return ("[a-z0-9]*" if leading else "") + body + ("[a-z0-9]*" if trailing else _PLURAL)
 
 
-def _without_spaces(pattern: str) -> str:
-    """``pattern`` for words spelled out letter by letter ("killmyself"), which have lost
-    their spaces: escaped spaces go, a pattern entry's own spaces become optional."""
-    return pattern.replace("\\ ", "").replace(" ", " ?")
-
-
-def parse_terms(category: Category, text: str, source: str) -> list[Term]:
-    """Terms of one list file; ``source`` names the file in errors."""
-    terms: list[Term] = []
+def parse_terms(category: Category, text: str, source: str) -> list[Entry]:
+    """Terms, parts' words and rules of one list file; ``source`` names the file in
+    errors."""
+    terms: list[Entry] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith(REGEX_PREFIX) else raw
         if not line.strip():
@@ -72,9 +84,19 @@ def parse_terms(category: Category, text: str, source: str) -> list[Term]:
         entry, _, weight_text = line.rpartition(" | ") if " | " in line else (line, "", "")
         entry = entry.strip()
         try:
+            if weight_text.strip().startswith(PART_PREFIX):
+                part = weight_text.strip().removeprefix(PART_PREFIX)
+                if not part.replace("_", "").isalpha() or not part.islower():
+                    raise ValueError("a part is named like @bomb_words")
+                pattern = "" if entry == NAME_ENTRY else _pattern(entry)
+                terms.append(Term(category, entry, 0.0, pattern, part))
+                continue
             weight = float(weight_text) if weight_text else 1.0
             if not 0.0 <= weight <= 1.0:
                 raise ValueError("weight must be between 0 and 1")
+            if is_rule(entry):
+                terms.append(parse_rule(category, entry, weight))
+                continue
             terms.append(Term(category, entry, weight, _pattern(entry)))
         except (ValueError, re.error) as exc:
             raise TermListError(source, number, str(exc)) from exc
@@ -104,29 +126,34 @@ class TermLists:
     """Compiled term lists: one pattern per category, longest entries tried first so
     "child porn" wins over "child" where both start."""
 
-    def __init__(self, terms: Iterable[Term], allow: Iterable[str]) -> None:
+    def __init__(self, terms: Iterable[Entry], allow: Iterable[str]) -> None:
         by_category: dict[Category, list[Term]] = {category: [] for category in Category}
+        by_part: dict[str, list[Term]] = {}
+        self.rules: list[Rule] = []
+        self._names: set[str] = set()  # parts that take the prompt's capitalised names
         for term in terms:
-            by_category[term.category].append(term)
+            if isinstance(term, Rule):
+                self.rules.append(term)
+            elif term.part is None:
+                by_category[term.category].append(term)
+            elif term.entry == NAME_ENTRY:
+                self._names.add(term.part)
+            else:
+                by_part.setdefault(term.part, []).append(term)
+        known = set(by_part) | self._names
+        for rule in self.rules:
+            if missing := sorted(set(rule.parts) - known):
+                raise ValueError(f"rule {rule.entry!r} names parts no list has: {missing}")
         self.terms = by_category
-        self._patterns: dict[Category, tuple[re.Pattern[str], re.Pattern[str], list[Term]]] = {}
-        for category, listed in by_category.items():
-            if not listed:
-                continue
-            ordered = sorted(listed, key=lambda term: len(term.pattern), reverse=True)
-            groups = "|".join(f"(?P<t{i}>{term.pattern})" for i, term in enumerate(ordered))
-            spelled = "|".join(
-                f"(?P<t{i}>{_without_spaces(term.pattern)})" for i, term in enumerate(ordered)
-            )
-            self._patterns[category] = (
-                re.compile(f"{_BEFORE}(?:{groups}){_AFTER}"),
-                re.compile(spelled),
-                ordered,
-            )
+        self.parts = by_part
+        self._patterns = {
+            category: compile_terms(listed) for category, listed in by_category.items() if listed
+        }
+        self._part_patterns = {part: compile_terms(listed) for part, listed in by_part.items()}
         phrases = sorted(set(allow), key=len, reverse=True)
         self.allow = tuple(phrases)
         self._allow = (
-            re.compile(f"{_BEFORE}(?:{'|'.join(re.escape(p) for p in phrases)}){_AFTER}")
+            re.compile(f"{BEFORE}(?:{'|'.join(re.escape(p) for p in phrases)}){AFTER}")
             if phrases
             else None
         )
@@ -140,39 +167,75 @@ class TermLists:
         ``directory`` (the bundled lists by default); a missing file is an empty list."""
         folder = directory if directory is not None else bundled_directory()
         files = sorted((entry for entry in folder.iterdir() if entry.is_file()), key=str)
-        terms: list[Term] = []
-        for category in TERM_CATEGORIES:
-            for path in _files_of(files, category.value):
-                terms += parse_terms(category, path.read_text(encoding="utf-8"), str(path))
-        allow = [
-            phrase
+        lists = tuple(
+            (category, path.read_text(encoding="utf-8"), str(path))
+            for category in LISTED_CATEGORIES
+            for path in _files_of(files, category.value)
+        )
+        allow = tuple(
+            path.read_text(encoding="utf-8")
             for path in _files_of(files, ALLOW_FILE.removesuffix(".txt"))
-            for phrase in parse_allow(path.read_text(encoding="utf-8"))
-        ]
-        return cls(terms, [*allow, *(normalize_term(p) for p in extra_allow if p.strip())])
+        )
+        return _built(lists, allow, tuple(p for p in extra_allow if p.strip()))
 
     def mask_allowed(self, text: str) -> str:
         """``text`` with allow-listed phrases blanked out (words around them stay apart)."""
         return self._allow.sub(" ", text) if self._allow is not None else text
 
     def match(self, text: NormalizedText) -> list[TermMatch]:
-        """Every distinct (category, term) found in any form of ``text``."""
+        """Every distinct (category, term) found in any form of ``text``, and every rule
+        whose parts all matched (reported as its words joined by " + ")."""
         found: dict[tuple[Category, str], TermMatch] = {}
         masked = [self.mask_allowed(variant) for variant in text.variants]
         # A spelled-out word that is itself a term ("m a s s a c r e") is that word; only
         # the others are searched inside (so "massacre" does not also yield "ass").
-        spelled = [
+        whole = {
             word
             for word in text.spelled
-            if not any(bounded.fullmatch(word) for bounded, _, _ in self._patterns.values())
-        ]
-        for category, (bounded, unbounded, ordered) in self._patterns.items():
-            hits = [hit for variant in masked for hit in bounded.finditer(variant)]
-            hits += [hit for word in spelled for hit in unbounded.finditer(word)]
-            for hit in hits:
-                term = ordered[int(hit.lastgroup.removeprefix("t"))] if hit.lastgroup else None
-                if term is not None:
-                    # A pattern entry is reported by what it matched ("12yo").
-                    shown = hit.group() if term.entry.startswith(REGEX_PREFIX) else term.entry
-                    found.setdefault((category, shown), TermMatch(category, shown, term.weight))
+            if any(compiled.scan.fullmatch(word) for compiled in self._patterns.values())
+        }
+        # ...and one that is a term after a one-letter word ("a n a k e d": "a" + "naked")
+        # is read that way, not searched inside ("anak").
+        spelled = [word for word in text.spelled if word not in whole and word[1:] not in whole]
+        masked += sorted(whole)
+        for category, compiled in self._patterns.items():
+            for term, shown, _, _ in located(compiled, masked, spelled):
+                found.setdefault((category, shown), TermMatch(category, shown, term.weight))
+        if self.rules:
+            for rule, words in fired(self.rules, self._part_hits(text, masked, spelled)):
+                shown = " + ".join(words)
+                key = (rule.category, shown)
+                found.setdefault(key, TermMatch(rule.category, shown, rule.weight))
         return list(found.values())
+
+    def _part_hits(
+        self, text: NormalizedText, masked: list[str], spelled: list[str]
+    ) -> list[PartHit]:
+        hits = [
+            PartHit(part, shown, form, start, end)
+            for part, compiled in self._part_patterns.items()
+            for _, shown, form, (start, end) in located(compiled, masked, spelled)
+        ]
+        for part in self._names:
+            for name in text.names:
+                for form, variant in enumerate(masked):
+                    at = f" {variant} ".find(f" {name} ")
+                    if at >= 0:
+                        start = variant.count(" ", 0, at)
+                        hits.append(PartHit(part, name, form, start, start + name.count(" ") + 1))
+                        break
+        return hits
+
+
+@lru_cache(maxsize=4)
+def _built(
+    lists: tuple[tuple[Category, str, str], ...], allow: tuple[str, ...], extra: tuple[str, ...]
+) -> TermLists:
+    """Term lists from the files' texts, kept for the process: compiling the patterns of
+    a few thousand entries takes seconds, and a restarted ``Moderator`` (or the tests'
+    many) reads the same files. ``TermLists`` is not changed after it is built."""
+    terms = [
+        term for category, text, source in lists for term in parse_terms(category, text, source)
+    ]
+    phrases = [phrase for text in allow for phrase in parse_allow(text)]
+    return TermLists(terms, [*phrases, *(normalize_term(p) for p in extra)])

@@ -145,3 +145,85 @@ def test_words_spelled_out_letter_by_letter_are_searched_inside() -> None:
     assert _found(lists, "k.i.l.l m.y.s.e.l.f") == {"kill myself": 1.0}
     # A spelled word that is itself a term is not searched inside: no "ass" in massacre.
     assert _found(lists, "m a s s a c r e") == {"massacre": 1.0}
+
+
+def _rules(text: str) -> TermLists:
+    return TermLists(parse_terms(Category.ILLEGAL, text, "illegal.txt"), [])
+
+
+def test_parts_score_only_through_their_rules() -> None:
+    lists = _rules(
+        "bomb | @explosive\nrecipe | @howto\nstep by step | @howto\n@explosive + @howto | 1.0\n"
+    )
+    assert _found(lists, "a bomb in a war film") == {}
+    assert _found(lists, "a cake recipe") == {}
+    assert _found(lists, "a bomb recipe") == {"bomb + recipe": 1.0}
+    assert _found(lists, "step by step, then a b0mb") == {"bomb + step by step": 1.0}
+
+
+def test_a_rule_within_words_needs_its_parts_close() -> None:
+    lists = _rules("skull | @body\nsplit open | @act\n@body + @act within 2 | 1.0\n")
+    assert _found(lists, "a skull split open") == {"skull + split open": 1.0}
+    assert _found(lists, "split open, the old skull") == {"skull + split open": 1.0}
+    assert _found(lists, "a skull on a shelf and a melon split open") == {}
+
+
+def test_a_part_named_twice_needs_two_different_words() -> None:
+    lists = _rules("phallic emoji | @emoji\npeach emoji | @emoji\n@emoji + @emoji | 0.6\n")
+    assert _found(lists, "\U0001f351 and \U0001f351") == {}
+    assert _found(lists, "\U0001f346\U0001f351") == {"phallic emoji + peach emoji": 0.6}
+
+
+def test_names_written_with_capitals_are_a_part() -> None:
+    lists = _rules("<name> | @person\nbeing stabbed | @harm\n@person + @harm within 3 | 1.0\n")
+    assert _found(lists, "Taylor Swift being stabbed") == {"taylor swift + being stabbed": 1.0}
+    assert _found(lists, "a man being stabbed") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("bomb | @Bomb\n", "a part is named like @bomb_words"),
+        ("@a + | 1.0\n", "a rule looks like"),
+        ("a | @a\nb | @b\nc | @c\n@a + @b + @c within 2 | 1\n", "'within' joins exactly two parts"),
+    ],
+)
+def test_malformed_rules_are_named(text: str, reason: str) -> None:
+    with pytest.raises(TermListError) as caught:
+        parse_terms(Category.ILLEGAL, text, "illegal.txt")
+    assert reason in caught.value.reason
+
+
+def test_a_rule_naming_an_unknown_part_is_refused() -> None:
+    with pytest.raises(ValueError, match="names parts no list has"):
+        _rules("bomb | @explosive\n@explosive + @howto | 1.0\n")
+
+
+def test_a_look_behind_keeps_its_width_in_spelled_out_words() -> None:
+    # The spelled-out twin makes spaces optional, which a look-behind must not get.
+    lists = TermLists(
+        parse_terms(Category.MINORS, "re:(?<!hace )12 anos | 0\n", "minors.es.txt"), []
+    )
+    assert _found(lists, "tiene 12 anos") == {"12 anos": 0.0}
+    assert _found(lists, "hace 12 anos") == {}
+
+
+def test_language_files_and_abuse_lists_are_loaded() -> None:
+    lists = TermLists.load()
+    entries = {term.entry for terms in lists.terms.values() for term in terms}
+    assert {"desnuda*", "nackt", "ciplak*", "telanjang"} <= entries
+    assert lists.terms[Category.ABUSE]  # insults the English profanity model cannot read
+    assert {"explosive", "howto", "person", "group"} <= set(lists.parts)
+    assert TermLists.load() is lists  # compiled once per process
+
+
+def test_spelled_out_words_after_a_one_letter_word() -> None:
+    lists = TermLists(
+        [
+            *parse_terms(Category.SEXUAL, "naked\n", "sexual.txt"),
+            *parse_terms(Category.MINORS, "anak | 0\n", "minors.id.txt"),
+        ],
+        [],
+    )
+    # "a n a k e d" is "a" + "naked", not a word with "anak" inside.
+    assert _found(lists, "a n_a_k_e_d selfie") == {"naked": 1.0}
