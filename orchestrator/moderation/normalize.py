@@ -24,7 +24,6 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 
 from anyascii import anyascii
 
@@ -37,6 +36,7 @@ from orchestrator.moderation.readings import (
     unmasked,
     visual_cyrillic,
 )
+from orchestrator.moderation.transliterate import prepared, scripts_in, transliterated
 
 # Leetspeak. "1" and "|" stand for either "i" or "l", so both readings are tried.
 _LEET_COMMON = {
@@ -61,7 +61,6 @@ _FINAL_SYMBOLS = frozenset("@$")  # leet at the end of a word too ("nud@"); "!" 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _WHITESPACE = re.compile(r"\s+")  # before control characters are dropped: "\n" is a space
 _STRETCHED = re.compile(r"([a-z])\1{2,}")  # three or more of one letter
-_DROPPED_CATEGORIES = frozenset({"Cf", "Mn", "Me", "Cc"})  # invisible, combining, control
 _ONE_LETTER_WORDS = frozenset("aiyeo")  # words of one letter in our languages
 _SINGLE_LETTER_RUN = 3  # "n u d e": a run of this many one-letter words is one word
 
@@ -73,40 +72,14 @@ class NormalizedText:
     readings, duplicates removed); ``spelled``: the words of those forms that were spelled
     out letter by letter ("s e x y k i d" → "sexykid"), where word boundaries are lost, so
     terms are looked for anywhere inside them; ``names``: names written with capitals,
-    lower-cased ("taylor swift")."""
+    lower-cased ("taylor swift"); ``scripts``: the scripts of its letters and of its decoded
+    fragments' (``transliterate.scripts_in``)."""
 
     plain: str
     variants: tuple[str, ...]
     spelled: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
-
-
-@cache
-def homoglyph_table() -> dict[int, str]:
-    """Maps each non-ASCII character that looks like an ASCII letter or digit to it.
-
-    Built once from the confusables data (about 900 KB of JSON, ~50 ms); call it at start-up.
-    """
-    from confusable_homoglyphs.confusables import confusables_data
-
-    table: dict[int, str] = {}
-    for target in string.ascii_letters + string.digits:  # letters win: Cyrillic O is o, not 0
-        for entry in confusables_data.get(target, ()):
-            glyph = entry["c"].strip("\u200e\u200f")  # the data wraps RTL glyphs in marks
-            if len(glyph) == 1 and not glyph.isascii():
-                table.setdefault(ord(glyph), target.lower())
-    # Unicode lists some Cyrillic lower-case letters (н, т, в) as confusable only with Latin
-    # small capitals (ʜ, ᴛ, ʙ), which look like h, t, b: follow that one step.
-    for source, entries in confusables_data.items():
-        if len(source) != 1 or source.isascii() or ord(source) in table:
-            continue
-        for entry in entries:
-            name = unicodedata.name(entry["c"], "") if len(entry["c"]) == 1 else ""
-            letter = name.removeprefix("LATIN LETTER SMALL CAPITAL ")
-            if letter != name and len(letter) == 1:
-                table[ord(source)] = letter.lower()
-                break
-    return table
+    scripts: frozenset[str] = frozenset()
 
 
 _EMOJI_MARK = "\x01"  # wraps an emoji's name in the ASCII text: "\x01eggplant\x01"
@@ -122,25 +95,23 @@ def _emoji_name(ch: str) -> str | None:
     return match.group(1) if match else None
 
 
-def to_ascii(text: str, visual: bool = False) -> str:
-    """Lower-case ASCII with invisible characters, diacritics and look-alikes resolved;
-    punctuation and digits are kept (leetspeak is decoded later) and each emoji becomes
-    its name between ``\x01`` marks. ``visual``: Cyrillic letters that look like Latin
-    ones only in handwriting are read as Latin in words that mix the two scripts."""
-    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text))
+def to_ascii(text: str, visual: bool = False, by_look: bool = True) -> str:
+    """Lower-case ASCII with invisible characters, accents and digits of other scripts
+    resolved, each word read by its look or its sound (``transliterate``); punctuation and
+    digits are kept (leetspeak is decoded later) and each emoji becomes its name between
+    ``\x01`` marks. ``visual``: Cyrillic letters that look like Latin ones only in
+    handwriting are read as Latin in words that mix the two scripts. ``by_look`` False:
+    every non-Latin word by its sound, as term lists are read."""
+    text = prepared(_WHITESPACE.sub(" ", text))
     if visual:
         text = visual_cyrillic(text) or text
-    # NFD splits accented letters into letter + combining mark; the marks are dropped with
-    # the invisible characters (which also defeats "zalgo" stacking).
+    if text.isascii():
+        return text.lower()
     chars: list[str] = []
-    for ch in unicodedata.normalize("NFD", text):
-        category = unicodedata.category(ch)
-        if category in _DROPPED_CATEGORIES:
-            continue
-        name = _emoji_name(ch) if category == "So" else None
+    for ch in text:
+        name = _emoji_name(ch) if unicodedata.category(ch) == "So" else None
         chars.append(f" {_EMOJI_MARK}{name}{_EMOJI_MARK} " if name else ch)
-    text = "".join(chars).translate(homoglyph_table())
-    return anyascii(text).lower()
+    return transliterated("".join(chars), by_look).lower()
 
 
 def _without_emoji(text: str) -> str:
@@ -237,12 +208,16 @@ def normalize(text: str) -> NormalizedText:
     ascii_text = to_ascii(text)
     spelled: list[str] = []
     readings = _readings(ascii_text, spelled)
+    if not text.isascii() and (sound := to_ascii(text, by_look=False)) != ascii_text:
+        readings += _readings(sound, spelled)
     if any(ord(ch) in CYRILLIC_VISUAL for ch in text):
         visual = to_ascii(text, visual=True)
         if visual != ascii_text:
             readings += _readings(visual, spelled)
+    scripts = set(scripts_in(text))
     for fragment in decoded_fragments(text):
         readings += _readings(to_ascii(fragment), spelled)
+        scripts |= scripts_in(fragment)
     variants: list[str] = []
     for reading in readings:
         variants += [reading, _STRETCHED.sub(r"\1", reading)]
@@ -251,9 +226,10 @@ def normalize(text: str) -> NormalizedText:
         variants=tuple(dict.fromkeys(variants)),
         spelled=tuple(dict.fromkeys(spelled)),
         names=tuple(dict.fromkeys(capitalised_names(anyascii(text)))),
+        scripts=frozenset(scripts),
     )
 
 
 def normalize_term(term: str) -> str:
     """The form a list entry is matched in: the same steps as ``plain``, no leetspeak."""
-    return _words(_emoji_read(to_ascii(term)))
+    return _words(_emoji_read(to_ascii(term, by_look=False)))

@@ -27,6 +27,7 @@ class Term:
     weight: float
     pattern: str  # regular expression over normalised text, without boundaries
     part: str | None = None  # the part it belongs to: it scores only through rules
+    script: str = ""  # matched only in text with letters of this script ("": any text)
 
 
 def without_spaces(pattern: str) -> str:

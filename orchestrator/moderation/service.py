@@ -32,10 +32,10 @@ from orchestrator.moderation.errors import ModeratorNotStarted
 from orchestrator.moderation.hosted import hosted_layer
 from orchestrator.moderation.image_check import ImageChecker, ImageModel, ImageThresholds
 from orchestrator.moderation.models import DEFAULT_THRESHOLDS, Category, Check, Decision, Policy
-from orchestrator.moderation.normalize import homoglyph_table
 from orchestrator.moderation.profanity import ProfanityModel
 from orchestrator.moderation.prompt_check import PromptChecker, PromptThresholds
 from orchestrator.moderation.terms import TermLists
+from orchestrator.moderation.transliterate import homoglyph_table
 from orchestrator.settings import Settings
 
 log = structlog.get_logger(__name__)

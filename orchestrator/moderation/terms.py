@@ -9,12 +9,13 @@ that only count together with words of another part.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TypeVar
 
 from orchestrator.moderation.errors import TermListError
 from orchestrator.moderation.models import TERM_CATEGORIES, Category
@@ -23,6 +24,7 @@ from orchestrator.moderation.patterns import (
     AFTER,
     BEFORE,
     REGEX_PREFIX,
+    Compiled,
     Term,
     compile_terms,
     located,
@@ -36,7 +38,9 @@ from orchestrator.moderation.rules import (
     is_rule,
     parse_rule,
 )
+from orchestrator.moderation.transliterate import LIST_SCRIPTS
 
+_K = TypeVar("_K")
 ALLOW_FILE = "allow.txt"
 NAME_ENTRY = "<name>"  # a part's entry for the names written with capitals in the prompt
 # Categories with list files: the term categories, and abuse, whose lists add insults in
@@ -73,10 +77,19 @@ def _pattern(entry: str) -> str:
     return ("[a-z0-9]*" if leading else "") + body + ("[a-z0-9]*" if trailing else _PLURAL)
 
 
+def _script_of(source: str) -> str:
+    """The script a list file's entries need (``LIST_SCRIPTS``), by its language; its words
+    written in ASCII need none."""
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    parts = name.split(".")
+    return LIST_SCRIPTS.get(parts[1], "") if len(parts) == 3 else ""
+
+
 def parse_terms(category: Category, text: str, source: str) -> list[Entry]:
     """Terms, parts' words and rules of one list file; ``source`` names the file in
-    errors."""
+    errors, and by its language (``<category>.<lang>.txt``) the script its entries need."""
     terms: list[Entry] = []
+    script = _script_of(source)
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith(REGEX_PREFIX) else raw
         if not line.strip():
@@ -89,7 +102,8 @@ def parse_terms(category: Category, text: str, source: str) -> list[Entry]:
                 if not part.replace("_", "").isalpha() or not part.islower():
                     raise ValueError("a part is named like @bomb_words")
                 pattern = "" if entry == NAME_ENTRY else _pattern(entry)
-                terms.append(Term(category, entry, 0.0, pattern, part))
+                needs = "" if entry.isascii() and not entry.startswith(REGEX_PREFIX) else script
+                terms.append(Term(category, entry, 0.0, pattern, part, needs))
                 continue
             weight = float(weight_text) if weight_text else 1.0
             if not 0.0 <= weight <= 1.0:
@@ -97,7 +111,9 @@ def parse_terms(category: Category, text: str, source: str) -> list[Entry]:
             if is_rule(entry):
                 terms.append(parse_rule(category, entry, weight))
                 continue
-            terms.append(Term(category, entry, weight, _pattern(entry)))
+            # A word written in Latin letters in such a list (romanised Hindi) is for Latin text.
+            needs = "" if entry.isascii() and not entry.startswith(REGEX_PREFIX) else script
+            terms.append(Term(category, entry, weight, _pattern(entry), script=needs))
         except (ValueError, re.error) as exc:
             raise TermListError(source, number, str(exc)) from exc
     return terms
@@ -146,10 +162,8 @@ class TermLists:
                 raise ValueError(f"rule {rule.entry!r} names parts no list has: {missing}")
         self.terms = by_category
         self.parts = by_part
-        self._patterns = {
-            category: compile_terms(listed) for category, listed in by_category.items() if listed
-        }
-        self._part_patterns = {part: compile_terms(listed) for part, listed in by_part.items()}
+        self._patterns = _compiled_by_script(by_category)
+        self._part_patterns = _compiled_by_script(by_part)
         phrases = sorted(set(allow), key=len, reverse=True)
         self.allow = tuple(phrases)
         self._allow = (
@@ -189,16 +203,21 @@ class TermLists:
         masked = [self.mask_allowed(variant) for variant in text.variants]
         # A spelled-out word that is itself a term ("m a s s a c r e") is that word; only
         # the others are searched inside (so "massacre" does not also yield "ass").
+        patterns = [
+            (category, compiled)
+            for (category, script), compiled in self._patterns.items()
+            if not script or script in text.scripts
+        ]
         whole = {
             word
             for word in text.spelled
-            if any(compiled.scan.fullmatch(word) for compiled in self._patterns.values())
+            if any(compiled.scan.fullmatch(word) for _, compiled in patterns)
         }
         # ...and one that is a term after a one-letter word ("a n a k e d": "a" + "naked")
         # is read that way, not searched inside ("anak").
         spelled = [word for word in text.spelled if word not in whole and word[1:] not in whole]
         masked += sorted(whole)
-        for category, compiled in self._patterns.items():
+        for category, compiled in patterns:
             for term, shown, _, _ in located(compiled, masked, spelled):
                 found.setdefault((category, shown), TermMatch(category, shown, term.weight))
         if self.rules:
@@ -213,7 +232,8 @@ class TermLists:
     ) -> list[PartHit]:
         hits = [
             PartHit(part, shown, form, start, end)
-            for part, compiled in self._part_patterns.items()
+            for (part, script), compiled in self._part_patterns.items()
+            if not script or script in text.scripts
             for _, shown, form, (start, end) in located(compiled, masked, spelled)
         ]
         for part in self._names:
@@ -225,6 +245,15 @@ class TermLists:
                         hits.append(PartHit(part, name, form, start, start + name.count(" ") + 1))
                         break
         return hits
+
+
+def _compiled_by_script(listed: Mapping[_K, list[Term]]) -> dict[tuple[_K, str], Compiled]:
+    """One pattern per key and script its terms need."""
+    groups: dict[tuple[_K, str], list[Term]] = {}
+    for key, terms in listed.items():
+        for term in terms:
+            groups.setdefault((key, term.script), []).append(term)
+    return {key: compile_terms(terms) for key, terms in groups.items()}
 
 
 @lru_cache(maxsize=4)

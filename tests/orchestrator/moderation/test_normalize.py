@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.moderation.decoding import MAX_DECODED, decoded_fragments
-from orchestrator.moderation.normalize import homoglyph_table, normalize, normalize_term
+from orchestrator.moderation.normalize import normalize, normalize_term
+from orchestrator.moderation.transliterate import homoglyph_table
 
 ZERO_WIDTH_SPACE, ZERO_WIDTH_JOINER, SOFT_HYPHEN, RTL_OVERRIDE = (
     "\u200b",
