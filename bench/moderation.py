@@ -4,6 +4,7 @@ asserted).
     .venv/bin/python -m bench.moderation            # quality tables, then latency
     .venv/bin/python -m bench.moderation --quality  # quality tables only
     .venv/bin/python -m bench.moderation --quality --misses latin-holdout
+    .venv/bin/python -m bench.moderation --readme   # rewrite the README's moderation table
 
 Quality, over every labelled set (tests/data/moderation_prompts*.jsonl), standard policy:
 per split and label the recall (blocked under the prompt's own category), the share of
@@ -35,8 +36,15 @@ from orchestrator.moderation import Category, Moderator, Policy
 from orchestrator.moderation.prompt_check import PromptChecker
 from orchestrator.settings import Settings
 
-PROMPT_SETS = sorted(
-    (Path(__file__).resolve().parents[1] / "tests" / "data").glob("moderation_prompts*.jsonl")
+ROOT = Path(__file__).resolve().parents[1]
+PROMPT_SETS = sorted((ROOT / "tests" / "data").glob("moderation_prompts*.jsonl"))
+PROMPTS = ROOT / "tests" / "data" / "moderation_prompts.jsonl"  # the English set alone
+README = ROOT / "README.md"
+TABLE_START = "<!-- moderation table: python -m bench.moderation --readme -->"
+TABLE_END = "<!-- end of moderation table -->"
+# Splits written after the lists and measured before they changed (or never tuned on).
+HELD_OUT = frozenset(
+    {"holdout", "latin-holdout", "latin-blind", "latin-blind2", "nonlatin-holdout"}
 )
 
 
@@ -147,6 +155,78 @@ def quality(checker: PromptChecker, rows: list[Row], show_misses: set[str]) -> N
         print("\n".join(misses))
 
 
+README_HEADER = [
+    "prompts",
+    "recall (own category)",
+    "unsafe blocked",
+    "minors rule",
+    "safe FB",
+    "tricky FB",
+    "check ms (median / p95)",
+]
+
+
+def _tallied(
+    checker: PromptChecker, rows: list[Row]
+) -> tuple[dict[str, Tally], dict[str, Tally], dict[str, list[float]]]:
+    """Tallies per category and per language over every row (standard policy; the minors
+    rule under ``off``), and each group's check times in ms."""
+    by_label: dict[str, Tally] = defaultdict(Tally)
+    by_lang: dict[str, Tally] = defaultdict(Tally)
+    times: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        started = time.perf_counter()
+        decision = checker.check(row.prompt, Policy.STANDARD)
+        took = (time.perf_counter() - started) * 1000
+        groups = [f"category: {row.label}", "all", f"language: {row.lang}"]
+        if row.split in HELD_OUT:
+            groups.append("all, held-out splits")
+        for group in groups:
+            tally = (by_lang if group.startswith("language") else by_label)[group]
+            times[group].append(took)
+            if row.label == "safe":
+                tricky = row.kind == "tricky"
+                tally.tricky += tricky
+                tally.tricky_blocked += tricky and not decision.allowed
+                tally.plain += not tricky
+                tally.plain_blocked += not tricky and not decision.allowed
+                continue
+            tally.unsafe += 1
+            tally.blocked += not decision.allowed
+            tally.right += not decision.allowed and decision.category == row.label
+            if row.label == Category.MINORS:
+                off = checker.check(row.prompt, Policy.OFF)
+                tally.minors += 1
+                tally.minors_rule += not off.allowed and off.category is Category.MINORS
+    return by_label, by_lang, times
+
+
+def readme_table(checker: PromptChecker, rows: list[Row]) -> str:
+    """The README's moderation table: per category, then per language, every labelled set
+    together under the standard policy; the last column is the bare check's time on this
+    machine (it varies from run to run; the other columns do not)."""
+    by_label, by_lang, times = _tallied(checker, rows)
+    lines = [
+        "| group | " + " | ".join(README_HEADER) + " |",
+        "| --- " * (len(README_HEADER) + 1) + "|",
+    ]
+    for tallies in (by_label, by_lang):
+        for name, tally in sorted(tallies.items(), key=lambda item: (item[0] != "all", item[0])):
+            ordered = sorted(times[name])
+            p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+            count = tally.unsafe + tally.plain + tally.tricky
+            cost = f"{statistics.median(ordered):.2f} / {p95:.2f}"
+            lines.append(f"| {name} | {count} | " + " | ".join([*tally.cells(), cost]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def rewrite_readme(table: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    before, _, rest = text.partition(TABLE_START + "\n")
+    _, _, after = rest.partition(TABLE_END)
+    README.write_text(f"{before}{TABLE_START}\n{table}{TABLE_END}{after}", encoding="utf-8")
+
+
 async def _time_each(calls: list[Callable[[], Awaitable[object]]]) -> list[float]:
     samples = []
     for call in calls:
@@ -203,6 +283,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quality", action="store_true", help="quality tables only")
     parser.add_argument("--misses", nargs="*", default=[], help="list misses of these splits")
+    parser.add_argument("--readme", action="store_true", help="rewrite the README's table")
     args = parser.parse_args()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, telegram_bot_token="1:bench", telegram_webhook_secret=WEBHOOK_SECRET
@@ -214,6 +295,9 @@ async def main() -> None:
     print(f"checks active: {', '.join(moderator.active_checks)}")
     rows = load_rows()
     try:
+        if args.readme:
+            rewrite_readme(readme_table(moderator.prompt_checker, rows))
+            return
         quality(moderator.prompt_checker, rows, set(args.misses))
         if not args.quality:
             await latency(moderator, [row.prompt for row in rows])
