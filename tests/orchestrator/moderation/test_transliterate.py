@@ -77,6 +77,7 @@ def test_digits_of_every_script_are_numbers(text: str, digits: str) -> None:
         "فتاة عارية عمرها ١٣ سنة",
         "नंगी लड़की १३ साल",
         "голая девочка ١٢ лет",
+        "Ｎｕｄｅ ｇｉｒｌ １２",  # full-width, and an age right after "girl"
     ],
 )
 async def test_ages_in_other_digits_trigger_the_minors_rule(
