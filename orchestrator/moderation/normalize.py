@@ -73,13 +73,16 @@ class NormalizedText:
     out letter by letter ("s e x y k i d" → "sexykid"), where word boundaries are lost, so
     terms are looked for anywhere inside them; ``names``: names written with capitals,
     lower-cased ("taylor swift"); ``scripts``: the scripts of its letters and of its decoded
-    fragments' (``transliterate.scripts_in``)."""
+    fragments' (``transliterate.scripts_in``); ``english``: the variants an English model may
+    read, without the words of other scripts read by their sound (Russian "шит", sewn,
+    would read "shit"), the same as ``variants`` when there are none."""
 
     plain: str
     variants: tuple[str, ...]
     spelled: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     scripts: frozenset[str] = frozenset()
+    english: tuple[str, ...] = ()
 
 
 _EMOJI_MARK = "\x01"  # wraps an emoji's name in the ASCII text: "\x01eggplant\x01"
@@ -95,13 +98,16 @@ def _emoji_name(ch: str) -> str | None:
     return match.group(1) if match else None
 
 
-def to_ascii(text: str, visual: bool = False, by_look: bool = True) -> str:
+def to_ascii(
+    text: str, visual: bool = False, by_look: bool = True, latin_only: bool = False
+) -> str:
     """Lower-case ASCII with invisible characters, accents and digits of other scripts
     resolved, each word read by its look or its sound (``transliterate``); punctuation and
     digits are kept (leetspeak is decoded later) and each emoji becomes its name between
     ``\x01`` marks. ``visual``: Cyrillic letters that look like Latin ones only in
     handwriting are read as Latin in words that mix the two scripts. ``by_look`` False:
-    every non-Latin word by its sound, as term lists are read."""
+    every non-Latin word by its sound, as term lists are read. ``latin_only``: words of
+    other scripts read by their sound are left out (``NormalizedText.english``)."""
     text = prepared(_WHITESPACE.sub(" ", text))
     if visual:
         text = visual_cyrillic(text) or text
@@ -111,7 +117,7 @@ def to_ascii(text: str, visual: bool = False, by_look: bool = True) -> str:
     for ch in text:
         name = _emoji_name(ch) if unicodedata.category(ch) == "So" else None
         chars.append(f" {_EMOJI_MARK}{name}{_EMOJI_MARK} " if name else ch)
-    return transliterated("".join(chars), by_look).lower()
+    return transliterated("".join(chars), by_look, latin_only).lower()
 
 
 def _without_emoji(text: str) -> str:
@@ -214,20 +220,32 @@ def normalize(text: str) -> NormalizedText:
         visual = to_ascii(text, visual=True)
         if visual != ascii_text:
             readings += _readings(visual, spelled)
+    latin = to_ascii(text, latin_only=True) if not text.isascii() else ascii_text
+    same = latin == ascii_text  # no word of another script read by its sound
+    english = [] if same else _readings(latin, [])
     scripts = set(scripts_in(text))
     for fragment in decoded_fragments(text):
         readings += _readings(to_ascii(fragment), spelled)
+        if not same:
+            english += _readings(to_ascii(fragment, latin_only=True), [])
         scripts |= scripts_in(fragment)
-    variants: list[str] = []
-    for reading in readings:
-        variants += [reading, _STRETCHED.sub(r"\1", reading)]
+    variants = _destretched(readings)
     return NormalizedText(
         plain=readings[0],
-        variants=tuple(dict.fromkeys(variants)),
+        variants=variants,
         spelled=tuple(dict.fromkeys(spelled)),
         names=tuple(dict.fromkeys(capitalised_names(anyascii(text)))),
         scripts=frozenset(scripts),
+        english=variants if same else _destretched(english),
     )
+
+
+def _destretched(readings: list[str]) -> tuple[str, ...]:
+    """Each reading and its form with stretched letters single ("nuuude" → "nude")."""
+    variants: list[str] = []
+    for reading in readings:
+        variants += [reading, _STRETCHED.sub(r"\1", reading)]
+    return tuple(dict.fromkeys(variants))
 
 
 def normalize_term(term: str) -> str:

@@ -74,11 +74,12 @@ class PromptChecker:
             unlikely[match.category] *= 1.0 - match.weight
         scores = {category: round(1.0 - unlikely[category], 6) for category in Category}
         if self.profanity is not None:
-            # Allow-listed phrases are hidden from the model too ("breast stroke"). The
-            # abuse lists (insults in other languages than the model's English) add to it.
+            # Allow-listed phrases are hidden from the model too ("breast stroke"), and so
+            # are words of other scripts read by their sound. The abuse lists (insults in
+            # other languages than the model's English) add to it.
             texts = [
                 for_english_model(self.terms.mask_allowed(variant))
-                for variant in normalized.variants
+                for variant in normalized.english
             ]
             model = max(self.profanity.probability(texts), default=0.0)
             if model >= scores[Category.ABUSE]:  # the model's verdict names no terms

@@ -137,8 +137,9 @@ def _by_sound(ch: str) -> str:
     return anyascii(ch).translate(_APOSTROPHES)
 
 
-def _word(word: str, native: frozenset[str] | None) -> str:
-    """One word by its look or its sound; ``native`` None: every non-Latin word by sound."""
+def _word(word: str, native: frozenset[str] | None, latin_only: bool = False) -> str:
+    """One word by its look or its sound; ``native`` None: every non-Latin word by sound;
+    ``latin_only``: a word read by its sound is left out."""
     scripts = {script(ch) for ch in word} - {""}
     foreign = scripts - {"LATIN"}
     if not foreign:
@@ -147,6 +148,8 @@ def _word(word: str, native: frozenset[str] | None) -> str:
         fold = False
     else:
         fold = "LATIN" in scripts or not foreign & native
+    if latin_only and not fold:
+        return ""
     if fold:
         word = word.translate(homoglyph_table())
     out: list[str] = []
@@ -166,11 +169,12 @@ def prepared(text: str) -> str:
     return _SPACED_CJK.sub(lambda run: run.group().replace(" ", ""), _without_marks(text))
 
 
-def transliterated(text: str, by_look: bool = True) -> str:
+def transliterated(text: str, by_look: bool = True, latin_only: bool = False) -> str:
     """``text`` (``prepared``, emoji already replaced) in ASCII, each word read by its look
-    or its sound (module docstring), or every non-Latin word by sound; not lower-cased."""
+    or its sound (module docstring), or every non-Latin word by sound; ``latin_only``: the
+    words read by their sound left out (what an English model may read). Not lower-cased."""
     native = _native_scripts(text) if by_look else None
-    return " ".join(_word(word, native) for word in text.split(" "))
+    return " ".join(_word(word, native, latin_only) for word in text.split(" "))
 
 
 # Lists of languages written in another script than Latin apply only to text with letters

@@ -10,9 +10,8 @@ reproduce, so some lines of those files are generated from others; this module b
 them, and a test keeps them current:
 
 * ``entry  # case``: the capitalised and upper-case forms of an entry where they normalise
-  differently (look-alike folding is case-sensitive: "г" reads "r" but "Г" "g", "б" "6"
-  but "Б" "b"; also "з", "ь", "і", "ї"). An entry ending in ``# as written`` gets none
-  (its upper-case form would be a word of another language: "ДЕБИЛ" reads "debil").
+  differently (words are read by their sound, in any case, so this is now rare). An entry
+  ending in ``# as written`` gets none.
 * ``#~ entry [!<x] [!>x] | weight`` and the ``re:(?#built)`` line after it: the entry
   with each letter in either case and spaces allowed where spelling it out leaves them
   ("г о л а я" reads "rola ya", "мальчик" "mal chik"); in Chinese, Japanese and Korean,

@@ -124,3 +124,25 @@ def test_a_list_of_another_script_applies_only_to_text_in_it() -> None:
 def test_japanese_and_chinese_lists_leave_latin_words_alone(lists: TermLists, text: str) -> None:
     found = {m.term for m in lists.match(normalize(text))}
     assert all(term.isascii() for term in found), found
+
+
+def test_the_english_model_reads_no_words_of_other_scripts() -> None:
+    normalized = normalize("костюм шит вручную")  # "the suit is sewn by hand"
+    assert "shit" in normalized.plain
+    assert all("shit" not in form for form in normalized.english)
+    assert normalize("a red fox").english == normalize("a red fox").variants
+
+
+@pytest.mark.parametrize(
+    ("prompt", "allowed"),
+    [
+        ("костюм шит вручную", True),
+        ("бактериофаг и фаг под микроскопом", True),  # a phage, not a slur
+        ("fu\u0441k \u0443\u043eu", False),  # Cyrillic look-alikes in English words
+        ("you are a fucking idiot, понял", False),
+    ],
+)
+async def test_transliterations_are_no_english_insults(
+    moderator: Moderator, prompt: str, allowed: bool
+) -> None:
+    assert moderator.prompt_checker.check(prompt, Policy.STANDARD).allowed is allowed
