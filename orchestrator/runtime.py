@@ -14,6 +14,7 @@ import structlog
 
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
 from orchestrator.jobs.admission import Admission
+from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.positions import QueuePositions
 from orchestrator.jobs.providers import build_providers
@@ -85,7 +86,13 @@ class Runtime:
         self.admission = Admission(
             settings, self.store, self.stats, self.moderation, payments=self.payments
         )
-        self.positions = QueuePositions(settings, self.store, self.queue, self.frontends)
+        self.positions = QueuePositions(
+            settings,
+            self.store,
+            self.queue,
+            self.frontends,
+            WaitEstimator(self.stats, self.queue, self.providers),
+        )
         self.worker = (
             Worker(
                 settings,
