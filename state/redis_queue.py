@@ -35,6 +35,7 @@ POSITION_RING_LIMIT = 2_000  # users of a tier read to predict a position
 HAND_BACK_LIMIT = 1_000  # entries a stopping consumer looks at; a worker holds a few
 # An idle claimer wakes at least this often, to take over jobs whose worker died.
 WAKE_EVERY_S = 1.0
+MIN_WAIT_S = 0.01
 
 
 def consumer_name() -> str:
@@ -173,7 +174,7 @@ class RedisJobQueue(JobQueue):
                     return job
                 continue
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left < MIN_WAIT_S:  # Redis reads a timeout under a millisecond as "for ever"
                 return None
             await self._client.blpop([self._keys.queue_wake], timeout=min(left, WAKE_EVERY_S))
 
