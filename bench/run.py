@@ -18,9 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import fairness
 from bench.support import ROOT
 
-BENCHES = ["ingest", "ingest_cpu", "overhead", "concurrency", "scale", "moderation_cost"]
+BENCHES = [
+    "ingest",
+    "ingest_cpu",
+    "overhead",
+    "concurrency",
+    "scale",
+    "moderation_cost",
+    "fairness",
+]
 LOGS = ROOT / "bench" / "logs"
 
 
@@ -176,6 +185,9 @@ def rows(results: dict[str, dict[str, Any] | None]) -> list[str]:
                     "-",
                 )
             )
+    if found := results.get("fairness"):
+        for name, ours, baseline, ratio, target, met in fairness.table(found):
+            out.append(_row(name, ours, baseline, ratio, target, "-" if met is None else _yes(met)))
     return out
 
 

@@ -159,14 +159,19 @@ class TelegramFrontend:
         """``orchestrator.payments.notices.PaymentNotifier``: what became of an invoice."""
         return await payments.notify(self.application.bot, notice)
 
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
+    async def show_queue_position(
+        self, job: Job, ahead: int | None, eta_s: float | None = None
+    ) -> None:
         if job.status_message_id is None:
             return
         if ahead is None:
             key = "status_editing" if job.kind is JobKind.EDIT else "status_generating"
             text = texts.text(key, job.language)
-        elif ahead == 0:
-            text = texts.text("status_queued_next", job.language)
         else:
-            text = texts.text("status_queued", job.language, ahead=ahead)
+            key = "status_queued_next" if ahead == 0 else "status_queued"
+            if eta_s is None:
+                text = texts.text(key, job.language, ahead=ahead)
+            else:
+                wait = texts.wait(eta_s, job.language)
+                text = texts.text(f"{key}_eta", job.language, ahead=ahead, wait=wait)
         await self.application.bot.edit_message_text(text, job.chat_id, job.status_message_id)

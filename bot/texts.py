@@ -57,3 +57,10 @@ def text(key: str, language_code: str | None = None, /, **fields: Any) -> str:
     language = pick_language(language_code)
     template = _catalog(language).get(key) or _catalog(DEFAULT_LANGUAGE)[key]
     return template.format(**fields)
+
+
+def wait(seconds: float, language_code: str | None = None) -> str:
+    """An estimated wait, as rounded as an estimate deserves: "40 s", "3 min"."""
+    if seconds < 60:
+        return text("wait_seconds", language_code, seconds=max(5, 5 * round(seconds / 5)))
+    return text("wait_minutes", language_code, minutes=round(seconds / 60))

@@ -23,8 +23,10 @@ Contract of a :class:`Frontend`:
 - ``report_failure(job, error)`` tells the user why the job failed.
 - ``notify_payment(notice)`` tells a user what became of an invoice (the
   ``orchestrator.payments.notices.PaymentNotifier`` the payment service is built with).
-- ``show_queue_position(job, ahead)``: ``ahead`` jobs wait before it; None means it is no
-  longer waiting (show it is being worked on). Cosmetic: the caller ignores its failures.
+- ``show_queue_position(job, ahead, eta_s=None)``: ``ahead`` jobs wait before it, and it
+  should start in about ``eta_s`` seconds (None: nothing measured yet, say nothing of
+  time); ``ahead`` None means it is no longer waiting (show it is being worked on).
+  Cosmetic: the caller ignores its failures.
 
 The :class:`JobSubmitter` (the runtime) takes what front ends receive:
 
@@ -96,7 +98,9 @@ class JobFrontend(PaymentNotifier, Protocol):
 
     async def report_failure(self, job: Job, error: BaseException) -> None: ...
 
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None: ...
+    async def show_queue_position(
+        self, job: Job, ahead: int | None, eta_s: float | None = None
+    ) -> None: ...
 
 
 class Frontend(JobFrontend, Protocol):
@@ -153,8 +157,10 @@ class Frontends:
     async def report_failure(self, job: Job, error: BaseException) -> None:
         await self.of(job.frontend).report_failure(job, error)
 
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
-        await self.of(job.frontend).show_queue_position(job, ahead)
+    async def show_queue_position(
+        self, job: Job, ahead: int | None, eta_s: float | None = None
+    ) -> None:
+        await self.of(job.frontend).show_queue_position(job, ahead, eta_s)
 
     async def notify_payment(self, notice: PaymentNotice) -> int | None:
         return await self.of(notice.frontend).notify_payment(notice)

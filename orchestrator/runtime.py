@@ -14,10 +14,12 @@ import structlog
 
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
 from orchestrator.jobs.admission import Admission
+from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.positions import QueuePositions
 from orchestrator.jobs.providers import build_providers
 from orchestrator.jobs.tasks import TaskGroup
+from orchestrator.jobs.tiers import tier_for
 from orchestrator.jobs.worker import Worker
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.setup import build_payments
@@ -69,6 +71,7 @@ class Runtime:
             settings.redis_url.get_secret_value() if settings.redis_url is not None else None,
             key_prefix=settings.redis_key_prefix,
             visibility_timeout_s=settings.job_visibility_timeout_s,
+            policy=settings.tier_policy(),
         )
         self.store, self.queue, self.stats = self.state.store, self.state.queue, self.state.stats
         self.job_stats = JobStats(self.stats)
@@ -83,7 +86,13 @@ class Runtime:
         self.admission = Admission(
             settings, self.store, self.stats, self.moderation, payments=self.payments
         )
-        self.positions = QueuePositions(settings, self.store, self.queue, self.frontends)
+        self.positions = QueuePositions(
+            settings,
+            self.store,
+            self.queue,
+            self.frontends,
+            WaitEstimator(self.stats, self.queue, self.providers),
+        )
         self.worker = (
             Worker(
                 settings,
@@ -218,8 +227,10 @@ class Runtime:
         await self.admission.withdraw(job)
 
     async def submit(self, job: Job) -> None:
-        """Record an admitted job and queue it for a worker."""
+        """Record an admitted job and queue it for a worker (in its tier: a job paid for
+        after it was parked gets its tier here)."""
         job.deadline_at = job.created_at + self.settings.job_deadline_s
+        job.tier = tier_for(self.settings, job)
         await self.store.save_job(job)
         await self.queue.enqueue(job)
         self.positions.track(job)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from state.base import JobQueue, Ledger, ModerationRecords, StateStore, StatsStore
+from state.scheduling import TierPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -64,9 +65,14 @@ class StateBackend:
 
 
 def open_backend(
-    redis_url: str | None, *, key_prefix: str = "fulmine:", visibility_timeout_s: float = 60.0
+    redis_url: str | None,
+    *,
+    key_prefix: str = "fulmine:",
+    visibility_timeout_s: float = 60.0,
+    policy: TierPolicy | None = None,
 ) -> StateBackend:
-    """Builds without I/O (``start`` connects). No URL: memory, one process."""
+    """Builds without I/O (``start`` connects). No URL: memory, one process. ``policy``:
+    how the queue weighs tiers (``state/scheduling.py``; the defaults when None)."""
     if redis_url is None:
         from state.ledger_memory import MemoryLedger
         from state.memory import MemoryJobQueue, MemoryStateStore
@@ -75,7 +81,7 @@ def open_backend(
 
         return StateBackend(
             MemoryStateStore(),
-            MemoryJobQueue(),
+            MemoryJobQueue(policy),
             MemoryLedger(),
             MemoryStatsStore(),
             MemoryModerationRecords(),
@@ -93,7 +99,7 @@ def open_backend(
     keys = RedisKeys(key_prefix)
     return StateBackend(
         RedisStateStore(client, keys),
-        RedisJobQueue(client, keys, visibility_timeout_s),
+        RedisJobQueue(client, keys, visibility_timeout_s, policy),
         RedisLedger(client, keys),
         RedisStatsStore(client, keys),
         RedisModerationRecords(client, keys),

@@ -41,14 +41,18 @@ atomic step (a Lua script in Redis).
 The job queue hands work from the processes that take requests to those that run them:
 
 - ``enqueue(job)`` makes the job claimable; ``claim(timeout_s)`` hands each job to one
-  caller, waiting up to ``timeout_s``, and returns None when nothing came.
+  caller, waiting up to ``timeout_s``, and returns None when nothing came. Jobs are
+  handed out in the order of ``state/scheduling.py`` (tiers by weight with a reserved
+  share, users taking turns within a tier, a job past its tier's maximum wait promoted),
+  the same across every process; a job without a tier counts as relax.
 - ``ack(job_id)`` marks a claimed job done; it is not handed out again.
 - ``touch(job_id)`` tells the queue the claimer is still working on it; False when the
   job is no longer this claimer's (it was handed to another).
-- ``requeue(job)`` gives a claimed job back so that another claimer takes it at once.
-- ``pending()`` counts jobs enqueued and not yet acknowledged; ``position(job_id)`` is how
-  many jobs wait ahead of a waiting job (0: next), None when it is not waiting or unknown
-  to this process.
+- ``requeue(job)`` gives a claimed job back so that another claimer takes it at once: it
+  goes to the front of its user's line, its user to the front of its tier's turns.
+- ``pending()`` counts jobs enqueued and not yet acknowledged; ``running()`` those claimed
+  and not yet acknowledged. ``position(job_id)`` is how many jobs will be handed out
+  before a waiting job if nothing else arrives (0: next), None when it is not waiting.
 - ``durable`` queues (Redis) keep jobs when every process stops, and a job claimed and
   not acknowledged nor touched for the visibility timeout is handed out again. A queue
   that is not durable (memory) loses what it holds with its process, so its owner drains
@@ -199,6 +203,9 @@ class JobQueue(ABC):
 
     @abstractmethod
     async def pending(self) -> int: ...
+
+    @abstractmethod
+    async def running(self) -> int: ...
 
     @abstractmethod
     async def position(self, job_id: str) -> int | None: ...

@@ -15,7 +15,8 @@ from cachetools import TTLCache
 
 from state.base import JobQueue, StateStore
 from state.errors import BUSY_SCOPE, RateLimited
-from state.models import InFlightCap, Job, Limit, SentImage
+from state.models import InFlightCap, Job, Limit, SentImage, Tier
+from state.scheduling import FairQueue, TierPolicy
 
 # Bounds keep memory flat whatever the traffic; entries also expire by age.
 MAX_REMEMBERED_KEYS = 1_000_000
@@ -123,13 +124,14 @@ class MemoryStateStore(StateStore):
 
 
 class MemoryJobQueue(JobQueue):
-    """Jobs wait in a deque on this event loop; they are lost with the process, so the
-    worker drains the queue before the process stops (use Redis to keep them)."""
+    """Jobs wait on this event loop, in the order of ``state/scheduling.py``; they are lost
+    with the process, so the worker drains the queue before the process stops (use Redis
+    to keep them)."""
 
     durable = False
 
-    def __init__(self) -> None:
-        self._waiting: deque[Job] = deque()
+    def __init__(self, policy: TierPolicy | None = None) -> None:
+        self._waiting: FairQueue[Job] = FairQueue(policy or TierPolicy())
         self._arrived = asyncio.Condition()
         self._claimed: set[str] = set()
 
@@ -140,8 +142,17 @@ class MemoryJobQueue(JobQueue):
         return None
 
     async def enqueue(self, job: Job) -> None:
+        await self._push(job, front=False)
+
+    async def _push(self, job: Job, *, front: bool) -> None:
         async with self._arrived:
-            self._waiting.append(job.model_copy(deep=True))
+            self._waiting.push(
+                job.id,
+                job.tier or Tier.RELAX,
+                str(job.user_id),
+                job.model_copy(deep=True),
+                front=front,
+            )
             self._arrived.notify()
 
     async def claim(self, timeout_s: float) -> Job | None:
@@ -151,7 +162,8 @@ class MemoryJobQueue(JobQueue):
                     await self._arrived.wait_for(lambda: bool(self._waiting))
             except TimeoutError:
                 return None
-            job = self._waiting.popleft()
+            job = self._waiting.pop()
+        assert job is not None
         self._claimed.add(job.id)
         return job
 
@@ -162,16 +174,14 @@ class MemoryJobQueue(JobQueue):
         return job_id in self._claimed
 
     async def requeue(self, job: Job) -> None:
-        async with self._arrived:
-            self._claimed.discard(job.id)
-            self._waiting.appendleft(job.model_copy(deep=True))
-            self._arrived.notify()
+        self._claimed.discard(job.id)
+        await self._push(job, front=True)
 
     async def pending(self) -> int:
         return len(self._waiting) + len(self._claimed)
 
+    async def running(self) -> int:
+        return len(self._claimed)
+
     async def position(self, job_id: str) -> int | None:
-        for index, job in enumerate(self._waiting):
-            if job.id == job_id:
-                return index
-        return None
+        return self._waiting.position(job_id)

@@ -15,6 +15,14 @@ class JobKind(StrEnum):
     EDIT = "edit"
 
 
+class Tier(StrEnum):
+    """How soon a job runs (``state/scheduling.py``): set at admission from how it is paid."""
+
+    TURBO = "turbo"
+    FAST = "fast"
+    RELAX = "relax"
+
+
 class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -70,6 +78,10 @@ class Job(BaseModel):
     # The front end the request came in through ("telegram", "api", ...): the one that
     # fetches its input, shows its progress and delivers its images.
     frontend: str = "telegram"
+    # Scheduling: the job's tier. None until admission decides it from how the job is paid;
+    # a front end or catalog entry may set it beforehand (e.g. turbo), and admission keeps it.
+    # A queue treats None as relax.
+    tier: Tier | None = None
 
 
 class SentImage(BaseModel):

@@ -83,7 +83,21 @@ class RedisKeys:
 
     @property
     def job_stream(self) -> str:
+        """Jobs handed to workers and not yet acknowledged."""
         return f"{self.prefix}jobs"
+
+    # Jobs waiting their turn (state/redis_queue_scripts.py builds these from the prefix).
+    @property
+    def queue_prefix(self) -> str:
+        return f"{self.prefix}queue:"
+
+    @property
+    def queue_wake(self) -> str:
+        return f"{self.queue_prefix}wake"
+
+    @property
+    def queue_jobs(self) -> str:
+        return f"{self.queue_prefix}jobs"
 
     # Not a key: the consumer group every worker reads the job stream through.
     WORKERS_GROUP = "workers"

@@ -1,36 +1,41 @@
-"""The job queue on a Redis Stream read through one consumer group.
+"""The job queue on Redis: fair lines for waiting jobs, a Stream for claimed ones.
 
-Every process that enqueues adds an entry (``XADD``); every worker process is a consumer
-of the ``workers`` group and claims new entries with ``XREADGROUP``. A claimed entry stays
-in the group's pending list until acknowledged (``XACK``, then ``XDEL`` so the stream only
-holds unfinished jobs). A worker that dies leaves its entry pending; once the entry has
-been idle for the visibility timeout another worker takes it over with ``XAUTOCLAIM``.
-A live worker keeps its entries from going idle by touching them while it works.
+Waiting jobs sit in per-tier, per-user lines (``state/redis_queue_scripts.py``), and one
+Lua script (``PICK``) chooses the next by the rules of ``state/scheduling.py`` for every
+worker process at once. The same script adds the chosen job to a Redis Stream and reads
+it through the ``workers`` consumer group as the claiming process, so from then on a job
+is a pending stream entry: acknowledged when done (``XACK``, then ``XDEL`` so the stream
+only holds unfinished jobs), touched while worked on, and taken over with ``XAUTOCLAIM``
+by another worker once idle for the visibility timeout (its worker died). Idle claimers
+block on a wake list that every enqueue pushes a token to.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from typing import Any
 
-from cachetools import TTLCache
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
 from state.base import JobQueue
-from state.models import Job
+from state.models import Job, Tier
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
+from state.redis_queue_scripts import ENQUEUE, PICK, POSITION
 from state.redis_scripts import DELETE_IDLE_CONSUMER, TOUCH
+from state.scheduling import TIER_ORDER, TierPolicy, predict_position
 
 JOB_FIELD = "job"
-MAX_TRACKED = 100_000
-TRACK_FOR_S = 24 * 3600.0
 RECLAIM_SCAN_ROUNDS = 10  # pages of the pending list looked at per claim
-POSITION_SCAN_LIMIT = 10_000
+POSITION_RING_LIMIT = 2_000  # users of a tier read to predict a position
 HAND_BACK_LIMIT = 1_000  # entries a stopping consumer looks at; a worker holds a few
+# An idle claimer wakes at least this often, to take over jobs whose worker died.
+WAKE_EVERY_S = 1.0
+MIN_WAIT_S = 0.01
 
 
 def consumer_name() -> str:
@@ -41,18 +46,37 @@ def consumer_name() -> str:
 class RedisJobQueue(JobQueue):
     durable = True
 
-    def __init__(self, client: Redis, keys: RedisKeys, visibility_timeout_s: float) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        keys: RedisKeys,
+        visibility_timeout_s: float,
+        policy: TierPolicy | None = None,
+    ) -> None:
         self._client = client
+        self._keys = keys
         self._stream = keys.job_stream
         self._group = keys.WORKERS_GROUP
         self._visibility_ms = max(1, round(visibility_timeout_s * 1000))
+        self.policy = policy or TierPolicy()
         self.consumer = consumer_name()
         self._touch = client.register_script(TOUCH)
         self._delete_idle_consumer = client.register_script(DELETE_IDLE_CONSUMER)
-        # job id -> stream entry id: for jobs this process claimed (to ack them) and for
-        # jobs it enqueued (to tell their queue position).
+        self._enqueue = client.register_script(ENQUEUE)
+        self._pick = client.register_script(PICK)
+        self._position = client.register_script(POSITION)
+        waits = [round(self.policy.max_wait_s[tier] * 1000) for tier in TIER_ORDER]
+        shares = [row.get(tier, 0) for row in self.policy.share_table for tier in TIER_ORDER]
+        self._pick_args: list[str | int] = [
+            keys.queue_prefix,
+            self._stream,
+            self._group,
+            self.consumer,
+            *waits,
+            *shares,
+        ]
+        # job id -> stream entry id, for jobs this process claimed (to ack them).
         self._claimed: dict[str, str] = {}
-        self._enqueued: TTLCache[str, str] = TTLCache(maxsize=MAX_TRACKED, ttl=TRACK_FOR_S)
         self._started = False
 
     async def start(self) -> None:
@@ -102,26 +126,28 @@ class RedisJobQueue(JobQueue):
                 continue
             found: Any = await self._client.xrange(self._stream, min=entry_id, max=entry_id)
             job_json = found[0][1].get(JOB_FIELD) if found else None
-            await self._move_to_back(entry_id, job_json)
+            job = Job.model_validate_json(job_json) if job_json is not None else None
+            await self._hand_back(entry_id, job)
 
-    async def _move_to_back(self, entry_id: str | None, job_json: str | None) -> str | None:
-        """Settle ``entry_id`` (if any) and queue ``job_json`` (if any) anew, in one step;
-        the new entry's id."""
+    async def _hand_back(self, entry_id: str | None, job: Job | None) -> None:
+        """Settle ``entry_id`` (if any) and put ``job`` (if any) first in its user's line,
+        in one step."""
         async with self._client.pipeline(transaction=True) as pipe:
             if entry_id is not None:
                 pipe.xack(self._stream, self._group, entry_id)
                 pipe.xdel(self._stream, entry_id)
-            if job_json is not None:
-                pipe.xadd(self._stream, {JOB_FIELD: job_json})
-            answers = await pipe.execute()
-        return str(answers[-1]) if job_json is not None else None
+            if job is not None:
+                await self._enqueue(args=self._enqueue_args(job, front=True), client=pipe)
+            await pipe.execute()
+
+    def _enqueue_args(self, job: Job, *, front: bool) -> list[str]:
+        tier = (job.tier or Tier.RELAX).value
+        payload = job.model_dump_json()
+        return [self._keys.queue_prefix, job.id, tier, str(job.user_id), payload, str(int(front))]
 
     async def enqueue(self, job: Job) -> None:
         with translated_errors("enqueue"):
-            entry_id = str(
-                await self._client.xadd(self._stream, {JOB_FIELD: job.model_dump_json()})
-            )
-        self._enqueued[job.id] = entry_id
+            await self._enqueue(args=self._enqueue_args(job, front=False))
 
     async def claim(self, timeout_s: float) -> Job | None:
         with translated_errors("claim"):
@@ -136,22 +162,29 @@ class RedisJobQueue(JobQueue):
         return None
 
     async def _claim(self, timeout_s: float) -> Job | None:
-        job = await self._reclaim_abandoned()
-        if job is not None:
-            return job
-        answer: Any = await self._client.xreadgroup(
-            self._group,
-            self.consumer,
-            {self._stream: ">"},
-            count=1,
-            block=max(1, round(timeout_s * 1000)),
-        )
-        for _stream, entries in answer or []:
-            for entry_id, fields in entries:
-                job = await self._take(entry_id, fields)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = await self._reclaim_abandoned()
+            if job is not None:
+                return job
+            picked = await self._pick_entry()
+            if picked is not None:
+                job = await self._take(picked[0], {JOB_FIELD: picked[1]} if picked[1] else None)
                 if job is not None:
                     return job
-        return None
+                continue
+            left = deadline - time.monotonic()
+            if left < MIN_WAIT_S:  # Redis reads a timeout under a millisecond as "for ever"
+                return None
+            await self._client.blpop([self._keys.queue_wake], timeout=min(left, WAKE_EVERY_S))
+
+    async def _pick_entry(self) -> tuple[str, str | None] | None:
+        """The next job by the fair rules, now pending under this consumer: its entry id
+        and JSON. Recorded nowhere in this process: ``_take`` does that."""
+        answer: Any = await self._pick(args=self._pick_args)
+        if not answer:
+            return None
+        return str(answer[0]), answer[1] or None
 
     async def _reclaim_abandoned(self) -> Job | None:
         cursor = "0-0"
@@ -200,32 +233,39 @@ class RedisJobQueue(JobQueue):
     async def requeue(self, job: Job) -> None:
         entry_id = self._claimed.pop(job.id, None)
         with translated_errors("requeue"):
-            new_entry_id = await self._move_to_back(entry_id, job.model_dump_json())
-        assert new_entry_id is not None
-        self._enqueued[job.id] = new_entry_id
+            await self._hand_back(entry_id, job)
 
     async def pending(self) -> int:
         with translated_errors("pending"):
-            return int(await self._client.xlen(self._stream))
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.xlen(self._stream)
+                pipe.hlen(self._keys.queue_jobs)
+                claimed, waiting = await pipe.execute()
+        return int(claimed) + int(waiting)
+
+    async def running(self) -> int:
+        with translated_errors("running"):
+            summary: Any = await self._client.xpending(self._stream, self._group)
+        return int(summary["pending"])
 
     async def position(self, job_id: str) -> int | None:
-        entry_id = self._enqueued.get(job_id)
-        if entry_id is None:
-            return None
         with translated_errors("position"):
-            groups = await self._client.xinfo_groups(self._stream)
-            last = next((g["last-delivered-id"] for g in groups if g["name"] == self._group), None)
-            if last is None:
-                return None
-            if _entry_key(entry_id) <= _entry_key(last):
-                self._enqueued.pop(job_id, None)  # handed to a worker: no longer waiting
-                return None
-            ahead = await self._client.xrange(
-                self._stream, min=f"({last}", max=f"({entry_id}", count=POSITION_SCAN_LIMIT
+            answer: Any = await self._position(
+                args=[self._keys.queue_prefix, job_id, POSITION_RING_LIMIT]
             )
-        return len(ahead or [])
-
-
-def _entry_key(entry_id: str) -> tuple[int, int]:
-    millis, _, sequence = entry_id.partition("-")
-    return int(millis), int(sequence or 0)
+        if not answer:
+            return None
+        tier, index, ring_index, lengths, counts, credit = answer
+        lengths = [int(n) for n in lengths]
+        if int(ring_index) < 0:  # further round the ring than was read: last of those
+            ring_index = len(lengths)
+            lengths.append(int(index) + 1)
+        return predict_position(
+            self.policy,
+            Tier(tier),
+            lengths,
+            int(ring_index),
+            int(index),
+            dict(zip(TIER_ORDER, map(int, counts), strict=True)),
+            dict(zip(TIER_ORDER, map(int, credit), strict=True)),
+        )

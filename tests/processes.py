@@ -40,7 +40,9 @@ class HeldDownloads:
 
 
 def fulmine_env(bot_api_url: str, **values: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    # PYTHONPATH: the processes run the code under test, as pytest imports it.
+    kept = {"PATH", "HOME", "LANG", "PYTHONPATH"}
+    keep = {k: v for k, v in os.environ.items() if k in kept}
     return {
         **keep,
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,

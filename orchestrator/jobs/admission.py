@@ -12,12 +12,14 @@ reservation of credits) is taken for a request that a cheaper check refuses.
 3. payment (``orchestrator.payments``; only when PAYMENTS_BACKEND is not none):
    reserve the price, or park the job behind an invoice (``PaymentRequired``), giving back
    its in-flight slot while it waits.
+4. the job's tier, from how it was paid (``orchestrator.jobs.tiers``).
 """
 
 from __future__ import annotations
 
 import contextlib
 
+from orchestrator.jobs.tiers import tier_for
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
 from orchestrator.serving.metrics import RATE_LIMITED
@@ -50,6 +52,7 @@ class Admission:
         await self._moderation.check_request(job)
         await self._take_rate_limit_slot(job)
         await self._charge(job)
+        job.tier = tier_for(self._settings, job)
 
     async def withdraw(self, job: Job) -> None:
         """Give back what an admitted job took: it could not be submitted after all."""

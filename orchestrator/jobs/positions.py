@@ -1,8 +1,11 @@
-"""While a job waits in the queue, its status message says how many jobs are ahead.
+"""While a job waits in the queue, its status message says how many jobs are ahead and,
+once service times have been measured, about how long it will wait
+(``orchestrator/jobs/eta.py``).
 
 Telegram limits how often a bot may edit messages in one chat, so edits are sparing: none
-for a job that waits less than ``FIRST_SHOW_AFTER_S``, one only when the position changed,
-and at most one per chat every ``QUEUE_EDIT_INTERVAL_S`` across all processes (a mark in
+for a job that waits less than ``FIRST_SHOW_AFTER_S``, one only when the position or the
+estimate (to ``ETA_STEP_S``) changed, and at most one per chat every
+``QUEUE_EDIT_INTERVAL_S`` across all processes (a mark in
 the state store). Only the process that enqueued a job knows its place in the queue, so
 that process shows it. The status message belongs to whoever changes it first: this
 display or the worker starting the job (the ``status-owner`` mark), so a job that started
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 import structlog
 
 from orchestrator.frontend import JobFrontend
+from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.marks import status_owner_mark
 from orchestrator.settings import Settings
 from state.base import JobQueue, StateStore
@@ -30,24 +34,31 @@ log = structlog.get_logger(__name__)
 POLL_S = 1.0
 FIRST_SHOW_AFTER_S = 2.0
 MAX_TRACKED = 10_000
+ETA_STEP_S = 5.0  # estimates closer than this to the one shown are not worth an edit
 
 
 @dataclass
 class _Waiting:
     job: Job
     since: float
-    shown: int | None = None
+    shown: tuple[int, int | None] | None = None  # position, estimate in ETA_STEP_S steps
     owns_status: bool = False
 
 
 class QueuePositions:
     def __init__(
-        self, settings: Settings, store: StateStore, queue: JobQueue, frontend: JobFrontend
+        self,
+        settings: Settings,
+        store: StateStore,
+        queue: JobQueue,
+        frontend: JobFrontend,
+        estimator: WaitEstimator | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._queue = queue
         self._frontend = frontend
+        self._estimator = estimator
         self._waiting: dict[str, _Waiting] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -84,9 +95,13 @@ class QueuePositions:
         if ahead is None:
             del self._waiting[job_id]
             return
-        if time.monotonic() - waiting.since < FIRST_SHOW_AFTER_S or ahead == waiting.shown:
+        if time.monotonic() - waiting.since < FIRST_SHOW_AFTER_S:
             return
         job = waiting.job
+        eta_s = await self._estimator.estimate(job, ahead) if self._estimator else None
+        shown = (ahead, None if eta_s is None else round(eta_s / ETA_STEP_S))
+        if shown == waiting.shown:
+            return
         if not waiting.owns_status:
             mark = status_owner_mark(job_id)
             if not await self._store.first_sighting(mark, self._settings.job_deadline_s):
@@ -97,7 +112,7 @@ class QueuePositions:
         if not await self._store.first_sighting(f"status-edit:{job.chat_id}", interval):
             return
         try:
-            await self._frontend.show_queue_position(job, ahead)
+            await self._frontend.show_queue_position(job, ahead, eta_s)
         except Exception as exc:  # cosmetic: the job goes on regardless
             log.info("queue_position_not_shown", job_id=job_id, error=repr(exc))
-        waiting.shown = ahead
+        waiting.shown = shown

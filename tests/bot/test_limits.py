@@ -189,3 +189,32 @@ async def test_a_job_left_waiting_past_its_deadline_is_failed_and_reported(
     assert await stack.runtime.stats.counter("jobs_failed") == 1
     assert await stack.runtime.stats.counter("jobs_delivered") == 1
     assert await stack.runtime.stats.counter("jobs_accepted") == 2
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"worker_concurrency": 1, "queue_edit_interval_s": 0.5} | HOLDING]
+)
+async def test_a_waiting_job_is_told_its_wait_once_a_service_time_is_measured(
+    stack: Stack, held: HeldDownloads
+) -> None:
+    await _generate(stack, 4101)  # one provider call measured
+    await _hold_an_edit(stack, held, 4102)
+    user = stack.emulator.user(4103, "Ada")
+    await stack.post(
+        stack.emulator.user_message(stack.emulator.private_chat(user), user, text="/generate a fox")
+    )
+    await stack.runtime.updates.wait_idle()
+    # The placeholder answers at once: one running job and a fraction of a second of
+    # service make the shortest wait there is to say.
+    expected = texts.text("status_queued_next_eta", wait=texts.wait(0.1))
+    assert expected == "⏳ You're next in line, about 5 s."
+
+    def shown() -> list[str]:
+        edits = stack.emulator.calls_to("editMessageText")
+        return [call.params["text"] for call in edits if call.params["chat_id"] == 4103]
+
+    async with asyncio.timeout(30):
+        while expected not in shown():  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    await _release(stack, held)
+    assert texts.text("status_queued_next") not in shown()  # never without the estimate

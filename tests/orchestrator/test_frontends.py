@@ -58,7 +58,9 @@ class ScriptedFrontend:
     async def report_failure(self, job: Job, error: BaseException) -> None:
         self.failed[job.id] = error
 
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
+    async def show_queue_position(
+        self, job: Job, ahead: int | None, eta_s: float | None = None
+    ) -> None:
         pass
 
     async def notify_payment(self, notice: PaymentNotice) -> int | None:

@@ -4,7 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from orchestrator.settings import MissingSetting, Settings, describe_validation_error
-from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET
+from state.models import Tier
+from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET, make_settings
 
 BASE = {"telegram_bot_token": BOT_TOKEN, "telegram_webhook_secret": WEBHOOK_SECRET}
 LNBITS = {"lnbits_url": "http://lnbits.local:5000", "lnbits_invoice_key": "inkey-secret-1"}
@@ -107,3 +108,23 @@ def test_a_real_payment_backend_needs_redis(backend: str, values: dict[str, str]
 @pytest.mark.parametrize("backend", ["none", "fake"])
 def test_no_money_no_redis_needed(backend: str) -> None:
     assert _settings(payments_backend=backend).redis_url is None
+
+
+def test_tier_settings_are_read_per_tier_and_checked() -> None:
+    settings = make_settings(
+        "http://127.0.0.1:9",
+        queue_tier_weights="turbo=20, fast=4, relax=1",
+        queue_max_wait_s="turbo=30,fast=90,relax=600",
+        turbo_user_ids="5,6",
+    )
+    policy = settings.tier_policy()
+    assert policy.weights == {Tier.TURBO: 20, Tier.FAST: 4, Tier.RELAX: 1}
+    assert policy.max_wait_s[Tier.RELAX] == 600
+    assert settings.turbo_user_ids == {5, 6}
+    for bad in (
+        {"queue_tier_weights": "turbo=10,fast=5"},
+        {"queue_tier_weights": "turbo=10,fast=5,relax=0"},
+        {"queue_max_wait_s": "turbo=1,fast=1,relax=-1"},
+    ):
+        with pytest.raises(ValidationError):
+            make_settings("http://127.0.0.1:9", **bad)

@@ -13,6 +13,7 @@ from state.base import JobQueue, StateStore, StatsStore
 from state.redis_keys import RedisKeys
 from state.redis_queue import RedisJobQueue
 from state.redis_store import RedisStateStore
+from state.scheduling import TierPolicy
 from tests.redis_server import RedisServer
 
 VISIBILITY_TIMEOUT_S = 0.5
@@ -36,15 +37,18 @@ class Backend:
     def stats(self) -> StatsStore:
         return self.state.stats
 
-    def second_queue(self) -> JobQueue:
+    def second_queue(self, policy: TierPolicy | None = None) -> JobQueue:
         """Another process's queue on the same state (Redis only)."""
         assert isinstance(self.store, RedisStateStore)
-        return RedisJobQueue(self.store.client, RedisKeys(self.prefix), VISIBILITY_TIMEOUT_S)
+        keys = RedisKeys(self.prefix)
+        return RedisJobQueue(self.store.client, keys, VISIBILITY_TIMEOUT_S, policy)
 
 
-def redis_backend(server: RedisServer) -> Backend:
+def redis_backend(server: RedisServer, policy: TierPolicy | None = None) -> Backend:
     prefix = f"contract-{uuid.uuid4().hex[:12]}:"
-    state = open_backend(server.url, key_prefix=prefix, visibility_timeout_s=VISIBILITY_TIMEOUT_S)
+    state = open_backend(
+        server.url, key_prefix=prefix, visibility_timeout_s=VISIBILITY_TIMEOUT_S, policy=policy
+    )
     return Backend("redis", state, prefix)
 
 

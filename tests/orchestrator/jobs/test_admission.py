@@ -26,7 +26,7 @@ from orchestrator.payments.service import PaymentService
 from providers.payments.fake import FakePaymentBackend
 from state.backend import StateBackend, open_backend
 from state.errors import BUSY_SCOPE, RateLimited
-from state.models import Job, JobKind
+from state.models import Job, JobKind, Tier
 from tests.conftest import make_settings
 
 ADMIN = 42  # tests.conftest.make_settings: admin_user_ids="42"
@@ -170,3 +170,34 @@ async def test_withdraw_releases_the_reservation() -> None:
         assert await gate.holds(7) == (50, 100, 1)
         await gate.admission.withdraw(admitted)
         assert await gate.holds(7) == (150, 0, 0)
+
+
+async def test_the_tier_follows_how_the_job_is_paid() -> None:
+    async with opened(
+        payments_backend="fake", price_generate_sats=100, free_generations_per_day=1
+    ) as gate:
+        assert await gate.backend.ledger.credit(7, "topup-1", 500)
+        free, paid = job(), job()
+        await gate.admission.admit(free)  # today's free image
+        await gate.admission.admit(paid)  # bought credits
+        assert (free.reserved_sats, free.tier) == (0, Tier.RELAX)
+        assert (paid.reserved_sats, paid.tier) == (100, Tier.FAST)
+        await gate.admission.admit(job(user_id=8))  # user 8's free image, and no credits
+        parked = job(user_id=8)
+        with pytest.raises(PaymentRequired):
+            await gate.admission.admit(parked)
+        assert parked.tier is None  # it gets its tier when paid (Runtime.submit)
+
+
+async def test_free_service_is_relax_and_granted_users_are_turbo() -> None:
+    async with opened(turbo_user_ids="9") as gate:
+        plain, granted, admin, sold = job(), job(user_id=9), job(user_id=ADMIN), job(user_id=10)
+        sold.tier = Tier.TURBO  # a front end that sells turbo sets it beforehand
+        for each in (plain, granted, admin, sold):
+            await gate.admission.admit(each)
+        assert [each.tier for each in (plain, granted, admin, sold)] == [
+            Tier.RELAX,
+            Tier.TURBO,
+            Tier.TURBO,
+            Tier.TURBO,
+        ]

@@ -90,7 +90,9 @@ class FakeFrontend:
     async def report_failure(self, job: Job, error: BaseException) -> None:
         self.failures.append((job.id, error))
 
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
+    async def show_queue_position(
+        self, job: Job, ahead: int | None, eta_s: float | None = None
+    ) -> None:
         self.positions.append((job.id, ahead))
 
     async def notify_payment(self, notice: PaymentNotice) -> int | None:
