@@ -125,13 +125,15 @@ class Provenance:
         source: bytes | None,
         record: MarkRecord,
     ) -> ProviderImage:
+        data, mime = image.data, image.content_type
         try:
-            data, mime = await asyncio.to_thread(stamping.mark, image.data, payload)
-            await self._store.remember_mark(record, self._settings.provenance_keep_s)
+            marked = await asyncio.to_thread(stamping.mark, image.data, payload)
+            if marked is not None:
+                await self._store.remember_mark(record, self._settings.provenance_keep_s)
+                data, mime = marked
         except Exception as exc:
             FAILURES.labels(step="watermark").inc()
             log.error("watermark_failed", error=repr(exc))
-            data, mime = image.data, image.content_type
         ingredient = None
         if source is not None:
             ingredient = (source, inspect_image(source, decode=False).mime_type)

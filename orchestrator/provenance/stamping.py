@@ -15,10 +15,13 @@ JPEG_QUALITY = 95
 READ_SIDE = 1024  # the watermark is read on a copy at most this large (it survives resizing)
 
 
-def mark(data: bytes, payload: int) -> tuple[bytes, str]:
+def mark(data: bytes, payload: int) -> tuple[bytes, str] | None:
     """``data`` (a checked JPEG, PNG or WebP) re-encoded with ``payload`` in its pixels, and
-    its MIME type: PNG stays PNG (lossless); JPEG and WebP become JPEG at quality 95."""
+    its MIME type: PNG stays PNG (lossless); JPEG and WebP become JPEG at quality 95.
+    None for an image too small to carry a mark."""
     info = inspect_image(data, source="output", decode=False)
+    if min(info.width, info.height) < watermark.MIN_SIDE:
+        return None
     with Image.open(io.BytesIO(data), formats=[info.format]) as img:
         rgb = np.asarray(img.convert("RGB"))
     marked = Image.fromarray(watermark.embed(rgb, payload))

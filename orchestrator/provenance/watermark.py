@@ -4,8 +4,9 @@ JPEG re-encoding and resizing chat platforms apply.
 The scheme is quantisation index modulation (the idea behind ``invisible-watermark``'s
 DWT-DCT methods) on low-frequency block means. The frame is cut into a 32 x 32 grid of
 cells in normalised coordinates, so a resized copy has the same cells. Each cell's mean
-luma, weighted by a smooth raised-cosine bump, is moved by at most ``STEP / 2`` onto one of
-two interleaved lattices (shifted by a per-cell dither), which one saying the cell's bit.
+luma, weighted by a smooth raised-cosine bump, is moved (mostly by ``STEP / 2`` at most)
+onto one of two interleaved lattices (shifted by a per-cell dither), which one saying the
+cell's bit.
 The change is the bump itself: smooth, zero at the cell's edges, a few grey levels at most.
 JPEG keeps low frequencies and resizing keeps local means, so the bits survive both.
 
@@ -16,7 +17,8 @@ when the votes agree strongly and the CRC matches, so unmarked images are not cl
 Why not the ``invisible-watermark`` package itself: it imports torch and opencv-python at
 import time (opencv needs libGL, absent from slim images), its DWT-DCT grid is tied to
 pixel positions so a resize loses the mark, and it reads hard bits with no confidence to
-reject unmarked images. This module needs numpy only. All functions are CPU-bound.
+reject unmarked images; ``trustmark`` downloads its model weights at first use. This
+module needs numpy only. Cropping is not survived. All functions are CPU-bound.
 """
 
 from __future__ import annotations
