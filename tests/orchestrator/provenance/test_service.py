@@ -55,7 +55,8 @@ async def test_each_image_gets_its_own_mark_naming_the_job_and_nothing_more() ->
         assert verdict.record is not None
         assert verdict.record.job_id == job.id
         assert (verdict.record.kind, verdict.record.provider) == ("generate", "placeholder")
-        assert "777" not in verdict.record.model_dump_json()  # not the user
+        fields = set(verdict.record.model_dump())  # nothing about who asked
+        assert fields == {"payload", "job_id", "created_at", "kind", "model", "provider"}
         assert SECRET_PROMPT not in verdict.record.model_dump_json()
     for index, image in enumerate(stamped):  # the signed files, kept for "Original file"
         assert await provenance.original(job.id, index) == image.data
