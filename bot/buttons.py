@@ -1,10 +1,11 @@
-"""The inline buttons under a result: Regenerate and Variations.
+"""The inline buttons under a result: Regenerate, Variations and Original file.
 
 ``callback_data`` is ``<action>:<job id>`` (34 bytes; Telegram allows 64), so a press is
 looked up in the state store. A press is a new request like a typed command:
 
 - Regenerate: the same kind, prompt, options and source image, with a new seed.
 - Variations: an edit of the image that was sent, with the same prompt.
+- Original file: the signed original as a document (``bot/provenance.py``), no request.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
 class Action(StrEnum):
     REGENERATE = "r"
     VARIATIONS = "v"
+    ORIGINAL = "o"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,13 @@ def result_keyboard(job: Job) -> InlineKeyboardMarkup:
                     texts.text("button_variations", job.language),
                     callback_data=callback_data(Action.VARIATIONS, job.id),
                 ),
-            ]
+            ],
+            [
+                InlineKeyboardButton(
+                    texts.text("button_original", job.language),
+                    callback_data=callback_data(Action.ORIGINAL, job.id),
+                ),
+            ],
         ]
     )
 

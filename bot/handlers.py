@@ -25,6 +25,7 @@ from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
 from bot.moderation_admin import ModerationAdmin, refusal_text
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options
 from bot.payments import PaymentCommands, answer_refusal, prices_text
+from bot.provenance import ProvenanceCommands
 from bot.stats import StatsCommand
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import ModerationRefusal
@@ -71,6 +72,7 @@ class Handlers:
                 *ModerationAdmin(self._settings, self._submitter).handlers(),
                 StatsCommand(self._settings, self._submitter).handler(),
                 *PaymentCommands(self._settings, self._submitter).handlers(),
+                *ProvenanceCommands(self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
                 MessageHandler(NEW_MESSAGES & private & filters.TEXT, self.hint),
                 CallbackQueryHandler(self.button),

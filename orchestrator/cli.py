@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     gpu.add_argument("--host", help="listen address (default: GPU_SERVER_HOST)")
     gpu.add_argument("--port", type=int, help="listen port (default: GPU_SERVER_PORT)")
     gpu.set_defaults(run=_gpu_server)
+    from orchestrator.provenance.cli import add_command as add_verify
+
+    add_verify(commands)
     add_contributed_commands(commands)
     return parser
 

@@ -42,6 +42,8 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
 - ``get_job(job_id)`` returns a job saved earlier (None once forgotten).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
   ``moderation_records`` are the blocks and bans admin commands show and change.
+- ``provenance`` verifies any image (``verify(data)``) and keeps the signed file of each
+  delivered image (``original(job_id, index)``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from orchestrator.payments.service import PaymentService
+    from orchestrator.provenance.service import Provenance
 
 
 class JobSubmitter(Protocol):
@@ -71,6 +74,9 @@ class JobSubmitter(Protocol):
 
     @property
     def payments(self) -> PaymentService | None: ...
+
+    @property
+    def provenance(self) -> Provenance: ...
 
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None

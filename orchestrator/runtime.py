@@ -23,6 +23,7 @@ from orchestrator.jobs.tiers import tier_for
 from orchestrator.jobs.worker import Worker
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.setup import build_payments
+from orchestrator.provenance.service import Provenance
 from orchestrator.serving.lanes import Lanes
 from orchestrator.serving.metrics import LANE_DROPPED
 from orchestrator.serving.metrics_port import MetricsPort
@@ -79,6 +80,7 @@ class Runtime:
             raise ValueError("without REDIS_URL the process that takes requests must run jobs")
         self.providers = build_providers(settings)
         self.moderation = ModerationGate(settings, self.state.records, self.stats)
+        self.provenance = Provenance(settings, self.store)
         if not isinstance(frontend_factories, Sequence):
             frontend_factories = [frontend_factories]
         self.frontends = Frontends(factory(settings, self) for factory in frontend_factories)
@@ -103,6 +105,7 @@ class Runtime:
                 stats=self.job_stats,
                 moderation=self.moderation,
                 payments=self.payments,
+                provenance=self.provenance,
             )
             if run_worker
             else None
@@ -121,6 +124,7 @@ class Runtime:
             self.state,
             *dict.fromkeys(self.providers.values()),  # one provider may serve both kinds
             self.moderation,
+            self.provenance,
             *self.frontends,
             *([self.payments] if self.payments is not None else []),
             self.positions,

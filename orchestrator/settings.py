@@ -238,6 +238,17 @@ class Settings(BaseSettings):
     moderation_hosted_timeout_s: float = Field(default=3.0, gt=0, le=30)  # one call, in all
     moderation_hosted_cache: int = Field(default=10_000, ge=0)  # verdicts kept (LRU); 0: none
 
+    # Provenance (orchestrator/provenance): the operator's C2PA certificate chain and key,
+    # as PEM text or a file's path; without them a development certificate is made at
+    # start-up, which validators call untrusted. The prompt stays out of the manifest
+    # unless asked for. A watermark names its job for `provenance_keep_s`; the signed file
+    # behind "Original file" is kept `provenance_originals_s`.
+    provenance_cert: SecretStr | None = None
+    provenance_key: SecretStr | None = None
+    provenance_include_prompt: bool = False
+    provenance_keep_s: float = Field(default=90 * 86400.0, gt=0)
+    provenance_originals_s: float = Field(default=86400.0, gt=0)
+
     # Operations: /stats estimates provider spend as successful calls times this
     # price in sats (the unit revenue is counted in), e.g. "replicate=40,fal=50,gpu=5".
     # A fallback chain ("replicate,fal") is priced as its first provider unless named itself.

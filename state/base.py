@@ -31,6 +31,10 @@ and Redis (any number of processes on any number of machines). Contract:
   merges string values into them.
 - ``remember_sent_image`` keeps, for ``ttl_s`` seconds, which job made the image in a chat
   message; ``find_sent_image`` returns it or None.
+- ``remember_mark`` keeps, for ``ttl_s`` seconds, the job a watermark payload stands for;
+  ``find_mark(payload)`` returns it or None. ``keep_original`` keeps, for ``ttl_s``
+  seconds, the signed file of a delivered image (``job_id``, ``index``); ``find_original``
+  returns its bytes or None.
 
 The records these take and give (jobs, limits, balances, invoices) are in ``state/models.py``.
 The payment ledger sits beside these as its own ABC (``Ledger``, below), in its own
@@ -73,6 +77,7 @@ from state.models import (
     InFlightCap,
     Job,
     Limit,
+    MarkRecord,
     PendingInvoice,
     Reservation,
     SentImage,
@@ -121,6 +126,18 @@ class StateStore(ABC):
 
     @abstractmethod
     async def find_sent_image(self, chat_id: int, message_id: int) -> SentImage | None: ...
+
+    @abstractmethod
+    async def remember_mark(self, record: MarkRecord, ttl_s: float) -> None: ...
+
+    @abstractmethod
+    async def find_mark(self, payload: int) -> MarkRecord | None: ...
+
+    @abstractmethod
+    async def keep_original(self, job_id: str, index: int, data: bytes, ttl_s: float) -> None: ...
+
+    @abstractmethod
+    async def find_original(self, job_id: str, index: int) -> bytes | None: ...
 
 
 class StatsStore(ABC):

@@ -15,13 +15,14 @@ from cachetools import TTLCache
 
 from state.base import JobQueue, StateStore
 from state.errors import BUSY_SCOPE, RateLimited
-from state.models import InFlightCap, Job, Limit, SentImage, Tier
+from state.models import InFlightCap, Job, Limit, MarkRecord, SentImage, Tier
 from state.scheduling import FairQueue, TierPolicy
 
 # Bounds keep memory flat whatever the traffic; entries also expire by age.
 MAX_REMEMBERED_KEYS = 1_000_000
 MAX_REMEMBERED_JOBS = 100_000
 MAX_RATE_WINDOWS = 100_000
+MAX_ORIGINALS = 200  # signed files kept in memory (a few MB each)
 JOB_RETENTION_S = 7 * 24 * 3600.0
 WINDOW_RETENTION_S = 3600.0  # longer than any rate window
 
@@ -41,6 +42,13 @@ class MemoryStateStore(StateStore):
         self._user_settings: dict[int, dict[str, str]] = {}
         self._sent: TTLCache[tuple[int, int], tuple[SentImage, float]] = TTLCache(
             maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf")
+        )
+        self._marks: TTLCache[int, tuple[MarkRecord, float]] = TTLCache(
+            maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf")
+        )
+        # Signed files are large: the most recent few are kept.
+        self._originals: TTLCache[tuple[str, int], tuple[bytes, float]] = TTLCache(
+            maxsize=MAX_ORIGINALS, ttl=float("inf")
         )
 
     async def start(self) -> None:
@@ -121,6 +129,24 @@ class MemoryStateStore(StateStore):
         if found is None or found[1] <= time.monotonic():
             return None
         return found[0].model_copy()
+
+    async def remember_mark(self, record: MarkRecord, ttl_s: float) -> None:
+        self._marks[record.payload] = (record.model_copy(), time.monotonic() + ttl_s)
+
+    async def find_mark(self, payload: int) -> MarkRecord | None:
+        found = self._marks.get(payload)
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0].model_copy()
+
+    async def keep_original(self, job_id: str, index: int, data: bytes, ttl_s: float) -> None:
+        self._originals[(job_id, index)] = (data, time.monotonic() + ttl_s)
+
+    async def find_original(self, job_id: str, index: int) -> bytes | None:
+        found = self._originals.get((job_id, index))
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0]
 
 
 class MemoryJobQueue(JobQueue):

@@ -93,6 +93,18 @@ class SentImage(BaseModel):
     file_id: str
 
 
+class MarkRecord(BaseModel):
+    """What an image's invisible watermark stands for: the 48-bit ``payload`` it carries
+    names the job that made it. Nothing about who asked or what they wrote."""
+
+    payload: int
+    job_id: str
+    created_at: float  # unix time the image was made
+    kind: str  # "generate" or "edit"
+    model: str
+    provider: str
+
+
 class BlockRecord(BaseModel):
     """One moderation block: who, where, at which stage, why and when.
 

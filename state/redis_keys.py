@@ -37,6 +37,12 @@ class RedisKeys:
     def sent_image(self, chat_id: int, message_id: int) -> str:
         return f"{self.prefix}sent:{chat_id}:{message_id}"
 
+    def mark(self, payload: int) -> str:
+        return f"{self.prefix}mark:{payload:012x}"
+
+    def original(self, job_id: str, index: int) -> str:
+        return f"{self.prefix}original:{job_id}:{index}"
+
     # Payment ledger: state/ledger_redis.py.
     def ledger_account(self, user_id: int) -> str:
         return f"{self.prefix}ledger:account:{user_id}"

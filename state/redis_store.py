@@ -6,6 +6,7 @@ It owns the process's one connection pool (the job queue borrows it), closed on 
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,7 +15,7 @@ from redis.asyncio import Redis
 
 from state.base import StateStore
 from state.errors import BUSY_SCOPE, RateLimited
-from state.models import InFlightCap, Job, Limit, SentImage
+from state.models import InFlightCap, Job, Limit, MarkRecord, SentImage
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
 from state.redis_scripts import ADMIT, COUNT_ONLY, IN_FLIGHT, TAKE_MARK
@@ -121,3 +122,24 @@ class RedisStateStore(StateStore):
         with translated_errors("find_sent_image"):
             raw = await self.client.get(self.keys.sent_image(chat_id, message_id))
         return SentImage.model_validate_json(raw) if raw is not None else None
+
+    async def remember_mark(self, record: MarkRecord, ttl_s: float) -> None:
+        with translated_errors("remember_mark"):
+            key = self.keys.mark(record.payload)
+            await self.client.set(key, record.model_dump_json(), px=_ms(ttl_s))
+
+    async def find_mark(self, payload: int) -> MarkRecord | None:
+        with translated_errors("find_mark"):
+            raw = await self.client.get(self.keys.mark(payload))
+        return MarkRecord.model_validate_json(raw) if raw is not None else None
+
+    async def keep_original(self, job_id: str, index: int, data: bytes, ttl_s: float) -> None:
+        # The connection decodes replies as text: the bytes travel as base64.
+        with translated_errors("keep_original"):
+            encoded = base64.b64encode(data).decode("ascii")
+            await self.client.set(self.keys.original(job_id, index), encoded, px=_ms(ttl_s))
+
+    async def find_original(self, job_id: str, index: int) -> bytes | None:
+        with translated_errors("find_original"):
+            raw = await self.client.get(self.keys.original(job_id, index))
+        return base64.b64decode(raw) if raw is not None else None

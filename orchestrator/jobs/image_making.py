@@ -32,7 +32,13 @@ class ImageMaker:
         self._moderation = moderation
 
     async def make(self, job: Job) -> list[ProviderImage]:
+        images, _ = await self.make_from(job)
+        return images
+
+    async def make_from(self, job: Job) -> tuple[list[ProviderImage], bytes | None]:
+        """The job's images and, for an edit, the input they were made from."""
         provider = self._providers[job.kind]
+        source: bytes | None = None
         request = ImageRequest(
             prompt=job.prompt,
             num_images=job.num_images,
@@ -59,7 +65,7 @@ class ImageMaker:
             await self._called(provider, job, exc, started)
             raise
         await self._called(provider, job, None, started)
-        return images
+        return images, source
 
     async def _called(
         self, provider: ImageProvider, job: Job, error: Exception | None, started: float

@@ -26,6 +26,7 @@ from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.tasks import TaskGroup
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
+from orchestrator.provenance.service import Provenance
 from orchestrator.serving.metrics import JOBS_IN_FLIGHT
 from orchestrator.settings import Settings
 from orchestrator.stats.recorder import JobStats
@@ -54,8 +55,11 @@ class Worker:
         stats: JobStats,
         moderation: ModerationGate,
         payments: PaymentService | None = None,
+        provenance: Provenance | None = None,
     ) -> None:
         self._settings = settings
+        self._provenance = provenance
+        self._providers = providers
         self._payments = payments
         self._stats = stats
         self._moderation = moderation
@@ -168,8 +172,11 @@ class Worker:
             progress = asyncio.create_task(self._keep_showing_progress(job))
             started = time.perf_counter()
             try:
-                images = await self._images.make(job)
+                images, source = await self._images.make_from(job)
                 images = await self._moderation.allowed_outputs(job, images)
+                if self._provenance is not None:  # never raises: an image is never lost
+                    name = self._providers[job.kind].name
+                    images = await self._provenance.stamp(job, images, name, source)
             except asyncio.CancelledError:
                 await self._stop_helpers([progress])
                 await self._give_back(job)

@@ -25,7 +25,7 @@ from tests.fakes.replicate import FakeReplicate
 def _buttons(stack: Stack, method: str = "sendPhoto") -> tuple[int, str, str]:
     """The message carrying the last result's buttons, and their data."""
     call = stack.emulator.calls_to(method)[-1]
-    (row,) = call.params["reply_markup"]["inline_keyboard"]
+    row, _ = call.params["reply_markup"]["inline_keyboard"]
     regenerate, variations = (button["callback_data"] for button in row)
     return call.result["message_id"], regenerate, variations
 
@@ -77,7 +77,8 @@ async def test_variations_edit_the_image_that_was_sent(
 
     (submit,) = fake_fal.submits()
     assert submit["prompt"] == "a fox"
-    assert base64.b64decode(submit["image_urls"][0].partition(",")[2]) == png((64, 64), "salmon")
+    (sent,) = stack.emulator.calls_to("sendPhoto")[0].files.values()
+    assert base64.b64decode(submit["image_urls"][0].partition(",")[2]) == sent
     assert len(stack.emulator.calls_to("sendPhoto")) == 2
     assert len(fake_replicate.creates()) == 1
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from state.errors import BUSY_SCOPE, RateLimited
-from state.models import InFlightCap, Job, JobKind, JobStatus, Limit, SentImage
+from state.models import InFlightCap, Job, JobKind, JobStatus, Limit, MarkRecord, SentImage
 from tests.state.conftest import Backend
 
 NO_CAP = InFlightCap(max_jobs=None, lease_s=60)
@@ -166,6 +166,33 @@ async def test_sent_images_are_found_by_chat_message_until_they_expire(backend: 
     assert await backend.store.find_sent_image(-100, 6) is None
     await asyncio.sleep(0.7)
     assert await backend.store.find_sent_image(-100, 5) is None
+
+
+async def test_marks_name_their_job_until_they_expire(backend: Backend) -> None:
+    record = MarkRecord(
+        payload=(1 << 48) - 1,
+        job_id="j1",
+        created_at=1_700_000_000.5,
+        kind="generate",
+        model="flux",
+        provider="replicate",
+    )
+    await backend.store.remember_mark(record, ttl_s=0.6)
+    assert await backend.store.find_mark((1 << 48) - 1) == record
+    assert await backend.store.find_mark(1) is None
+    await asyncio.sleep(0.7)
+    assert await backend.store.find_mark((1 << 48) - 1) is None
+
+
+async def test_signed_originals_are_kept_byte_for_byte_until_they_expire(
+    backend: Backend,
+) -> None:
+    data = bytes(range(256)) * 40  # every byte value, as a file has them
+    await backend.store.keep_original("j1", 0, data, ttl_s=0.6)
+    assert await backend.store.find_original("j1", 0) == data
+    assert await backend.store.find_original("j1", 1) is None
+    await asyncio.sleep(0.7)
+    assert await backend.store.find_original("j1", 0) is None
 
 
 async def test_claim_waits_then_gives_none(backend: Backend) -> None:
