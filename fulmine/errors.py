@@ -29,7 +29,9 @@ broke on our side or a service's, and the user is told and not charged.
         │   ├── PaymentBackendUnavailable
         │   ├── PaymentBackendRejected
         │   ├── InvoiceNotFound
-        │   └── InvalidWebhook
+        │   ├── InvalidWebhook
+        │   └── PayoutsUnsupported  refunds cannot be paid out by this backend
+        ├── StorageError            (providers.storage.errors) the image store
         ├── StateError              (state.errors)
         │   └── StateUnavailable
         ├── ModerationError         (orchestrator.moderation.errors) the checks themselves

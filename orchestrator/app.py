@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from orchestrator.frontend import FrontendFactory
 from orchestrator.moderation.api import router as moderation_router
@@ -38,10 +39,25 @@ def create_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="Fulmine orchestrator", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # /docs: the OpenAPI of the HTTP API (its examples included); the webhooks are hidden.
+    app = FastAPI(title="Fulmine", lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.runtime = runtime
     app.state.moderator = runtime.moderation.moderator  # for POST /api/v1/moderation/check
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    # A front end that takes uploads names its paths and their larger limit.
+    larger = {
+        path: limit
+        for frontend in runtime.frontends
+        for path, limit in getattr(frontend, "body_limits", dict)().items()
+    }
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, larger=larger)
+    if settings.api_cors_origins:  # browser clients of the HTTP API
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.api_cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["WWW-Authenticate", "Retry-After"],
+        )
     for frontend in runtime.frontends:
         router = frontend.router()
         if router is not None:

@@ -42,7 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.secret_values())
     # Without Redis the queue lives in this process, so this process must run the jobs.
     run_worker = args.with_worker or settings.redis_url is None
-    app = create_app(settings, load_frontend_factories(), run_worker=run_worker)
+    app = create_app(
+        settings, load_frontend_factories(settings.frontends or None), run_worker=run_worker
+    )
     uvicorn.run(
         app,
         host=args.host or settings.host,
@@ -65,7 +67,7 @@ def _worker(args: argparse.Namespace) -> int:
             "fulmine worker needs REDIS_URL (without Redis, `fulmine serve` runs the jobs itself)"
         )
     configure_logging(settings.log_level, settings.secret_values())
-    asyncio.run(run_worker_process(settings, load_frontend_factories()))
+    asyncio.run(run_worker_process(settings, load_frontend_factories(settings.frontends or None)))
     return 0
 
 

@@ -31,7 +31,7 @@ from orchestrator.stats.report import StatsReport, gather_report
 from state.backend import open_backend
 from state.base import ModerationRecords
 from state.errors import StateError, StateUnavailable
-from state.models import Job, JobKind
+from state.models import InFlightCap, Job, JobKind, Limit
 
 log = structlog.get_logger(__name__)
 
@@ -228,6 +228,18 @@ class Runtime:
 
     async def get_job(self, job_id: str) -> Job | None:
         return await self.store.get_job(job_id)
+
+    async def queue_position(self, job_id: str) -> int | None:
+        return await self.queue.position(job_id)
+
+    async def first_time(self, mark: str, ttl_s: float) -> bool:
+        return await self.store.first_sighting(mark, ttl_s)
+
+    async def take_limit(self, scope: str, key: str, max_hits: int, window_s: float) -> None:
+        ticket = f"limit:{uuid.uuid4().hex}"
+        no_slot = InFlightCap(max_jobs=None, lease_s=0.001)  # a hit, not a job in flight
+        await self.store.admit(ticket, [Limit(scope, key, max_hits, window_s)], no_slot)
+        await self.store.release(ticket)
 
     async def stats_report(self, window_days: int) -> StatsReport:
         """What ``/stats`` shows (see ``orchestrator.stats.report``)."""

@@ -17,6 +17,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from orchestrator.settings_api import ApiSettings
+
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token;
 # it is all that tells Telegram's updates from forged ones, so a short one is refused.
 WEBHOOK_SECRET_PATTERN = r"^[A-Za-z0-9_-]{1,256}$"
@@ -29,7 +31,7 @@ HOSTED_DEFAULTS: dict[str, tuple[str | None, str]] = {
 }
 
 
-class Settings(BaseSettings):
+class Settings(ApiSettings, BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )

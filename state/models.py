@@ -70,6 +70,10 @@ class Job(BaseModel):
     # The front end the request came in through ("telegram", "api", ...): the one that
     # fetches its input, shows its progress and delivers its images.
     frontend: str = "telegram"
+    # The invoice that pays for this job, when one was issued for it; and whether the
+    # daily free allowance may pay (no for anonymous accounts of one request each).
+    invoice_id: str | None = None
+    free_allowance: bool = True
 
 
 class SentImage(BaseModel):

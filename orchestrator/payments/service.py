@@ -108,6 +108,7 @@ class PaymentService:
             reservation = await self._reserve(job, each)
         except InsufficientCredits as short:
             invoice = await self._issue(short.missing_sats, f"Fulmine: {job.kind.value}", job.id)
+            job.invoice_id = invoice.id
             await self._store.save_job(job)  # parked: queued when the invoice is paid
             await self.ledger.add_pending(
                 record_of(
@@ -133,7 +134,7 @@ class PaymentService:
             job.id,
             job.num_images,
             each,
-            self._settings.free_generations_per_day,
+            self._settings.free_generations_per_day if job.free_allowance else 0,
             today(),
         )
 

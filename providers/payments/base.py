@@ -23,6 +23,10 @@ Contract for every backend:
   service. None when those fail or the body names no invoice; then ``parse_webhook`` makes
   no call to the service either. Callers drop webhooks about invoices they never issued
   before ``parse_webhook``, so an anonymous sender cannot make us call the service.
+- ``pay_invoice(bolt11, amount_sats)`` pays someone else's BOLT11 invoice of exactly
+  ``amount_sats`` (a refund) and returns once it is paid; an invoice of another amount is
+  ``PaymentBackendRejected``, and so is a payment the service refused. A backend that
+  cannot pay out raises ``PayoutsUnsupported`` (the default). Not retried.
 - Errors: ``PaymentBackendUnavailable`` (down, timeout, 5xx: try later),
   ``PaymentBackendRejected`` (credentials, permissions, validation: retrying cannot help),
   ``InvoiceNotFound``, ``InvalidWebhook``. A backend only translates: it maps its service's
@@ -36,6 +40,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+from providers.payments.errors import PayoutsUnsupported
 
 
 class InvoiceStatus(StrEnum):
@@ -95,6 +101,9 @@ class PaymentBackend(ABC):
 
     @abstractmethod
     async def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> PaymentEvent: ...
+
+    async def pay_invoice(self, bolt11: str, amount_sats: int) -> None:
+        raise PayoutsUnsupported(self.name)
 
     @abstractmethod
     def claimed_invoice_id(self, headers: Mapping[str, str], raw_body: bytes) -> str | None: ...

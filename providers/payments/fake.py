@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bolt11 import Bolt11, MilliSatoshi, TagChar, Tags, encode
+from bolt11 import Bolt11, MilliSatoshi, TagChar, Tags, decode, encode
 
 from providers.payments.base import (
     Invoice,
@@ -31,6 +31,7 @@ from providers.payments.base import (
 from providers.payments.errors import (
     InvalidWebhook,
     InvoiceNotFound,
+    PaymentBackendRejected,
     PaymentBackendUnavailable,
 )
 
@@ -59,6 +60,8 @@ class FakePaymentBackend(PaymentBackend):
         self._node_key = os.urandom(32).hex()  # throwaway: these invoices are never payable
         self._webhook_secret = secrets.token_bytes(32)
         self._invoices: dict[str, Invoice] = {}
+        self._preimages: dict[str, bytes] = {}
+        self.payouts: list[tuple[str, int]] = []  # (BOLT11, sats) paid out, in order
         self._outage = False
 
     def simulate_outage(self, down: bool = True) -> None:
@@ -92,7 +95,18 @@ class FakePaymentBackend(PaymentBackend):
             reference=reference,
         )
         self._invoices[invoice.id] = invoice
+        self._preimages[invoice.id] = preimage
         return invoice
+
+    async def pay_invoice(self, bolt11: str, amount_sats: int) -> None:
+        self._check_up()
+        try:
+            msat = decode(bolt11).amount_msat
+        except Exception as exc:  # bolt11 raises many types on a malformed string
+            raise PaymentBackendRejected(self.name, None, "not a BOLT11 invoice") from exc
+        if msat is None or int(msat) != amount_sats * 1000:
+            raise PaymentBackendRejected(self.name, None, "invoice amount differs")
+        self.payouts.append((bolt11, amount_sats))
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
         self._check_up()
@@ -145,6 +159,12 @@ class FakePaymentBackend(PaymentBackend):
             )
             self._invoices[invoice_id] = invoice
         return self._webhook(invoice)
+
+    def preimage(self, invoice_id: str) -> str:
+        """What a payer learns by paying (hex): only once the invoice is paid."""
+        if self._known(invoice_id).status is not InvoiceStatus.PAID:
+            raise ValueError("an unpaid invoice reveals no preimage")
+        return self._preimages[invoice_id].hex()
 
     def mark_expired(self, invoice_id: str) -> FakeWebhook:
         return self._finish(invoice_id, InvoiceStatus.EXPIRED)

@@ -17,6 +17,7 @@ MODULES = [
     "fulmine.errors",
     "providers.errors",
     "providers.payments.errors",
+    "providers.storage.errors",
     "state.errors",
     "orchestrator.errors",
     "orchestrator.moderation.errors",
