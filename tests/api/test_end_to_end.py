@@ -105,7 +105,8 @@ async def test_unknown_and_foreign_ids_are_404(api: ApiStack) -> None:
 async def test_expired_invoice_is_410_and_nothing_runs(api: ApiStack) -> None:
     invoice = await order(api)
     job = await api.runtime.get_job(invoice["invoice_id"])
-    assert job is not None and job.invoice_id is not None
+    assert job is not None
+    assert job.invoice_id is not None
     api.runtime.payments.backend.mark_expired(job.invoice_id)  # type: ignore[union-attr, attr-defined]
     response = await api.http.get(f"/api/v1/image/{invoice['invoice_id']}")
     assert response.status_code == 410
