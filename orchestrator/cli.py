@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from orchestrator.catalog import CatalogError
 from orchestrator.settings import MissingSetting, Settings, describe_validation_error
 from state.errors import StateUnavailable
 
@@ -133,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except ValidationError as exc:
         return _fail(f"configuration error: {describe_validation_error(exc)}")
-    except MissingSetting as exc:
+    except (MissingSetting, CatalogError) as exc:
         return _fail(f"configuration error: {exc}")
     except (ConnectionError, StateUnavailable) as exc:
         return _fail(str(exc))

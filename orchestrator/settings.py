@@ -97,6 +97,10 @@ class Settings(ApiSettings, BaseSettings):
     max_waiting_per_chat: int = Field(default=20, ge=1, le=1000)
     shutdown_grace_s: float = Field(default=25.0, ge=0)
 
+    # The model catalog (orchestrator/catalog/): a TOML file; unset: the shipped default.
+    # The model settings below override it (orchestrator/catalog/configured.py).
+    catalog_file: str | None = None
+
     # Hosted image providers: keys, models, and how hard to try each call.
     replicate_api_token: SecretStr | None = None
     replicate_base_url: str = "https://api.replicate.com"
@@ -237,7 +241,7 @@ class Settings(ApiSettings, BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("moderation_terms_dir", "moderation_image_model_path")
+    @field_validator("moderation_terms_dir", "moderation_image_model_path", "catalog_file")
     @classmethod
     def _moderation_paths(cls, value: str | None) -> str | None:
         from pathlib import Path
