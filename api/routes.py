@@ -26,7 +26,7 @@ from api.schemas import (
     RefundAnswer,
     RefundOrder,
 )
-from orchestrator.payments.refunds import pay_out
+from providers.payments.base import PayoutStatus
 from providers.payments.errors import PaymentBackendUnavailable, PaymentError, PayoutsUnsupported
 from state.errors import InsufficientCredits, RateLimited, StateError
 
@@ -157,9 +157,10 @@ def build_router(front: ApiFrontend) -> APIRouter:
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
-    @router.post("/refund")
-    async def refund(order: RefundOrder, request: Request) -> RefundAnswer:
-        """Pay a failed request's sats to a BOLT11 invoice of the same amount."""
+    @router.post("/refund", responses={202: {"model": RefundAnswer}})
+    async def refund(order: RefundOrder, request: Request) -> JSONResponse:
+        """Pay a failed request's sats to a BOLT11 invoice of the same amount: 200 paid,
+        202 sent but not yet known to have arrived (the claim is held meanwhile)."""
         await limited(request)
         job = await front.orders.api_job(order.invoice_id)
         payments = submitter.payments
@@ -177,9 +178,7 @@ def build_router(front: ApiFrontend) -> APIRouter:
         if wanted is None or int(wanted) != claim * 1000:
             raise ApiError(400, "wrong_amount", f"the invoice must be for {claim} sats", sats=claim)
         try:
-            paid = await pay_out(
-                payments.ledger, payments.backend, job.user_id, order.payment_request
-            )
+            payout = await payments.payouts.pay_out(job.user_id, order.payment_request)
         except InsufficientCredits:
             raise ApiError(409, "nothing_to_refund", "the claim was taken meanwhile") from None
         except PayoutsUnsupported:
@@ -190,14 +189,22 @@ def build_router(front: ApiFrontend) -> APIRouter:
                 sats=claim,
             ) from None
         except PaymentBackendUnavailable:
-            raise ApiError(503, "refund_unknown", "the payout's outcome is unknown") from None
+            # Held until the backend tells what became of it; never paid twice.
+            return JSONResponse(
+                RefundAnswer(invoice_id=job.id, refunded_sats=claim, status="pending").model_dump(),
+                status_code=202,
+            )
         except PaymentError as exc:
             raise ApiError(502, "refund_failed", f"the payout failed: {exc.detail}") from None
         except StateError as exc:
             raise answer_refusal(exc) from exc
-        if paid <= 0:
+        if payout.sats <= 0:
             raise ApiError(409, "nothing_to_refund", "this request holds no sats")
-        return RefundAnswer(invoice_id=job.id, refunded_sats=paid, status="paid")
+        paid = payout.status is PayoutStatus.PAID
+        answer = RefundAnswer(
+            invoice_id=job.id, refunded_sats=payout.sats, status="paid" if paid else "pending"
+        )
+        return JSONResponse(answer.model_dump(), status_code=200 if paid else 202)
 
     @router.post(
         "/generate",

@@ -97,7 +97,7 @@ class RefundOrder(BaseModel):
 class RefundAnswer(BaseModel):
     invoice_id: str
     refunded_sats: int
-    status: Literal["paid"]
+    status: Literal["paid", "pending"]
 
 
 class ImageLink(BaseModel):

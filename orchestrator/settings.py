@@ -147,6 +147,9 @@ class Settings(ApiSettings, BaseSettings):
     invoice_expiry_s: int = Field(default=900, ge=60, le=86400)  # BTCPay rounds up to minutes
     lnbits_url: AnyHttpUrl | None = None
     lnbits_invoice_key: SecretStr | None = None  # the wallet's invoice/read key, never admin
+    # The same wallet's admin key, used only to pay refunds out (unset: no payouts; refund
+    # claims are spent on new requests instead).
+    lnbits_admin_key: SecretStr | None = None
     btcpay_url: AnyHttpUrl | None = None
     btcpay_api_key: SecretStr | None = None  # can create + view invoices of the store
     btcpay_store_id: str | None = None

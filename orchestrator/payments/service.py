@@ -27,6 +27,7 @@ from orchestrator.payments.errors import PaymentRequired
 from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
+from orchestrator.payments.refunds import Payouts
 from orchestrator.payments.webhooks import WebhookGate
 from orchestrator.serving.metrics import PAYMENTS
 from orchestrator.settings import Settings
@@ -67,9 +68,9 @@ class PaymentService:
         self._topups = Topups(settings, self._store, self.ledger, self._issue)
         checks_per_s = settings.payment_webhook_checks_per_s
         self._webhooks = WebhookGate(backend, self.ledger, checks_per_s, self._count)
-        self._reconciler = Reconciler(
-            settings.payments_reconcile_s, [self.reconcile_once, self.sweep_reservations]
-        )
+        self.payouts = Payouts(self.ledger, backend, self._store)  # refunds paid out
+        steps = [self.reconcile_once, self.sweep_reservations, self.payouts.reconcile]
+        self._reconciler = Reconciler(settings.payments_reconcile_s, steps)
         self._started = False
 
     async def start(self) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bolt11 import Bolt11, MilliSatoshi, TagChar, Tags, decode, encode
+from bolt11 import Bolt11, MilliSatoshi, TagChar, Tags, encode
 
 from providers.payments.base import (
     Invoice,
@@ -26,12 +26,13 @@ from providers.payments.base import (
     PaymentBackend,
     PaymentEvent,
     PaymentEventKind,
+    PayoutStatus,
     lower_keys,
+    payout_hash,
 )
 from providers.payments.errors import (
     InvalidWebhook,
     InvoiceNotFound,
-    PaymentBackendRejected,
     PaymentBackendUnavailable,
 )
 
@@ -62,6 +63,9 @@ class FakePaymentBackend(PaymentBackend):
         self._invoices: dict[str, Invoice] = {}
         self._preimages: dict[str, bytes] = {}
         self.payouts: list[tuple[str, int]] = []  # (BOLT11, sats) paid out, in order
+        self._payout_statuses: dict[str, PayoutStatus] = {}
+        # Tests: (answer lost?, status the payout is left in) for the next payouts.
+        self.payout_fault: tuple[bool, PayoutStatus] | None = None
         self._outage = False
 
     def simulate_outage(self, down: bool = True) -> None:
@@ -98,15 +102,25 @@ class FakePaymentBackend(PaymentBackend):
         self._preimages[invoice.id] = preimage
         return invoice
 
-    async def pay_invoice(self, bolt11: str, amount_sats: int) -> None:
+    async def pay_invoice(self, bolt11: str, amount_sats: int) -> PayoutStatus:
         self._check_up()
-        try:
-            msat = decode(bolt11).amount_msat
-        except Exception as exc:  # bolt11 raises many types on a malformed string
-            raise PaymentBackendRejected(self.name, None, "not a BOLT11 invoice") from exc
-        if msat is None or int(msat) != amount_sats * 1000:
-            raise PaymentBackendRejected(self.name, None, "invoice amount differs")
+        payment_hash = payout_hash(self.name, bolt11, amount_sats)
+        if self.payout_fault is not None:
+            status = self._payout_statuses[payment_hash] = self.payout_fault[1]
+            if self.payout_fault[0]:
+                raise PaymentBackendUnavailable(self.name, "simulated lost answer")
+            return status
+        self._payout_statuses[payment_hash] = PayoutStatus.PAID
         self.payouts.append((bolt11, amount_sats))
+        return PayoutStatus.PAID
+
+    async def payout_status(self, payment_hash: str) -> PayoutStatus:
+        self._check_up()
+        return self._payout_statuses.get(payment_hash, PayoutStatus.FAILED)
+
+    def settle_payout(self, payment_hash: str, status: PayoutStatus) -> None:
+        """What became of a payout left pending (or whose answer was lost), for tests."""
+        self._payout_statuses[payment_hash] = status
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
         self._check_up()
