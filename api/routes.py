@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api import l402
 from api.errors import ApiError, ApiRoute
 from api.orders import answer_refusal, retry_after
+from api.results import parked
 from api.schemas import (
     ImageOrder,
     InvoiceAnswer,
@@ -227,9 +228,14 @@ def build_router(front: ApiFrontend) -> APIRouter:
         if token is None:
             await limited(request)
             return await challenge(order, request_id)
+        # The invoice is applied first (its job queued), so that a backend outage is a 503
+        # that leaves the token good for the retry, not a used token and a parked job.
+        job = await front.orders.api_job(token.job_id)
+        if parked(job):
+            await front.results.invoice_status(job)
         if not await submitter.first_time(f"l402:{token.payment_hash}", 30 * 86400):
             raise ApiError(401, "token_used", "this token was used", invoice_id=token.job_id)
-        code, answer = await current(token.job_id, True)
+        code, answer = await current(token.job_id, False)
         return JSONResponse(answer.model_dump(exclude_none=True), status_code=code)
 
     async def challenge(order: ImageOrder, request_id: str) -> JSONResponse:

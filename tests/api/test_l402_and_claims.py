@@ -62,3 +62,29 @@ async def test_l402_round_trip_once_per_token(api: ApiStack) -> None:
         "invoice_id": invoice_id,
     }
     assert await api.runtime.stats.counter(REVENUE_SATS) == PRICE
+
+
+async def test_l402_backend_outage_leaves_the_token_good(api: ApiStack) -> None:
+    body = {"prompt": "a lighthouse in the fog"}
+    challenge = await api.http.post("/api/v1/generate", json=body)
+    assert challenge.status_code == 402
+    macaroon = challenge.json()["macaroon"]
+    backend = api.runtime.payments.backend  # type: ignore[union-attr]
+    assert isinstance(backend, FakePaymentBackend)
+    job = await api.runtime.get_job(challenge.json()["invoice_id"])
+    assert job is not None
+    assert job.invoice_id is not None
+    backend.mark_paid(job.invoice_id)  # paid; its webhook never arrives
+    token = {"Authorization": f"L402 {macaroon}:{backend.preimage(job.invoice_id)}"}
+
+    backend.simulate_outage()
+    down = await api.http.post("/api/v1/generate", json=body, headers=token)
+    assert down.status_code == 503
+    assert down.json()["error"] == "payments_unavailable"
+    backend.simulate_outage(False)
+    first = await api.http.post("/api/v1/generate", json=body, headers=token)
+    assert first.status_code in {200, 202}, first.text
+    _code, done = await until_done(api, job.id)
+    assert done["status"] == "completed"
+    replay = await api.http.post("/api/v1/generate", json=body, headers=token)
+    assert replay.json()["error"] == "token_used"
