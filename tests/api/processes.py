@@ -40,6 +40,7 @@ def api_env(workdir: Path, **values: str) -> dict[str, str]:
 
 
 async def api_process(name: str, workdir: Path, *args: str, **values: str) -> Fulmine:
-    process = Fulmine(name, ["serve", *args], api_env(workdir, **values), workdir)
+    """A started ``fulmine <args>`` (``serve`` when none are given)."""
+    process = Fulmine(name, list(args) or ["serve"], api_env(workdir, **values), workdir)
     await process.start()
     return process
