@@ -19,6 +19,7 @@ from fastapi import APIRouter
 from PIL import Image
 
 from api.dev import dev_router
+from api.moderation import moderation_router
 from api.orders import Orders
 from api.results import Results, StoredResult
 from api.routes import build_router
@@ -63,6 +64,7 @@ class ApiFrontend:
 
     def router(self) -> APIRouter:
         router = build_router(self)
+        router.include_router(moderation_router(self))
         if self.settings.payments_backend == "fake":  # development only: the payer's side
             router.include_router(dev_router(self))
         return router

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api import l402
+from api.clients import limit_client
 from api.errors import ApiError, ApiRoute
 from api.orders import answer_refusal, retry_after
 from api.results import parked
@@ -29,7 +30,7 @@ from api.schemas import (
 )
 from providers.payments.base import PayoutStatus
 from providers.payments.errors import PaymentBackendUnavailable, PaymentError, PayoutsUnsupported
-from state.errors import InsufficientCredits, RateLimited, StateError
+from state.errors import InsufficientCredits, StateError
 
 if TYPE_CHECKING:
     from api.frontend import ApiFrontend
@@ -41,32 +42,12 @@ EVENTS_FOR_S = 600.0  # one event stream lasts at most this long; the client rec
 KEEPALIVE_S = 15.0
 
 
-def client_of(request: Request, header: str | None) -> str:
-    if header:
-        value = request.headers.get(header, "")
-        first = value.split(",")[0].strip()
-        if first:
-            return first[:64]
-    return request.client.host if request.client is not None else "unknown"
-
-
 def build_router(front: ApiFrontend) -> APIRouter:
     settings, submitter = front.settings, front.submitter
     router = APIRouter(prefix="/api/v1", tags=["images"], route_class=ApiRoute)
 
     async def limited(request: Request) -> None:
-        per_minute = settings.api_rate_limit_per_minute
-        if not per_minute:
-            return
-        client = client_of(request, settings.api_client_ip_header)
-        try:
-            await submitter.take_limit("api_client", f"api-client:{client}", per_minute, 60.0)
-        except RateLimited as exc:
-            raise ApiError(
-                429, "rate_limited", "too many requests", retry_after(exc.retry_after_s)
-            ) from exc
-        except StateError as exc:
-            raise answer_refusal(exc) from exc
+        await limit_client(settings, submitter, request)
 
     def accepting() -> None:
         if not submitter.accepting:
