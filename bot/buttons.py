@@ -77,8 +77,17 @@ def result_keyboard(job: Job) -> InlineKeyboardMarkup:
 def follow_up(press: Press, job: Job) -> FollowUp | None:
     """The request a press on ``job``'s result makes; None when it cannot be made."""
     if press.action is Action.REGENERATE:
-        options = ImageOptions(aspect_ratio=job.aspect_ratio, seed=None, num_images=job.num_images)
-        return FollowUp(job.kind, job.prompt, job.input_image, options)
+        options = ImageOptions(
+            aspect_ratio=job.aspect_ratio,
+            seed=None,
+            num_images=job.num_images,
+            model=job.model,
+            lora=job.lora,
+            lora_scale=job.lora_scale,
+            enhance=job.enhance,
+        )
+        prompt = job.original_prompt or job.prompt  # enhanced again, if it was
+        return FollowUp(job.kind, prompt, job.input_image, options)
     if not job.result_file_ids:
         return None
     source = InputImage(file_id=job.result_file_ids[0])

@@ -57,7 +57,9 @@ from state.models import Job
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from orchestrator.catalog import Catalog
     from orchestrator.payments.service import PaymentService
+    from orchestrator.preferences import Preferences
 
 
 class JobSubmitter(Protocol):
@@ -70,6 +72,9 @@ class JobSubmitter(Protocol):
     @property
     def payments(self) -> PaymentService | None: ...
 
+    @property
+    def catalog(self) -> Catalog: ...
+
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None
     ) -> bool: ...
@@ -81,6 +86,12 @@ class JobSubmitter(Protocol):
     async def submit(self, job: Job) -> None: ...
 
     async def get_job(self, job_id: str) -> Job | None: ...
+
+    async def preferences(self, user_id: int) -> Preferences: ...
+
+    async def set_default_model(self, user_id: int, name: str) -> bool: ...
+
+    async def set_preference(self, user_id: int, key: str, value: str | None) -> bool: ...
 
     async def stats_report(self, window_days: int) -> StatsReport: ...
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 class JobKind(StrEnum):
     GENERATE = "generate"
     EDIT = "edit"
+    UPSCALE = "upscale"
 
 
 class JobStatus(StrEnum):
@@ -70,6 +71,16 @@ class Job(BaseModel):
     # The front end the request came in through ("telegram", "api", ...): the one that
     # fetches its input, shows its progress and delivers its images.
     frontend: str = "telegram"
+    # The catalog model that makes it (orchestrator/catalog; None: the kind's default,
+    # resolved at admission), the LoRA asked for and its scale (None: the model's own),
+    # and the price of one image fixed at admission (None: the kind's price setting).
+    model: str | None = None
+    lora: str | None = None
+    lora_scale: float | None = None
+    price_sats_each: int | None = None
+    # Prompt enhancement: asked for; the user's own prompt when ``prompt`` was rewritten.
+    enhance: bool = False
+    original_prompt: str | None = None
 
 
 class SentImage(BaseModel):

@@ -5,6 +5,8 @@ that the front end turns into words; a later step that refuses gives back what t
 earlier steps took. Order matters: nothing that costs the user (a rate-limit slot, a
 reservation of credits) is taken for a request that a cheaper check refuses.
 
+0. the model (``orchestrator.catalog.choice``): the one named must be offered, its LoRA
+   allowed; the job's price is fixed from the catalog. It takes nothing.
 1. moderation (``orchestrator.moderation.gate``): banned users, repeat offenders,
    then the prompt; refusals are ``ModerationRefusal``s. It takes nothing, so it goes first.
 2. rate limits: per user and per group chat (a sliding minute) and the jobs in flight
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 
+from orchestrator.catalog import Catalog
+from orchestrator.catalog.choice import choose
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
 from orchestrator.serving.metrics import RATE_LIMITED
@@ -39,14 +43,18 @@ class Admission:
         stats: StatsStore,
         moderation: ModerationGate,
         payments: PaymentService | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._stats = stats
         self._moderation = moderation
         self._payments = payments
+        self._catalog = catalog
 
     async def admit(self, job: Job) -> None:
+        if self._catalog is not None:
+            choose(self._catalog, job)
         await self._moderation.check_request(job)
         await self._take_rate_limit_slot(job)
         await self._charge(job)

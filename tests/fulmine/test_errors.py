@@ -19,6 +19,7 @@ MODULES = [
     "providers.payments.errors",
     "state.errors",
     "orchestrator.errors",
+    "orchestrator.catalog.errors",
     "orchestrator.moderation.errors",
     "orchestrator.payments.errors",
 ]
