@@ -81,7 +81,10 @@ def shortfall_line(job: Job, delivered: int | None) -> str:
 def caption_of(job: Job, delivered: int | None = None) -> tuple[str, list[MessageEntity]]:
     """The result's caption: the prompt, and in groups who asked (a mention of them); then
     the shortfall line when ``delivered`` images are fewer than asked."""
-    line = shortfall_line(job, delivered)
+    notes = [shortfall_line(job, delivered)]
+    if job.enhance_failed:
+        notes.append(texts.text("result_enhance_failed", job.language))
+    line = "\n".join(note for note in notes if note)
     room = CAPTION_LIMIT - (_utf16_len(line) + 2 if line else 0)
     caption, entities = _prompt_caption(job, room)
     return (f"{caption}\n\n{line}" if line else caption), entities

@@ -211,6 +211,9 @@ class Handlers:
         if sender is None:  # a service account speaking for no chat: nobody to charge
             return
         language = _language(update)
+        if options.enhance and not self._submitter.can_enhance:
+            await self._reply(update, texts.text("enhance_not_configured", language))
+            return
         options = with_defaults(options, await self._preferences(sender.id), kind)
         job = Job(
             kind=kind,

@@ -91,30 +91,32 @@ def settings_text(catalog: Catalog, preferences: Preferences, language: str | No
     )
 
 
-def settings_keyboard(preferences: Preferences, language: str | None) -> InlineKeyboardMarkup:
+def settings_keyboard(
+    preferences: Preferences, language: str | None, can_enhance: bool = True
+) -> InlineKeyboardMarkup:
     ratio = preferences.aspect_ratio or "1:1"
     count = preferences.num_images or 1
     enhance = "off" if preferences.enhance else "on"
-    return InlineKeyboardMarkup(
+    rows = [
         [
-            [
-                InlineKeyboardButton(("✓ " if r == ratio else "") + r, callback_data=f"s:ar:{r}")
-                for r in MENU_RATIOS
-            ],
-            [
-                InlineKeyboardButton(
-                    ("✓ " if n == count else "") + str(n), callback_data=f"s:n:{n}"
-                )
-                for n in range(1, 5)
-            ],
+            InlineKeyboardButton(("✓ " if r == ratio else "") + r, callback_data=f"s:ar:{r}")
+            for r in MENU_RATIOS
+        ],
+        [
+            InlineKeyboardButton(("✓ " if n == count else "") + str(n), callback_data=f"s:n:{n}")
+            for n in range(1, 5)
+        ],
+    ]
+    if can_enhance:  # offline there is no model to write prompts
+        rows.append(
             [
                 InlineKeyboardButton(
                     texts.text(f"button_enhance_{enhance}", language),
                     callback_data=f"s:enhance:{enhance}",
                 )
-            ],
-        ]
-    )
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
 
 
 SETTING_KEYS = {"ar": "aspect_ratio", "n": "num_images", "enhance": "enhance"}
@@ -160,7 +162,7 @@ class ModelMenu:
             await answers.reply(message, texts.text("state_unavailable", language))
             return
         text = settings_text(self._submitter.catalog, preferences, language)
-        keyboard = settings_keyboard(preferences, language)
+        keyboard = settings_keyboard(preferences, language, self._submitter.can_enhance)
         await answers.at_least_once(lambda: message.reply_text(text, reply_markup=keyboard))
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,7 +199,8 @@ class ModelMenu:
         text = settings_text(self._submitter.catalog, preferences, language)
         try:
             await query.edit_message_text(
-                text, reply_markup=settings_keyboard(preferences, language)
+                text,
+                reply_markup=settings_keyboard(preferences, language, self._submitter.can_enhance),
             )
         except TelegramError as exc:  # cosmetic: the setting is saved
             log.info("settings_not_redrawn", error=repr(exc))

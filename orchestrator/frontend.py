@@ -75,6 +75,9 @@ class JobSubmitter(Protocol):
     @property
     def catalog(self) -> Catalog: ...
 
+    @property
+    def can_enhance(self) -> bool: ...
+
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None
     ) -> bool: ...

@@ -13,6 +13,7 @@ from typing import Protocol
 import structlog
 
 from orchestrator.catalog.configured import catalog_for
+from orchestrator.enhancement import build_enhancer
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
 from orchestrator.jobs.admission import Admission
 from orchestrator.jobs.outage import through_outage
@@ -85,6 +86,7 @@ class Runtime:
         self.models = build_model_providers(settings, self.catalog)  # by model name
         self.providers = defaults_by_kind(self.catalog, self.models)  # each kind's default
         self.moderation = ModerationGate(settings, self.state.records, self.stats)
+        self.enhancer = build_enhancer(settings, self.store)
         if not isinstance(frontend_factories, Sequence):
             frontend_factories = [frontend_factories]
         self.frontends = Frontends(factory(settings, self) for factory in frontend_factories)
@@ -96,6 +98,7 @@ class Runtime:
             self.moderation,
             payments=self.payments,
             catalog=self.catalog,
+            enhancer=self.enhancer,
         )
         self.positions = QueuePositions(settings, self.store, self.queue, self.frontends)
         self.worker = (
@@ -128,6 +131,7 @@ class Runtime:
             self.state,
             *dict.fromkeys(self.models.values()),  # one provider may serve several models
             self.moderation,
+            *([self.enhancer] if self.enhancer is not None else []),
             *self.frontends,
             *([self.payments] if self.payments is not None else []),
             self.positions,
@@ -219,6 +223,11 @@ class Runtime:
                 await stack.enter_async_context(self._lanes.turn(lane))
             async with self._update_slots:
                 await work()
+
+    @property
+    def can_enhance(self) -> bool:
+        """Whether prompt enhancement is configured (``LLM_BACKEND``)."""
+        return self.enhancer is not None
 
     @property
     def moderation_records(self) -> ModerationRecords:

@@ -81,6 +81,7 @@ class Job(BaseModel):
     # Prompt enhancement: asked for; the user's own prompt when ``prompt`` was rewritten.
     enhance: bool = False
     original_prompt: str | None = None
+    enhance_failed: bool = False  # asked for, but the model failed: the user's own prompt
 
 
 class SentImage(BaseModel):

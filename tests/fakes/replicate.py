@@ -112,6 +112,8 @@ class FakeReplicate:
         self.outputs: Callable[[FakePrediction, int], bytes] = lambda prediction, index: png()
         self.output_content_type = "image/png"
         self.output_status = 200
+        self.text_output: Callable[[FakePrediction], list[str]] | None = None
+        """A language model's answer instead of image URLs: the tokens it streams."""
         self._released = asyncio.Event()
         self.app = Starlette(
             routes=[
@@ -258,6 +260,9 @@ class FakeReplicate:
         status = self.progress[min(prediction.polls, len(self.progress)) - 1]
         if status == "succeeded" and self.final_error is not None:
             prediction.status, prediction.error = "failed", self.final_error
+        elif status == "succeeded" and self.text_output is not None:
+            prediction.output = self.text_output(prediction)
+            prediction.status = "succeeded"
         elif status == "succeeded":
             count = int(prediction.input.get("num_outputs", 1))
             prediction.output = [f"{self.base_url}/files/{prediction.id}/{i}" for i in range(count)]

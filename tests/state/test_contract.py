@@ -238,3 +238,15 @@ async def test_user_settings_hold_a_users_model_defaults(backend: Backend) -> No
     smaller = Catalog([e for e in catalog if e.name != "flux-schnell"])
     assert (await load_preferences(backend.store, smaller, 9)).models == {"edit": "kontext"}
     assert (await load_preferences(backend.store, catalog, 10)).models == {}
+
+
+async def test_a_remembered_value_is_recalled_until_it_expires(backend: Backend) -> None:
+    assert await backend.store.recall("enhanced:abc") is None
+    await backend.store.remember("enhanced:abc", "a detailed fox, golden hour", 0.3)
+    await backend.store.remember("enhanced:def", "ü ünïcode", 60)
+    assert await backend.store.recall("enhanced:abc") == "a detailed fox, golden hour"
+    assert await backend.store.recall("enhanced:def") == "ü ünïcode"
+    await backend.store.remember("enhanced:def", "replaced", 60)
+    assert await backend.store.recall("enhanced:def") == "replaced"
+    await asyncio.sleep(0.5)
+    assert await backend.store.recall("enhanced:abc") is None
