@@ -28,6 +28,7 @@ from bot.moderation_admin import ModerationAdmin, refusal_text
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
 from bot.payments import PaymentCommands, answer_refusal, prices_text
 from bot.stats import StatsCommand
+from bot.status import status_key
 from orchestrator.catalog.errors import UnknownLora, UnknownModel
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import ModerationRefusal
@@ -40,6 +41,8 @@ from state.models import InputImage, Job, JobKind
 log = structlog.get_logger(__name__)
 
 GENERATE_COMMANDS = ("generate", "gen", "imagine")
+
+
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # an edited message never starts a job
 EDIT_CAPTION = filters.CaptionRegex(r"^/edit(@\w+)?(\s|$)") & (filters.PHOTO | filters.Document.ALL)
 RATE_LIMITED_TEXTS = {"user": "rate_limited_user", "chat": "rate_limited_chat"}
@@ -71,6 +74,7 @@ class Handlers:
                 CommandHandler("help", self.help, filters=NEW_MESSAGES),
                 CommandHandler(GENERATE_COMMANDS, self.generate, filters=NEW_MESSAGES),
                 CommandHandler("edit", self.edit, filters=NEW_MESSAGES),
+                CommandHandler("upscale", self.upscale, filters=NEW_MESSAGES),
                 MessageHandler(NEW_MESSAGES & EDIT_CAPTION, self.edit),
                 *ModerationAdmin(self._settings, self._submitter).handlers(),
                 StatsCommand(self._settings, self._submitter).handler(),
@@ -137,6 +141,17 @@ class Handlers:
             )
             if parsed is not None:
                 await self._start_job(update, JobKind.EDIT, parsed.prompt, source, parsed.options)
+
+    async def upscale(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/upscale`` as a reply to an image: through the catalog's upscale model."""
+        message = update.effective_message
+        if self._command(update, context) is None or message is None:
+            return
+        source = find_edit_source(message)
+        if not isinstance(source, InputImage):
+            await self._reply(update, texts.text("upscale_needs_image", _language(update)))
+            return
+        await self._start_job(update, JobKind.UPSCALE, "upscale", source, ImageOptions())
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Regenerate / Variations: a new request through the same path as a command."""
@@ -257,10 +272,9 @@ class Handlers:
             log.error("job_not_admitted", error=repr(exc))
             return
         try:
-            status_key = "status_editing" if kind is JobKind.EDIT else "status_generating"
             try:
                 # Sent once: a second copy would be left behind (see bot.answers).
-                status = await message.reply_text(texts.text(status_key, language))
+                status = await message.reply_text(texts.text(status_key(kind), language))
                 job.status_message_id = status.message_id
             except NetworkError as exc:
                 if isinstance(exc, BadRequest):

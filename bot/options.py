@@ -103,7 +103,10 @@ def _lora(raw: str) -> tuple[str, float | None] | OptionProblem:
 
 
 def with_defaults(options: ImageOptions, preferences: Preferences, kind: JobKind) -> ImageOptions:
-    """``options`` with what was not given taken from the user's settings, then defaults."""
+    """``options`` with what was not given taken from the user's settings, then defaults.
+    An upscale is one image, of the model the catalog has for it, never rewritten."""
+    if kind is JobKind.UPSCALE:
+        return ImageOptions(aspect_ratio="1:1", num_images=1, enhance=False)
     return dataclasses.replace(
         options,
         aspect_ratio=options.aspect_ratio or preferences.aspect_ratio or "1:1",

@@ -15,6 +15,7 @@ from orchestrator.settings import Settings
 from orchestrator.stats.recorder import JobStats
 from providers.base import ImageProvider, ImageRequest, ProviderImage
 from providers.errors import ProviderTimeout
+from providers.images import MAX_PIXELS, inspect_image
 from state.models import Job, JobKind
 
 
@@ -50,6 +51,9 @@ class ImageMaker:
         if job.kind is JobKind.UPSCALE:
             timeout_s = self._settings.edit_timeout_s
             source = await self._frontend.fetch_input_image(job)
+            # Twice the width and height is four times the pixels: the result must stay
+            # within the bound every output is held to, so the input is bounded first.
+            inspect_image(source, max_pixels=MAX_PIXELS // 4, source="input", decode=False)
             await self._moderation.check_input(job, source)
             operation = provider.upscale(dataclasses.replace(request, input_image=source))
         elif job.kind is JobKind.EDIT:
