@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from api.errors import ApiError
 from api.schemas import ImageOrder, InvoiceOrder
 from fulmine.errors import ImageTooLarge, InvalidInput
+from orchestrator.catalog.errors import UnknownModel
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import ContentBlocked, ModerationRefusal, UserThrottled
 from orchestrator.payments.errors import PaymentRequired, PaymentsUnavailable
@@ -38,23 +39,9 @@ def account_of(job_id: str) -> int:
     return ACCOUNT_BASE + int(job_id[:15], 16)
 
 
-def price_per_image(settings: Settings, kind: JobKind) -> int:
-    """Today's prices: one per kind (the kinds are the models until a catalog prices them)."""
-    return settings.price_edit_sats if kind is JobKind.EDIT else settings.price_generate_sats
-
-
 def kind_of(order: ImageOrder) -> JobKind:
-    """The model names the kind (``generate``, ``edit``); an unknown one is refused."""
-    if order.model is not None:
-        try:
-            kind = JobKind(order.model)
-        except ValueError:
-            raise ApiError(
-                400, "unknown_model", f"unknown model; known: {', '.join(JobKind)}"
-            ) from None
-        if order.kind is not None and order.kind != kind.value:
-            raise ApiError(400, "invalid_request", "model and kind disagree")
-        return kind
+    """The kind asked for: an edit when it brings an image. The model (``model``, a
+    catalog name; None: the kind's default) is checked against the catalog at admission."""
     return JobKind(order.kind or ("edit" if order.image else "generate"))
 
 
@@ -64,6 +51,13 @@ def retry_after(seconds: float) -> dict[str, str]:
 
 def answer_refusal(exc: BaseException) -> ApiError:
     """An admission refusal or failure, as the API answers it."""
+    if isinstance(exc, UnknownModel):
+        return ApiError(
+            400,
+            "unknown_model",
+            f"no {exc.kind} model {exc.name!r}; known: {', '.join(exc.offered)}",
+            models=exc.offered,
+        )
     if isinstance(exc, ContentBlocked):
         return ApiError(422, "content_blocked", "the request was refused", category=exc.category)
     if isinstance(exc, UserThrottled):
@@ -150,6 +144,7 @@ class Orders:
             job.id = job_id
         job.user_id = job.chat_id = account if account is not None else account_of(job.id)
         job.frontend, job.free_allowance = FRONTEND, False
+        job.model = order.model
         job.aspect_ratio = order.options.aspect_ratio
         job.seed, job.num_images = order.options.seed, order.options.num_images
         if order.image is not None:

@@ -138,6 +138,6 @@ class Results:
             invoice_id=job.id,
             status="completed",
             images=links,
-            model=job.kind.value,
+            model=job.model or job.kind.value,
             processing_time=round(took, 3),
         )

@@ -127,7 +127,7 @@ class JobAnswer(BaseModel):
                             "content_type": "image/png",
                         }
                     ],
-                    "model": "generate",
+                    "model": "flux-dev",
                     "processing_time": 3.2,
                 },
             ]

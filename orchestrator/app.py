@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from importlib.metadata import entry_points
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from orchestrator.frontend import FrontendFactory
@@ -16,18 +17,27 @@ from orchestrator.serving.body_limit import BodySizeLimit
 from orchestrator.serving.health import router as health_router
 from orchestrator.settings import Settings
 
+ROUTERS_GROUP = "fulmine.routers"
+
+
+def load_routers() -> list[APIRouter]:
+    """The routers other packages register under ``fulmine.routers`` (``GET /api/v1/models``)."""
+    return [point.load() for point in entry_points(group=ROUTERS_GROUP)]
+
 
 def create_app(
     settings: Settings,
     frontend_factories: FrontendFactory | Sequence[FrontendFactory],
     *,
     run_worker: bool = True,
+    routers: Sequence[APIRouter] | None = None,
 ) -> FastAPI:
     """Builds every component now (no I/O), so a bad configuration fails here, before
     the server starts; the lifespan starts them and stops them in reverse. Each front end
     adds its own routes (the Telegram webhook, ...).
 
     ``run_worker`` False (Redis only): requests are queued for ``fulmine worker`` processes.
+    ``routers``: routes of other packages (None: those registered, see ``load_routers``).
     """
     runtime = Runtime(settings, frontend_factories, run_worker=run_worker)
 
@@ -65,4 +75,6 @@ def create_app(
     app.include_router(health_router)
     app.include_router(payments_router)
     app.include_router(moderation_router)
+    for extra in load_routers() if routers is None else routers:
+        app.include_router(extra)
     return app

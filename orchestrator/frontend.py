@@ -63,7 +63,9 @@ from state.models import Job
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from orchestrator.catalog import Catalog
     from orchestrator.payments.service import PaymentService
+    from orchestrator.preferences import Preferences
 
 
 class JobSubmitter(Protocol):
@@ -75,6 +77,12 @@ class JobSubmitter(Protocol):
 
     @property
     def payments(self) -> PaymentService | None: ...
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def can_enhance(self) -> bool: ...
 
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None
@@ -93,6 +101,12 @@ class JobSubmitter(Protocol):
     async def first_time(self, mark: str, ttl_s: float) -> bool: ...
 
     async def take_limit(self, scope: str, key: str, max_hits: int, window_s: float) -> None: ...
+
+    async def preferences(self, user_id: int) -> Preferences: ...
+
+    async def set_default_model(self, user_id: int, name: str) -> bool: ...
+
+    async def set_preference(self, user_id: int, key: str, value: str | None) -> bool: ...
 
     async def stats_report(self, window_days: int) -> StatsReport: ...
 

@@ -118,6 +118,16 @@ class Settings(ApiSettings, BaseSettings):
     provider_request_timeout_s: float = Field(default=20.0, gt=0)  # one HTTP call
     provider_poll_interval_s: float = Field(default=1.0, gt=0)
 
+    # Prompt enhancement (orchestrator/enhancement.py): none (offline: --enhance answers
+    # that it is not configured), openai (any OpenAI-compatible chat endpoint) or replicate
+    # (REPLICATE_API_TOKEN). LLM_MODEL unset: gpt-4o-mini / meta/meta-llama-3-8b-instruct.
+    llm_backend: Literal["none", "openai", "replicate"] = "none"
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: SecretStr | None = None
+    llm_model: str = ""
+    llm_timeout_s: float = Field(default=10.0, gt=0, le=60)  # then the user's own prompt
+    llm_cache_s: float = Field(default=7 * 24 * 3600.0, ge=1)  # answers kept per prompt
+
     # Self-hosted GPU provider: the client of `fulmine gpu-server`, with the server's bearer
     # token. One or more comma-separated server URLs: the least loaded is tried first.
     gpu_server_token: SecretStr | None = None
@@ -350,7 +360,7 @@ class Settings(ApiSettings, BaseSettings):
     def _backend_name(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("moderation_hosted", mode="before")
+    @field_validator("moderation_hosted", "llm_backend", mode="before")
     @classmethod
     def _hosted_name(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -393,6 +403,18 @@ class Settings(ApiSettings, BaseSettings):
             raise MissingSetting(
                 "MODERATION_HOSTED_KEY", f"is required when MODERATION_HOSTED={kind}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _llm_complete(self) -> Settings:
+        defaults = {"openai": "gpt-4o-mini", "replicate": "meta/meta-llama-3-8b-instruct"}
+        if self.llm_backend == "none":
+            return self
+        self.llm_model = self.llm_model.strip() or defaults[self.llm_backend]
+        if self.llm_backend == "replicate" and self.replicate_api_token is None:
+            raise MissingSetting("REPLICATE_API_TOKEN", "is required when LLM_BACKEND=replicate")
+        if not self.llm_base_url.startswith(("http://", "https://")):
+            raise MissingSetting("LLM_BASE_URL", "must be an http:// or https:// URL")
         return self
 
     @model_validator(mode="after")

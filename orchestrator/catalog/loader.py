@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from orchestrator.catalog.models import KINDS, CatalogEntry, Kind
+from orchestrator.catalog.models import KINDS, CatalogEntry
 
 DEFAULT_FILE = "default.toml"
 MAX_FILE_BYTES = 1024 * 1024
@@ -98,16 +98,16 @@ class Catalog:
         """The entry called ``name`` (case-insensitive), enabled or not."""
         return self._entries.get(name.strip().lower())
 
-    def visible(self, kind: Kind | None = None) -> list[CatalogEntry]:
+    def visible(self, kind: str | None = None) -> list[CatalogEntry]:
         """The enabled entries (of ``kind``), in file order: what users may pick."""
         return [e for e in self._entries.values() if e.enabled and kind in (None, e.kind)]
 
-    def default_for(self, kind: Kind) -> CatalogEntry | None:
+    def default_for(self, kind: str) -> CatalogEntry | None:
         """The enabled entry marked default for ``kind``, else its first enabled one."""
         offered = self.visible(kind)
         return next((e for e in offered if e.default), offered[0] if offered else None)
 
-    def pick(self, name: str | None, kind: Kind) -> CatalogEntry | None:
+    def pick(self, name: str | None, kind: str) -> CatalogEntry | None:
         """The entry a request for ``kind`` gets: ``name`` when it is an enabled ``kind``
         model, the kind's default when ``name`` is None, else None."""
         if name is None:

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import structlog
 
+from orchestrator.catalog import Catalog
 from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
 from orchestrator.frontend import JobFrontend
 from orchestrator.jobs.image_making import ImageMaker
@@ -54,6 +55,8 @@ class Worker:
         stats: JobStats,
         moderation: ModerationGate,
         payments: PaymentService | None = None,
+        catalog: Catalog | None = None,
+        models: dict[str, ImageProvider] | None = None,
     ) -> None:
         self._settings = settings
         self._payments = payments
@@ -62,7 +65,9 @@ class Worker:
         self._queue = queue
         self._store = store
         self._frontend = frontend
-        self._images = ImageMaker(settings, frontend, providers, stats, moderation)
+        self._images = ImageMaker(
+            settings, frontend, providers, stats, moderation, catalog=catalog, models=models
+        )
         self._loops = TaskGroup("worker-loops")
         self._stopping = asyncio.Event()
         self._claims: set[asyncio.Future[Job | None]] = set()

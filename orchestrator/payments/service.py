@@ -93,8 +93,15 @@ class PaymentService:
     # Prices and balances.
 
     def price_per_image(self, kind: JobKind) -> int:
+        """The kind's price setting: what a job without a catalog price costs."""
         settings = self._settings
         return settings.price_edit_sats if kind is JobKind.EDIT else settings.price_generate_sats
+
+    def price_of(self, job: Job) -> int:
+        """One image of ``job``: its model's price fixed at admission (the catalog's)."""
+        if job.price_sats_each is not None:
+            return job.price_sats_each
+        return self.price_per_image(job.kind)
 
     async def balance(self, user_id: int) -> Balance:
         return await self.ledger.balance(user_id)
@@ -104,7 +111,7 @@ class PaymentService:
     async def charge(self, job: Job) -> None:
         """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
         invoice for what is missing (the job is parked) or ``PaymentsUnavailable``."""
-        each = self.price_per_image(job.kind)
+        each = self.price_of(job)
         try:
             reservation = await self._reserve(job, each)
         except InsufficientCredits as short:
@@ -231,7 +238,7 @@ class PaymentService:
             await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
             return
         try:
-            reservation = await self._reserve(job, self.price_per_image(job.kind))
+            reservation = await self._reserve(job, self.price_of(job))
         except InsufficientCredits:
             await self._fail_parked(record)
             await self._notify(record, NoticeKind.STILL_SHORT, paid)

@@ -20,6 +20,7 @@ MODULES = [
     "providers.storage.errors",
     "state.errors",
     "orchestrator.errors",
+    "orchestrator.catalog.errors",
     "orchestrator.moderation.errors",
     "orchestrator.payments.errors",
 ]
