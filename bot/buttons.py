@@ -1,10 +1,12 @@
-"""The inline buttons under a result: Regenerate, Variations and Original file.
+"""The inline buttons under a result: Regenerate, Variations, Upscale x2 and Original file.
 
 ``callback_data`` is ``<action>:<job id>`` (34 bytes; Telegram allows 64), so a press is
 looked up in the state store. A press is a new request like a typed command:
 
 - Regenerate: the same kind, prompt, options and source image, with a new seed.
 - Variations: an edit of the image that was sent, with the same prompt.
+- Upscale x2: the image that was sent, through the catalog's upscale model (the result
+  comes as a document, at full resolution; it has no buttons of its own).
 - Original file: the signed original as a document (``bot/provenance.py``), no request.
 """
 
@@ -25,6 +27,7 @@ CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
 class Action(StrEnum):
     REGENERATE = "r"
     VARIATIONS = "v"
+    UPSCALE = "u"
     ORIGINAL = "o"
 
 
@@ -59,7 +62,10 @@ def parse_press(data: str | None) -> Press | None:
     return Press(Action(action), job_id)
 
 
-def result_keyboard(job: Job) -> InlineKeyboardMarkup:
+def result_keyboard(job: Job) -> InlineKeyboardMarkup | None:
+    """The buttons under a result; none under an upscaled one."""
+    if job.kind is JobKind.UPSCALE:
+        return None
     return InlineKeyboardMarkup(
         [
             [
@@ -74,6 +80,10 @@ def result_keyboard(job: Job) -> InlineKeyboardMarkup:
             ],
             [
                 InlineKeyboardButton(
+                    texts.text("button_upscale", job.language),
+                    callback_data=callback_data(Action.UPSCALE, job.id),
+                ),
+                InlineKeyboardButton(
                     texts.text("button_original", job.language),
                     callback_data=callback_data(Action.ORIGINAL, job.id),
                 ),
@@ -85,9 +95,20 @@ def result_keyboard(job: Job) -> InlineKeyboardMarkup:
 def follow_up(press: Press, job: Job) -> FollowUp | None:
     """The request a press on ``job``'s result makes; None when it cannot be made."""
     if press.action is Action.REGENERATE:
-        options = ImageOptions(aspect_ratio=job.aspect_ratio, seed=None, num_images=job.num_images)
-        return FollowUp(job.kind, job.prompt, job.input_image, options)
+        options = ImageOptions(
+            aspect_ratio=job.aspect_ratio,
+            seed=None,
+            num_images=job.num_images,
+            model=job.model,
+            lora=job.lora,
+            lora_scale=job.lora_scale,
+            enhance=job.enhance,
+        )
+        prompt = job.original_prompt or job.prompt  # enhanced again, if it was
+        return FollowUp(job.kind, prompt, job.input_image, options)
     if not job.result_file_ids:
         return None
     source = InputImage(file_id=job.result_file_ids[0])
+    if press.action is Action.UPSCALE:
+        return FollowUp(JobKind.UPSCALE, job.prompt, source, ImageOptions(num_images=1))
     return FollowUp(JobKind.EDIT, job.prompt, source, ImageOptions(num_images=job.num_images))

@@ -36,7 +36,7 @@ from providers.errors import (
     UnusableOutput,
 )
 from providers.images import inspect_image
-from state.models import Job
+from state.models import Job, JobKind
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +81,10 @@ def shortfall_line(job: Job, delivered: int | None) -> str:
 def caption_of(job: Job, delivered: int | None = None) -> tuple[str, list[MessageEntity]]:
     """The result's caption: the prompt, and in groups who asked (a mention of them); then
     the shortfall line when ``delivered`` images are fewer than asked."""
-    line = shortfall_line(job, delivered)
+    notes = [shortfall_line(job, delivered)]
+    if job.enhance_failed:
+        notes.append(texts.text("result_enhance_failed", job.language))
+    line = "\n".join(note for note in notes if note)
     room = CAPTION_LIMIT - (_utf16_len(line) + 2 if line else 0)
     caption, entities = _prompt_caption(job, room)
     return (f"{caption}\n\n{line}" if line else caption), entities
@@ -114,6 +117,15 @@ def _file_id(message: Message) -> str | None:
     return None
 
 
+DOCUMENT_UPLOAD_LIMIT = 50 * 1024 * 1024  # a bot's upload limit for documents
+
+
+def _as_document(image: ProviderImage) -> Prepared:
+    if len(image.data) > DOCUMENT_UPLOAD_LIMIT:
+        raise UnusableOutput("telegram", "the upscaled image is over Telegram's 50 MB")
+    return Prepared(image.data, image.content_type, as_photo=False)
+
+
 class Delivery:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -142,7 +154,10 @@ class Delivery:
 
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
         """Photos (documents when Telegram cannot take them as photos), with the buttons."""
-        prepared = [await fitted(image) for image in images[:MEDIA_GROUP_MAX]]
+        if job.kind is JobKind.UPSCALE:  # full resolution: a document is not recompressed
+            prepared = [_as_document(image) for image in images[:1]]
+        else:
+            prepared = [await fitted(image) for image in images[:MEDIA_GROUP_MAX]]
         caption, entities = caption_of(job, len(prepared))
         keyboard = result_keyboard(job)
         sent: Sequence[Message]
@@ -156,7 +171,7 @@ class Delivery:
                 raise
             # No answer (a timeout, a 5xx): the photos may have arrived. Never sent twice.
             raise DeliveryUncertain(job.id, f"Telegram did not answer: {exc.message}") from exc
-        if len(prepared) > 1:  # an album cannot carry buttons: they come on their own
+        if len(prepared) > 1 and keyboard is not None:  # an album cannot carry buttons
             await self._send_album_buttons(job, keyboard)
         job.result_file_ids = [file_id for m in sent if (file_id := _file_id(m))]
         await self._remove_status(job)
@@ -172,7 +187,7 @@ class Delivery:
         image: Prepared,
         caption: str,
         entities: list[MessageEntity],
-        keyboard: InlineKeyboardMarkup,
+        keyboard: InlineKeyboardMarkup | None,
     ) -> Message:
         if image.as_photo:
             try:

@@ -18,12 +18,13 @@ from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
 from bot.flood import PerChatRateLimiter
 from bot.handlers import Handlers
+from bot.status import status_key
 from bot.webhook import webhook_router
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.notices import PaymentNotice
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
-from state.models import Job, JobKind
+from state.models import Job
 
 log = structlog.get_logger(__name__)
 
@@ -165,8 +166,7 @@ class TelegramFrontend:
         if job.status_message_id is None:
             return
         if ahead is None:
-            key = "status_editing" if job.kind is JobKind.EDIT else "status_generating"
-            text = texts.text(key, job.language)
+            text = texts.text(status_key(job.kind), job.language)
         else:
             key = "status_queued_next" if ahead == 0 else "status_queued"
             if eta_s is None:

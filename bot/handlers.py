@@ -22,14 +22,19 @@ from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
 from bot.identity import sender_of
 from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
+from bot.model_choice import choice_refusal_text
+from bot.model_menu import ModelMenu
 from bot.moderation_admin import ModerationAdmin, refusal_text
-from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options
+from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
 from bot.payments import PaymentCommands, answer_refusal, prices_text
 from bot.provenance import ProvenanceCommands
 from bot.stats import StatsCommand
+from bot.status import status_key
+from orchestrator.catalog.errors import UnknownLora, UnknownModel
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import ModerationRefusal
 from orchestrator.payments.errors import PaymentRefusal
+from orchestrator.preferences import Preferences
 from orchestrator.settings import Settings
 from state.errors import RateLimited, StateError
 from state.models import InputImage, Job, JobKind
@@ -37,6 +42,8 @@ from state.models import InputImage, Job, JobKind
 log = structlog.get_logger(__name__)
 
 GENERATE_COMMANDS = ("generate", "gen", "imagine")
+
+
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # an edited message never starts a job
 EDIT_CAPTION = filters.CaptionRegex(r"^/edit(@\w+)?(\s|$)") & (filters.PHOTO | filters.Document.ALL)
 RATE_LIMITED_TEXTS = {"user": "rate_limited_user", "chat": "rate_limited_chat"}
@@ -68,11 +75,13 @@ class Handlers:
                 CommandHandler("help", self.help, filters=NEW_MESSAGES),
                 CommandHandler(GENERATE_COMMANDS, self.generate, filters=NEW_MESSAGES),
                 CommandHandler("edit", self.edit, filters=NEW_MESSAGES),
+                CommandHandler("upscale", self.upscale, filters=NEW_MESSAGES),
                 MessageHandler(NEW_MESSAGES & EDIT_CAPTION, self.edit),
                 *ModerationAdmin(self._settings, self._submitter).handlers(),
                 StatsCommand(self._settings, self._submitter).handler(),
                 *PaymentCommands(self._settings, self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
+                *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
                 MessageHandler(NEW_MESSAGES & private & filters.TEXT, self.hint),
                 CallbackQueryHandler(self.button),
@@ -134,6 +143,17 @@ class Handlers:
             )
             if parsed is not None:
                 await self._start_job(update, JobKind.EDIT, parsed.prompt, source, parsed.options)
+
+    async def upscale(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/upscale`` as a reply to an image: through the catalog's upscale model."""
+        message = update.effective_message
+        if self._command(update, context) is None or message is None:
+            return
+        source = find_edit_source(message)
+        if not isinstance(source, InputImage):
+            await self._reply(update, texts.text("upscale_needs_image", _language(update)))
+            return
+        await self._start_job(update, JobKind.UPSCALE, "upscale", source, ImageOptions())
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Regenerate / Variations: a new request through the same path as a command."""
@@ -208,6 +228,10 @@ class Handlers:
         if sender is None:  # a service account speaking for no chat: nobody to charge
             return
         language = _language(update)
+        if options.enhance and not self._submitter.can_enhance:
+            await self._reply(update, texts.text("enhance_not_configured", language))
+            return
+        options = with_defaults(options, await self._preferences(sender.id), kind)
         job = Job(
             kind=kind,
             prompt=prompt,
@@ -216,14 +240,21 @@ class Handlers:
             request_message_id=message.message_id,
             input_image=source,
             language=language,
-            aspect_ratio=options.aspect_ratio,
+            aspect_ratio=options.aspect_ratio or "1:1",
             seed=options.seed,
-            num_images=options.num_images,
+            num_images=options.num_images or 1,
+            model=options.model,
+            lora=options.lora,
+            lora_scale=options.lora_scale,
+            enhance=bool(options.enhance),
             requester_name=sender.name,
             chat_type=message.chat.type,
         )
         try:
             await self._submitter.admit(job)
+        except (UnknownModel, UnknownLora) as exc:
+            await self._reply(update, choice_refusal_text(exc, language))
+            return
         except ModerationRefusal as exc:
             await self._reply(update, refusal_text(exc, language))
             log.info("job_refused_by_moderation", refusal=type(exc).__name__, chat_id=job.chat_id)
@@ -243,10 +274,9 @@ class Handlers:
             log.error("job_not_admitted", error=repr(exc))
             return
         try:
-            status_key = "status_editing" if kind is JobKind.EDIT else "status_generating"
             try:
                 # Sent once: a second copy would be left behind (see bot.answers).
-                status = await message.reply_text(texts.text(status_key, language))
+                status = await message.reply_text(texts.text(status_key(kind), language))
                 job.status_message_id = status.message_id
             except NetworkError as exc:
                 if isinstance(exc, BadRequest):
@@ -264,6 +294,14 @@ class Handlers:
             log.error("job_not_queued", error=repr(exc))
             return
         log.info("job_accepted", job_id=job.id, kind=kind, chat_id=job.chat_id)
+
+    async def _preferences(self, user_id: int) -> Preferences:
+        """The user's settings; without the state store, none (the job is refused later)."""
+        try:
+            return await self._submitter.preferences(user_id)
+        except StateError as exc:
+            log.warning("preferences_unread", error=repr(exc))
+            return Preferences()
 
     async def _reply(self, update: Update, text: str) -> Message:
         message = update.effective_message

@@ -1,23 +1,40 @@
 """Options written into a command: ``/generate a fox --ar 16:9 --seed 42 --n 2``.
 
+``--model NAME`` and ``--lora NAME[:scale]`` pick a catalog model and one of its LoRAs
+(whether they exist is the orchestrator's to say, at admission); ``--enhance`` and
+``--no-enhance`` are flags, taking no value.
+
 Options may stand anywhere in the text, as ``--name value`` or ``--name=value``; phones
 that turn ``--`` into a dash (``—ar``) are understood too. What is left is the prompt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.user_input import parse_number, quoted
+from orchestrator.preferences import Preferences
 from state.models import JobKind
 
 ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "5:4", "4:5", "21:9", "9:21")
 MAX_IMAGES = 4
 MAX_SEED = 2**32 - 1
-NAMES = {"ar": "aspect_ratio", "aspect": "aspect_ratio", "seed": "seed", "n": "num_images"}
-GENERATE_ONLY = frozenset({"aspect_ratio"})  # an edit keeps the photo's shape
+NAMES = {
+    "ar": "aspect_ratio",
+    "aspect": "aspect_ratio",
+    "seed": "seed",
+    "n": "num_images",
+    "model": "model",
+    "lora": "lora",
+}
+FLAGS = {"enhance": ("enhance", True), "no-enhance": ("enhance", False)}
+GENERATE_ONLY = frozenset({"aspect_ratio", "lora"})  # an edit keeps the photo's shape
+MAX_LORA_SCALE = 2.0
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_SCALE = re.compile(r"[0-9](\.[0-9]{1,2})?")
 
 _OPTION = re.compile(r"(?:--|\u2014|\u2013)([A-Za-z][\w-]*)(?:=(\S*))?")  # --, em/en dash
 _TOKEN = re.compile(r"\S+")
@@ -25,9 +42,15 @@ _TOKEN = re.compile(r"\S+")
 
 @dataclass(frozen=True, slots=True)
 class ImageOptions:
-    aspect_ratio: str = "1:1"
+    """What a command asked for; None: not given (the user's settings, then the default)."""
+
+    aspect_ratio: str | None = None
     seed: int | None = None
-    num_images: int = 1
+    num_images: int | None = None
+    model: str | None = None
+    lora: str | None = None
+    lora_scale: float | None = None
+    enhance: bool | None = None  # None: the user's own setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +75,12 @@ def _value(name: str, raw: str) -> Any | OptionProblem:
                 "option_bad_ar", {"value": quoted(raw), "allowed": ", ".join(ASPECT_RATIOS)}
             )
         return raw
+    if option == "model":
+        if not _NAME.fullmatch(raw):
+            return OptionProblem("option_bad_model", {"value": quoted(raw)})
+        return raw.lower()
+    if option == "lora":
+        return _lora(raw)
     number = parse_number(raw)
     if option == "seed":
         if number is None or number > MAX_SEED:
@@ -60,6 +89,31 @@ def _value(name: str, raw: str) -> Any | OptionProblem:
     if number is None or not 1 <= number <= MAX_IMAGES:
         return OptionProblem("option_bad_n", {"value": quoted(raw), "max": MAX_IMAGES})
     return number
+
+
+def _lora(raw: str) -> tuple[str, float | None] | OptionProblem:
+    name, colon, scale = raw.partition(":")
+    if not _NAME.fullmatch(name):
+        return OptionProblem("option_bad_lora", {"value": quoted(raw), "max": MAX_LORA_SCALE})
+    if not colon:
+        return name.lower(), None
+    if not _SCALE.fullmatch(scale) or float(scale) > MAX_LORA_SCALE:
+        return OptionProblem("option_bad_lora", {"value": quoted(raw), "max": MAX_LORA_SCALE})
+    return name.lower(), float(scale)
+
+
+def with_defaults(options: ImageOptions, preferences: Preferences, kind: JobKind) -> ImageOptions:
+    """``options`` with what was not given taken from the user's settings, then defaults.
+    An upscale is one image, of the model the catalog has for it, never rewritten."""
+    if kind is JobKind.UPSCALE:
+        return ImageOptions(aspect_ratio="1:1", num_images=1, enhance=False)
+    return dataclasses.replace(
+        options,
+        aspect_ratio=options.aspect_ratio or preferences.aspect_ratio or "1:1",
+        num_images=options.num_images or preferences.num_images or 1,
+        model=options.model or preferences.model_for(kind.value),
+        enhance=preferences.enhance if options.enhance is None else options.enhance,
+    )
 
 
 def parse_options(text: str, kind: JobKind) -> ParsedCommand | OptionProblem:
@@ -76,6 +130,11 @@ def parse_options(text: str, kind: JobKind) -> ParsedCommand | OptionProblem:
             continue
         start, end = token.span()
         name, raw = found.group(1).lower(), found.group(2)
+        if name in FLAGS and raw is None:
+            flag, on = FLAGS[name]
+            values[flag] = on
+            removed.append((start, end))
+            continue
         if name not in NAMES:
             return OptionProblem("option_unknown", {"option": quoted(f"--{name}")})
         if NAMES[name] in GENERATE_ONLY and kind is JobKind.EDIT:
@@ -89,7 +148,10 @@ def parse_options(text: str, kind: JobKind) -> ParsedCommand | OptionProblem:
         value = _value(name, raw)
         if isinstance(value, OptionProblem):
             return value
-        values[NAMES[name]] = value
+        if NAMES[name] == "lora":
+            values["lora"], values["lora_scale"] = value
+        else:
+            values[NAMES[name]] = value
         removed.append((start, end))
     # The prompt keeps its own spacing and line breaks; only the options are cut out.
     edges = [0, *(edge for span in removed for edge in span), len(text)]

@@ -6,7 +6,9 @@ broke on our side or a service's, and the user is told and not charged.
     ├── Refusal
     │   ├── InvalidInput            (here) the request cannot be served as given: an
     │   │   │                       unreadable, oversized or missing image...
-    │   │   └── ImageTooLarge       more pixels than the limit (read from the header)
+    │   │   ├── ImageTooLarge       more pixels than the limit (read from the header)
+    │   │   ├── UnknownModel        (orchestrator.catalog.errors) not a model offered
+    │   │   └── UnknownLora         (orchestrator.catalog.errors) not one of its LoRAs
     │   ├── ContentRefused          (providers.errors) a provider's own safety policy
     │   ├── RateLimited             (state.errors) a limit; ``retry_after_s`` says when
     │   ├── InsufficientCredits     (state.errors) the balance is short (nothing taken)
@@ -29,7 +31,9 @@ broke on our side or a service's, and the user is told and not charged.
         │   ├── PaymentBackendUnavailable
         │   ├── PaymentBackendRejected
         │   ├── InvoiceNotFound
-        │   └── InvalidWebhook
+        │   ├── InvalidWebhook
+        │   └── PayoutsUnsupported  refunds cannot be paid out by this backend
+        ├── StorageError            (providers.storage.errors) the image store
         ├── StateError              (state.errors)
         │   └── StateUnavailable
         ├── ModerationError         (orchestrator.moderation.errors) the checks themselves

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from orchestrator.catalog import CatalogError
 from orchestrator.settings import MissingSetting, Settings, describe_validation_error
 from state.errors import StateUnavailable
 
@@ -42,7 +43,9 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.secret_values())
     # Without Redis the queue lives in this process, so this process must run the jobs.
     run_worker = args.with_worker or settings.redis_url is None
-    app = create_app(settings, load_frontend_factories(), run_worker=run_worker)
+    app = create_app(
+        settings, load_frontend_factories(settings.frontends or None), run_worker=run_worker
+    )
     uvicorn.run(
         app,
         host=args.host or settings.host,
@@ -65,7 +68,7 @@ def _worker(args: argparse.Namespace) -> int:
             "fulmine worker needs REDIS_URL (without Redis, `fulmine serve` runs the jobs itself)"
         )
     configure_logging(settings.log_level, settings.secret_values())
-    asyncio.run(run_worker_process(settings, load_frontend_factories()))
+    asyncio.run(run_worker_process(settings, load_frontend_factories(settings.frontends or None)))
     return 0
 
 
@@ -134,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except ValidationError as exc:
         return _fail(f"configuration error: {describe_validation_error(exc)}")
-    except MissingSetting as exc:
+    except (MissingSetting, CatalogError) as exc:
         return _fail(f"configuration error: {exc}")
     except (ConnectionError, StateUnavailable) as exc:
         return _fail(str(exc))

@@ -39,7 +39,13 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
 - ``admit(job)`` takes the job through every admission check and raises a refusal
   (``fulmine.errors.Refusal``: rate limited, blocked, payment required...); an
   admitted job is then either ``submit``-ted or ``withdraw``-n.
-- ``get_job(job_id)`` returns a job saved earlier (None once forgotten).
+- ``get_job(job_id)`` returns a job saved earlier (None once forgotten);
+  ``queue_position(job_id)`` how many jobs wait ahead of it (None: not waiting, or not
+  known to this process).
+- ``take_limit(scope, key, max_hits, window_s)`` counts one hit against a sliding window
+  shared by every process; raises ``state.errors.RateLimited`` (naming ``scope``) when full.
+- ``first_time(mark, ttl_s)`` is True exactly once per ``mark`` within ``ttl_s`` across
+  every process (e.g. one job per paid token).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
   ``moderation_records`` are the blocks and bans admin commands show and change.
 - ``provenance`` verifies any image (``verify(data)``) and keeps the signed file of each
@@ -61,7 +67,9 @@ from state.models import Job
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from orchestrator.catalog import Catalog
     from orchestrator.payments.service import PaymentService
+    from orchestrator.preferences import Preferences
     from orchestrator.provenance.service import Provenance
 
 
@@ -78,6 +86,12 @@ class JobSubmitter(Protocol):
     @property
     def provenance(self) -> Provenance: ...
 
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def can_enhance(self) -> bool: ...
+
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None
     ) -> bool: ...
@@ -89,6 +103,18 @@ class JobSubmitter(Protocol):
     async def submit(self, job: Job) -> None: ...
 
     async def get_job(self, job_id: str) -> Job | None: ...
+
+    async def queue_position(self, job_id: str) -> int | None: ...
+
+    async def first_time(self, mark: str, ttl_s: float) -> bool: ...
+
+    async def take_limit(self, scope: str, key: str, max_hits: int, window_s: float) -> None: ...
+
+    async def preferences(self, user_id: int) -> Preferences: ...
+
+    async def set_default_model(self, user_id: int, name: str) -> bool: ...
+
+    async def set_preference(self, user_id: int, key: str, value: str | None) -> bool: ...
 
     async def stats_report(self, window_days: int) -> StatsReport: ...
 

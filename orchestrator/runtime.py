@@ -12,17 +12,25 @@ from typing import Protocol
 
 import structlog
 
+from orchestrator.catalog.configured import catalog_for
+from orchestrator.enhancement import build_enhancer
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
 from orchestrator.jobs.admission import Admission
 from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.positions import QueuePositions
-from orchestrator.jobs.providers import build_providers
+from orchestrator.jobs.providers import build_model_providers, defaults_by_kind
 from orchestrator.jobs.tasks import TaskGroup
 from orchestrator.jobs.tiers import tier_for
 from orchestrator.jobs.worker import Worker
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.setup import build_payments
+from orchestrator.preferences import (
+    Preferences,
+    load_preferences,
+    save_model,
+    save_preference,
+)
 from orchestrator.provenance.service import Provenance
 from orchestrator.serving.lanes import Lanes
 from orchestrator.serving.metrics import LANE_DROPPED
@@ -34,7 +42,7 @@ from orchestrator.stats.report import StatsReport, gather_report
 from state.backend import open_backend
 from state.base import ModerationRecords
 from state.errors import StateError, StateUnavailable
-from state.models import Job, JobKind
+from state.models import InFlightCap, Job, JobKind, Limit
 
 log = structlog.get_logger(__name__)
 
@@ -78,15 +86,24 @@ class Runtime:
         self.job_stats = JobStats(self.stats)
         if not run_worker and not self.state.durable:
             raise ValueError("without REDIS_URL the process that takes requests must run jobs")
-        self.providers = build_providers(settings)
+        self.catalog = catalog_for(settings)
+        self.models = build_model_providers(settings, self.catalog)  # by model name
+        self.providers = defaults_by_kind(self.catalog, self.models)  # each kind's default
         self.moderation = ModerationGate(settings, self.state.records, self.stats)
         self.provenance = Provenance(settings, self.store)
+        self.enhancer = build_enhancer(settings, self.store)
         if not isinstance(frontend_factories, Sequence):
             frontend_factories = [frontend_factories]
         self.frontends = Frontends(factory(settings, self) for factory in frontend_factories)
         self.payments = build_payments(settings, self.state, self.submit, self.frontends)
         self.admission = Admission(
-            settings, self.store, self.stats, self.moderation, payments=self.payments
+            settings,
+            self.store,
+            self.stats,
+            self.moderation,
+            payments=self.payments,
+            catalog=self.catalog,
+            enhancer=self.enhancer,
         )
         self.positions = QueuePositions(
             settings,
@@ -106,6 +123,8 @@ class Runtime:
                 moderation=self.moderation,
                 payments=self.payments,
                 provenance=self.provenance,
+                catalog=self.catalog,
+                models=self.models,
             )
             if run_worker
             else None
@@ -122,9 +141,10 @@ class Runtime:
         self._components: list[Component] = [
             *([self.metrics_port] if self.metrics_port is not None else []),
             self.state,
-            *dict.fromkeys(self.providers.values()),  # one provider may serve both kinds
+            *dict.fromkeys(self.models.values()),  # one provider may serve several models
             self.moderation,
             self.provenance,
+            *([self.enhancer] if self.enhancer is not None else []),
             *self.frontends,
             *([self.payments] if self.payments is not None else []),
             self.positions,
@@ -218,6 +238,11 @@ class Runtime:
                 await work()
 
     @property
+    def can_enhance(self) -> bool:
+        """Whether prompt enhancement is configured (``LLM_BACKEND``)."""
+        return self.enhancer is not None
+
+    @property
     def moderation_records(self) -> ModerationRecords:
         return self.moderation.records
 
@@ -244,9 +269,31 @@ class Runtime:
     async def get_job(self, job_id: str) -> Job | None:
         return await self.store.get_job(job_id)
 
+    async def queue_position(self, job_id: str) -> int | None:
+        return await self.queue.position(job_id)
+
+    async def first_time(self, mark: str, ttl_s: float) -> bool:
+        return await self.store.first_sighting(mark, ttl_s)
+
+    async def take_limit(self, scope: str, key: str, max_hits: int, window_s: float) -> None:
+        ticket = f"limit:{uuid.uuid4().hex}"
+        no_slot = InFlightCap(max_jobs=None, lease_s=0.001)  # a hit, not a job in flight
+        await self.store.admit(ticket, [Limit(scope, key, max_hits, window_s)], no_slot)
+        await self.store.release(ticket)
+
+    async def preferences(self, user_id: int) -> Preferences:
+        """The user's defaults (``orchestrator.preferences``)."""
+        return await load_preferences(self.store, self.catalog, user_id)
+
+    async def set_default_model(self, user_id: int, name: str) -> bool:
+        return await save_model(self.store, self.catalog, user_id, name)
+
+    async def set_preference(self, user_id: int, key: str, value: str | None) -> bool:
+        return await save_preference(self.store, user_id, key, value)
+
     async def stats_report(self, window_days: int) -> StatsReport:
         """What ``/stats`` shows (see ``orchestrator.stats.report``)."""
-        provider_names = list(dict.fromkeys(p.name for p in self.providers.values()))
+        provider_names = list(dict.fromkeys(p.name for p in self.models.values()))
         return await gather_report(
             self.settings, self.store, self.stats, self.queue, provider_names, window_days
         )

@@ -17,6 +17,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from orchestrator.settings_api import ApiSettings
 from state.models import Tier
 from state.scheduling import TierPolicy
 
@@ -32,7 +33,7 @@ HOSTED_DEFAULTS: dict[str, tuple[str | None, str]] = {
 }
 
 
-class Settings(BaseSettings):
+class Settings(ApiSettings, BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
@@ -98,6 +99,10 @@ class Settings(BaseSettings):
     max_waiting_per_chat: int = Field(default=20, ge=1, le=1000)
     shutdown_grace_s: float = Field(default=25.0, ge=0)
 
+    # The model catalog (orchestrator/catalog/): a TOML file; unset: the shipped default.
+    # The model settings below override it (orchestrator/catalog/configured.py).
+    catalog_file: str | None = None
+
     # Hosted image providers: keys, models, and how hard to try each call.
     replicate_api_token: SecretStr | None = None
     replicate_base_url: str = "https://api.replicate.com"
@@ -114,6 +119,16 @@ class Settings(BaseSettings):
     provider_max_wait_s: float = Field(default=20.0, gt=0)  # longest wait / Retry-After honoured
     provider_request_timeout_s: float = Field(default=20.0, gt=0)  # one HTTP call
     provider_poll_interval_s: float = Field(default=1.0, gt=0)
+
+    # Prompt enhancement (orchestrator/enhancement.py): none (offline: --enhance answers
+    # that it is not configured), openai (any OpenAI-compatible chat endpoint) or replicate
+    # (REPLICATE_API_TOKEN). LLM_MODEL unset: gpt-4o-mini / meta/meta-llama-3-8b-instruct.
+    llm_backend: Literal["none", "openai", "replicate"] = "none"
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: SecretStr | None = None
+    llm_model: str = ""
+    llm_timeout_s: float = Field(default=10.0, gt=0, le=60)  # then the user's own prompt
+    llm_cache_s: float = Field(default=7 * 24 * 3600.0, ge=1)  # answers kept per prompt
 
     # Self-hosted GPU provider: the client of `fulmine gpu-server`, with the server's bearer
     # token. One or more comma-separated server URLs: the least loaded is tried first.
@@ -189,6 +204,9 @@ class Settings(BaseSettings):
     invoice_expiry_s: int = Field(default=900, ge=60, le=86400)  # BTCPay rounds up to minutes
     lnbits_url: AnyHttpUrl | None = None
     lnbits_invoice_key: SecretStr | None = None  # the wallet's invoice/read key, never admin
+    # The same wallet's admin key, used only to pay refunds out (unset: no payouts; refund
+    # claims are spent on new requests instead).
+    lnbits_admin_key: SecretStr | None = None
     btcpay_url: AnyHttpUrl | None = None
     btcpay_api_key: SecretStr | None = None  # can create + view invoices of the store
     btcpay_store_id: str | None = None
@@ -294,7 +312,7 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("moderation_terms_dir", "moderation_image_model_path")
+    @field_validator("moderation_terms_dir", "moderation_image_model_path", "catalog_file")
     @classmethod
     def _moderation_paths(cls, value: str | None) -> str | None:
         from pathlib import Path
@@ -400,7 +418,7 @@ class Settings(BaseSettings):
     def _backend_name(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("moderation_hosted", mode="before")
+    @field_validator("moderation_hosted", "llm_backend", mode="before")
     @classmethod
     def _hosted_name(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -443,6 +461,18 @@ class Settings(BaseSettings):
             raise MissingSetting(
                 "MODERATION_HOSTED_KEY", f"is required when MODERATION_HOSTED={kind}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _llm_complete(self) -> Settings:
+        defaults = {"openai": "gpt-4o-mini", "replicate": "meta/meta-llama-3-8b-instruct"}
+        if self.llm_backend == "none":
+            return self
+        self.llm_model = self.llm_model.strip() or defaults[self.llm_backend]
+        if self.llm_backend == "replicate" and self.replicate_api_token is None:
+            raise MissingSetting("REPLICATE_API_TOKEN", "is required when LLM_BACKEND=replicate")
+        if not self.llm_base_url.startswith(("http://", "https://")):
+            raise MissingSetting("LLM_BASE_URL", "must be an http:// or https:// URL")
         return self
 
     @model_validator(mode="after")

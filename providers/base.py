@@ -9,7 +9,9 @@ Contract for every provider:
 - ``generate`` makes ``request.num_images`` images from a prompt; ``edit`` makes them from
   the prompt and ``request.input_image`` (raw bytes of a decoded-and-checked image; a
   provider never receives a chat platform's URL).
-- Both return at least one :class:`ProviderImage` with bytes of an encoded image, or raise
+- ``upscale`` makes a larger copy of ``request.input_image`` (the prompt is unused); a
+  provider that cannot answers ``InvalidInput``.
+- All return at least one :class:`ProviderImage` with bytes of an encoded image, or raise
   one of ``providers.errors``: ``ProviderTimeout``, ``ProviderUnavailable`` (try another),
   ``ContentRefused`` (the provider's own policy; do not retry), ``InvalidInput``.
 - A provider translates only: it maps its service's errors to ours with
@@ -21,6 +23,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from fulmine.errors import InvalidInput
+
 
 @dataclass(frozen=True, slots=True)
 class ImageRequest:
@@ -29,6 +33,9 @@ class ImageRequest:
     num_images: int = 1
     seed: int | None = None
     aspect_ratio: str = "1:1"
+    lora: str | None = None
+    """A LoRA's weights reference (None: the provider's configured one, if any)."""
+    lora_scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +61,7 @@ class ImageProvider(ABC):
 
     @abstractmethod
     async def edit(self, request: ImageRequest) -> list[ProviderImage]: ...
+
+    async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
+        """A larger copy of ``request.input_image``; providers without one refuse."""
+        raise InvalidInput(self.name, "this provider does not upscale")

@@ -45,6 +45,9 @@ class ProviderChain(ImageProvider):
     async def edit(self, request: ImageRequest) -> list[ProviderImage]:
         return await self._first_available(lambda provider: provider.edit(request))
 
+    async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
+        return await self._first_available(lambda provider: provider.upscale(request))
+
     async def _first_available(
         self, call: Callable[[ImageProvider], Awaitable[list[ProviderImage]]]
     ) -> list[ProviderImage]:

@@ -49,6 +49,9 @@ class FalConfig:
     lora: str | None = None
     """A LoRA for generation: ``loras: [{path, scale}]`` (a URL or Hugging Face path)."""
     lora_scale: float = 1.0
+    upscale_model: str = "fal-ai/esrgan"
+    params: dict[str, Any] = field(default_factory=dict)
+    """Default arguments of every call (a request's own values win)."""
     output_format: str = "png"
     start_timeout_s: float = 90.0
     """How long fal may keep a request queued before giving it up."""
@@ -100,13 +103,16 @@ class FalProvider(ImageProvider):
 
     async def generate(self, request: ImageRequest) -> list[ProviderImage]:
         arguments: dict[str, Any] = {
+            **self._config.params,
             "prompt": request.prompt,
             "num_images": request.num_images,
             "output_format": self._config.output_format,
             "image_size": image_size(request.aspect_ratio),
             "seed": request.seed if request.seed is not None else secrets.randbelow(MAX_SEED),
         }
-        if self._config.lora:
+        if request.lora:
+            arguments["loras"] = [{"path": request.lora, "scale": request.lora_scale}]
+        elif self._config.lora:
             arguments["loras"] = [{"path": self._config.lora, "scale": self._config.lora_scale}]
         return await self._run(self._config.generate_model, arguments)
 
@@ -114,12 +120,25 @@ class FalProvider(ImageProvider):
         if request.input_image is None:
             raise InvalidInput(self.name, "edit needs an input image")
         arguments = {
+            **self._config.params,
             "prompt": request.prompt,
             "image_urls": [await asyncio.to_thread(to_data_uri, request.input_image)],
             "num_images": request.num_images,
             "output_format": self._config.output_format,
         }
         return await self._run(self._config.edit_model, arguments)
+
+    async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
+        """ESRGAN: ``image_url`` in, ``image.url`` out; ``scale`` from the params."""
+        if request.input_image is None:
+            raise InvalidInput(self.name, "upscale needs an input image")
+        arguments = {
+            "scale": 2,
+            **self._config.params,
+            "image_url": await asyncio.to_thread(to_data_uri, request.input_image),
+            "output_format": self._config.output_format,
+        }
+        return await self._run(self._config.upscale_model, arguments)
 
     @property
     def _api(self) -> AsyncClient:
@@ -222,6 +241,8 @@ class FalProvider(ImageProvider):
 
     def _image_urls(self, result: Any) -> list[str]:
         images = result.get("images") if isinstance(result, dict) else None
+        if images is None and isinstance(result, dict) and isinstance(result.get("image"), dict):
+            images = [result["image"]]  # one-image models (upscalers) answer with ``image``
         if not isinstance(images, list):
             raise ProviderUnavailable(self.name, "result has no images list")
         urls = [image.get("url") for image in images if isinstance(image, dict)]

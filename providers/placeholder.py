@@ -133,6 +133,15 @@ def _draw_edited(data: bytes, prompt: str, index: int, count: int) -> ProviderIm
     return _png(img)
 
 
+def _draw_upscaled(data: bytes) -> ProviderImage:
+    with Image.open(io.BytesIO(data)) as src:
+        img = ImageOps.exif_transpose(src).convert("RGB")
+    img.thumbnail((MAX_EDIT_SIDE // 2, MAX_EDIT_SIDE // 2))
+    img = img.resize((img.width * 2, img.height * 2), Image.Resampling.NEAREST)
+    _label(img, "UPSCALE x2")
+    return _png(img)
+
+
 class PlaceholderProvider(ImageProvider):
     """Makes labelled stand-in images offline; for development and tests only."""
 
@@ -157,3 +166,10 @@ class PlaceholderProvider(ImageProvider):
             raise InvalidInput(self.name, "edit needs an input image")
         await asyncio.to_thread(inspect_image, data, source=self.name)
         return [await asyncio.to_thread(_draw_edited, data, request.prompt, i, n) for i in range(n)]
+
+    async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
+        data = request.input_image
+        if data is None:
+            raise InvalidInput(self.name, "upscale needs an input image")
+        await asyncio.to_thread(inspect_image, data, source=self.name)
+        return [await asyncio.to_thread(_draw_upscaled, data)]

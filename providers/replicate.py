@@ -54,6 +54,8 @@ class ReplicateConfig:
     lora: str | None = None
     """``lora_weights``: a Replicate model, Hugging Face or Civitai reference, or a URL."""
     lora_scale: float = 1.0
+    params: dict[str, Any] = field(default_factory=dict)
+    """Default inputs of every prediction (a request's own values win)."""
     output_format: str = "png"
     request_timeout_s: float = 20.0
     poll_interval_s: float = 1.0
@@ -107,16 +109,28 @@ class ReplicateProvider(ImageProvider):
         inputs["image"] = await asyncio.to_thread(to_data_uri, request.input_image)
         return await self._run(inputs)
 
+    async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
+        """Real-ESRGAN and the like: ``image`` in (``scale`` from the params), one URL out."""
+        if request.input_image is None:
+            raise InvalidInput(self.name, "upscale needs an input image")
+        inputs = {"scale": 2, **self._config.params}
+        inputs["image"] = await asyncio.to_thread(to_data_uri, request.input_image)
+        return await self._run(inputs)
+
     def _inputs(self, request: ImageRequest) -> dict[str, Any]:
         seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED)
         inputs: dict[str, Any] = {
+            **self._config.params,
             "prompt": request.prompt,
             "aspect_ratio": request.aspect_ratio,
             "num_outputs": request.num_images,
             "output_format": self._config.output_format,
             "seed": seed,
         }
-        if self._config.lora:
+        if request.lora:
+            inputs["lora_weights"] = request.lora
+            inputs["lora_scale"] = request.lora_scale
+        elif self._config.lora:
             inputs["lora_weights"] = self._config.lora
             inputs["lora_scale"] = self._config.lora_scale
         return inputs

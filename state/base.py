@@ -29,6 +29,9 @@ and Redis (any number of processes on any number of machines). Contract:
   holder died frees itself. The clock is the backing store's, so machines may disagree.
 - ``get_user_settings`` returns a user's saved settings (empty if none); ``set_user_settings``
   merges string values into them.
+- ``remember(key, value, ttl_s)`` keeps a short string (a cached answer, e.g. an enhanced
+  prompt) for ``ttl_s`` seconds, replacing any earlier one; ``recall(key)`` returns it or
+  None once it expired or was never kept. Memory keeps a bounded number (oldest dropped).
 - ``remember_sent_image`` keeps, for ``ttl_s`` seconds, which job made the image in a chat
   message; ``find_sent_image`` returns it or None.
 - ``remember_mark`` keeps, for ``ttl_s`` seconds, the job a watermark payload stands for;
@@ -120,6 +123,12 @@ class StateStore(ABC):
 
     @abstractmethod
     async def set_user_settings(self, user_id: int, values: Mapping[str, str]) -> None: ...
+
+    @abstractmethod
+    async def remember(self, key: str, value: str, ttl_s: float) -> None: ...
+
+    @abstractmethod
+    async def recall(self, key: str) -> str | None: ...
 
     @abstractmethod
     async def remember_sent_image(self, image: SentImage, ttl_s: float) -> None: ...

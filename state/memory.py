@@ -23,6 +23,7 @@ MAX_REMEMBERED_KEYS = 1_000_000
 MAX_REMEMBERED_JOBS = 100_000
 MAX_RATE_WINDOWS = 100_000
 MAX_ORIGINALS = 200  # signed files kept in memory (a few MB each)
+MAX_KEPT_VALUES = 10_000
 JOB_RETENTION_S = 7 * 24 * 3600.0
 WINDOW_RETENTION_S = 3600.0  # longer than any rate window
 
@@ -49,6 +50,9 @@ class MemoryStateStore(StateStore):
         # Signed files are large: the most recent few are kept.
         self._originals: TTLCache[tuple[str, int], tuple[bytes, float]] = TTLCache(
             maxsize=MAX_ORIGINALS, ttl=float("inf")
+        )
+        self._kept: TTLCache[str, tuple[str, float]] = TTLCache(
+            maxsize=MAX_KEPT_VALUES, ttl=float("inf")
         )
 
     async def start(self) -> None:
@@ -119,6 +123,15 @@ class MemoryStateStore(StateStore):
 
     async def set_user_settings(self, user_id: int, values: Mapping[str, str]) -> None:
         self._user_settings.setdefault(user_id, {}).update(values)
+
+    async def remember(self, key: str, value: str, ttl_s: float) -> None:
+        self._kept[key] = (value, time.monotonic() + ttl_s)
+
+    async def recall(self, key: str) -> str | None:
+        found = self._kept.get(key)
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0]
 
     async def remember_sent_image(self, image: SentImage, ttl_s: float) -> None:
         key = (image.chat_id, image.message_id)

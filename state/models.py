@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 class JobKind(StrEnum):
     GENERATE = "generate"
     EDIT = "edit"
+    UPSCALE = "upscale"
 
 
 class Tier(StrEnum):
@@ -82,6 +83,21 @@ class Job(BaseModel):
     # a front end or catalog entry may set it beforehand (e.g. turbo), and admission keeps it.
     # A queue treats None as relax.
     tier: Tier | None = None
+    # The invoice that pays for this job, when one was issued for it; and whether the
+    # daily free allowance may pay (no for anonymous accounts of one request each).
+    invoice_id: str | None = None
+    free_allowance: bool = True
+    # The catalog model that makes it (orchestrator/catalog; None: the kind's default,
+    # resolved at admission), the LoRA asked for and its scale (None: the model's own),
+    # and the price of one image fixed at admission (None: the kind's price setting).
+    model: str | None = None
+    lora: str | None = None
+    lora_scale: float | None = None
+    price_sats_each: int | None = None
+    # Prompt enhancement: asked for; the user's own prompt when ``prompt`` was rewritten.
+    enhance: bool = False
+    original_prompt: str | None = None
+    enhance_failed: bool = False  # asked for, but the model failed: the user's own prompt
 
 
 class SentImage(BaseModel):

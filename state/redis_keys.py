@@ -34,6 +34,9 @@ class RedisKeys:
     def user_settings(self, user_id: int) -> str:
         return f"{self.prefix}user:{user_id}:settings"
 
+    def kept(self, key: str) -> str:
+        return f"{self.prefix}kept:{key}"
+
     def sent_image(self, chat_id: int, message_id: int) -> str:
         return f"{self.prefix}sent:{chat_id}:{message_id}"
 

@@ -113,6 +113,15 @@ class RedisStateStore(StateStore):
             mapping: dict[Any, Any] = dict(values)
             await self.client.hset(self.keys.user_settings(user_id), mapping=mapping)
 
+    async def remember(self, key: str, value: str, ttl_s: float) -> None:
+        with translated_errors("remember"):
+            await self.client.set(self.keys.kept(key), value, px=_ms(ttl_s))
+
+    async def recall(self, key: str) -> str | None:
+        with translated_errors("recall"):
+            raw = await self.client.get(self.keys.kept(key))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
     async def remember_sent_image(self, image: SentImage, ttl_s: float) -> None:
         key = self.keys.sent_image(image.chat_id, image.message_id)
         with translated_errors("remember_sent_image"):

@@ -5,10 +5,15 @@ that the front end turns into words; a later step that refuses gives back what t
 earlier steps took. Order matters: nothing that costs the user (a rate-limit slot, a
 reservation of credits) is taken for a request that a cheaper check refuses.
 
+0. the model (``orchestrator.catalog.choice``): the one named must be offered, its LoRA
+   allowed; the job's price is fixed from the catalog. It takes nothing.
 1. moderation (``orchestrator.moderation.gate``): banned users, repeat offenders,
    then the prompt; refusals are ``ModerationRefusal``s. It takes nothing, so it goes first.
 2. rate limits: per user and per group chat (a sliding minute) and the jobs in flight
    across all processes. Admins pass every limit, but their jobs still count in flight.
+   Then, when the job asks for it, prompt enhancement (``orchestrator.enhancement``):
+   the enhanced prompt is checked by moderation too before it replaces the user's; a
+   failed enhancement keeps the user's prompt and marks the job so the user is told.
 3. payment (``orchestrator.payments``; only when PAYMENTS_BACKEND is not none):
    reserve the price, or park the job behind an invoice (``PaymentRequired``), giving back
    its in-flight slot while it waits.
@@ -19,6 +24,9 @@ from __future__ import annotations
 
 import contextlib
 
+from orchestrator.catalog import Catalog
+from orchestrator.catalog.choice import choose
+from orchestrator.enhancement import PromptEnhancer
 from orchestrator.jobs.tiers import tier_for
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
@@ -41,18 +49,44 @@ class Admission:
         stats: StatsStore,
         moderation: ModerationGate,
         payments: PaymentService | None = None,
+        catalog: Catalog | None = None,
+        enhancer: PromptEnhancer | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._stats = stats
         self._moderation = moderation
         self._payments = payments
+        self._catalog = catalog
+        self._enhancer = enhancer
 
     async def admit(self, job: Job) -> None:
+        if self._catalog is not None:
+            choose(self._catalog, job)
         await self._moderation.check_request(job)
         await self._take_rate_limit_slot(job)
+        try:
+            await self._enhance(job)
+        except BaseException:
+            await self._store.release(job.id)  # refused: it holds no slot
+            raise
         await self._charge(job)
         job.tier = tier_for(self._settings, job)
+
+    async def _enhance(self, job: Job) -> None:
+        if not job.enhance or self._enhancer is None:
+            job.enhance = False  # a setting left on where no model is configured
+            return
+        result = await self._enhancer.enhance(job.prompt)
+        if not result.enhanced:
+            job.enhance_failed = True
+            return
+        original, job.original_prompt, job.prompt = job.prompt, job.prompt, result.prompt
+        try:
+            await self._moderation.check_request(job)
+        except BaseException:
+            job.prompt, job.original_prompt = original, None
+            raise
 
     async def withdraw(self, job: Job) -> None:
         """Give back what an admitted job took: it could not be submitted after all."""

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import structlog
 
+from orchestrator.catalog import Catalog
 from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
 from orchestrator.frontend import JobFrontend
 from orchestrator.jobs.image_making import ImageMaker
@@ -56,6 +57,8 @@ class Worker:
         moderation: ModerationGate,
         payments: PaymentService | None = None,
         provenance: Provenance | None = None,
+        catalog: Catalog | None = None,
+        models: dict[str, ImageProvider] | None = None,
     ) -> None:
         self._settings = settings
         self._provenance = provenance
@@ -66,7 +69,9 @@ class Worker:
         self._queue = queue
         self._store = store
         self._frontend = frontend
-        self._images = ImageMaker(settings, frontend, providers, stats, moderation)
+        self._images = ImageMaker(
+            settings, frontend, providers, stats, moderation, catalog=catalog, models=models
+        )
         self._loops = TaskGroup("worker-loops")
         self._stopping = asyncio.Event()
         self._claims: set[asyncio.Future[Job | None]] = set()
@@ -175,7 +180,7 @@ class Worker:
                 images, source = await self._images.make_from(job)
                 images = await self._moderation.allowed_outputs(job, images)
                 if self._provenance is not None:  # never raises: an image is never lost
-                    name = self._providers[job.kind].name
+                    name = self._images.provider_name(job)
                     images = await self._provenance.stamp(job, images, name, source)
             except asyncio.CancelledError:
                 await self._stop_helpers([progress])

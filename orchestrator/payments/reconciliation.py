@@ -14,6 +14,9 @@ message included) and settles each whose job is neither queued nor running:
 - job delivered: captured for the images it delivered (``result_file_ids``), as its worker
   would have: the user has them and was never told "not charged".
 
+Refund payouts' reservations (``refunds.py``) are not the sweep's: their outcome is the
+backend's to tell, and ``Payouts.reconcile`` asks it.
+
 Settling is idempotent by job id, so processes sweeping at once, or a worker settling the
 same job late, settle it once.
 """
@@ -26,6 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
+from orchestrator.payments.refunds import is_refund
 from state.base import Ledger, StateStore
 from state.errors import StateError
 from state.models import Capture, Job, JobStatus
@@ -78,6 +82,8 @@ async def sweep_reservations(
     this call settled."""
     settled = 0
     for held in await ledger.held_reservations(grace_s, limit=SWEEP_BATCH):
+        if is_refund(held.job_id):
+            continue  # a payout in flight or of unknown outcome: Payouts.reconcile's
         job = await store.get_job(held.job_id)
         if job is not None and job.status in LIVE:
             continue

@@ -27,6 +27,7 @@ from orchestrator.payments.errors import PaymentRequired
 from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
+from orchestrator.payments.refunds import Payouts
 from orchestrator.payments.webhooks import WebhookGate
 from orchestrator.serving.metrics import PAYMENTS
 from orchestrator.settings import Settings
@@ -67,9 +68,9 @@ class PaymentService:
         self._topups = Topups(settings, self._store, self.ledger, self._issue)
         checks_per_s = settings.payment_webhook_checks_per_s
         self._webhooks = WebhookGate(backend, self.ledger, checks_per_s, self._count)
-        self._reconciler = Reconciler(
-            settings.payments_reconcile_s, [self.reconcile_once, self.sweep_reservations]
-        )
+        self.payouts = Payouts(self.ledger, backend, self._store)  # refunds paid out
+        steps = [self.reconcile_once, self.sweep_reservations, self.payouts.reconcile]
+        self._reconciler = Reconciler(settings.payments_reconcile_s, steps)
         self._started = False
 
     async def start(self) -> None:
@@ -92,8 +93,15 @@ class PaymentService:
     # Prices and balances.
 
     def price_per_image(self, kind: JobKind) -> int:
+        """The kind's price setting: what a job without a catalog price costs."""
         settings = self._settings
         return settings.price_edit_sats if kind is JobKind.EDIT else settings.price_generate_sats
+
+    def price_of(self, job: Job) -> int:
+        """One image of ``job``: its model's price fixed at admission (the catalog's)."""
+        if job.price_sats_each is not None:
+            return job.price_sats_each
+        return self.price_per_image(job.kind)
 
     async def balance(self, user_id: int) -> Balance:
         return await self.ledger.balance(user_id)
@@ -103,11 +111,12 @@ class PaymentService:
     async def charge(self, job: Job) -> None:
         """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
         invoice for what is missing (the job is parked) or ``PaymentsUnavailable``."""
-        each = self.price_per_image(job.kind)
+        each = self.price_of(job)
         try:
             reservation = await self._reserve(job, each)
         except InsufficientCredits as short:
             invoice = await self._issue(short.missing_sats, f"Fulmine: {job.kind.value}", job.id)
+            job.invoice_id = invoice.id
             await self._store.save_job(job)  # parked: queued when the invoice is paid
             await self.ledger.add_pending(
                 record_of(
@@ -133,7 +142,7 @@ class PaymentService:
             job.id,
             job.num_images,
             each,
-            self._settings.free_generations_per_day,
+            self._settings.free_generations_per_day if job.free_allowance else 0,
             today(),
         )
 
@@ -229,7 +238,7 @@ class PaymentService:
             await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
             return
         try:
-            reservation = await self._reserve(job, self.price_per_image(job.kind))
+            reservation = await self._reserve(job, self.price_of(job))
         except InsufficientCredits:
             await self._fail_parked(record)
             await self._notify(record, NoticeKind.STILL_SHORT, paid)

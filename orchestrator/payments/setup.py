@@ -50,6 +50,7 @@ def build_payment_backend(settings: Settings) -> PaymentBackend | None:
                 settings.lnbits_invoice_key,
                 webhook_url=payment_webhook_url(settings, lnbits.WEBHOOK_PATH),
                 expiry_s=expiry_s,
+                admin_key=settings.lnbits_admin_key,
             )
         case "btcpay":
             if (

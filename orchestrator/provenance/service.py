@@ -91,7 +91,8 @@ class Provenance:
         self, job: Job, images: list[ProviderImage], provider: str, source: bytes | None
     ) -> list[ProviderImage]:
         """``images`` watermarked and signed, in order; each as it was where a step failed."""
-        model = model_of(self._settings, provider, job.kind)
+        # The catalog model the job named; a job made without one, what its provider runs.
+        model = job.model or model_of(self._settings, provider, job.kind)
         made = dt.datetime.fromtimestamp(job.started_at or job.created_at, dt.UTC)
         claims = Claims(
             kind=job.kind.value,

@@ -4,6 +4,8 @@ quietly: there is nobody to answer, and nothing went wrong here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import structlog
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,17 +26,21 @@ class BodySizeLimit:
     """Pure ASGI middleware: a declared Content-Length over the limit is refused before
     the app runs; a streamed (chunked) body as soon as it passes the limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})  # exact paths allowed another limit (image uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(receive, send, already_read=0)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await self._refuse(receive, send, already_read=0, max_bytes=max_bytes)
             return
         received = 0
         response_started = False
@@ -46,7 +52,7 @@ class BodySizeLimit:
             disconnected = disconnected or message["type"] == "http.disconnect"
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge
             return message
 
@@ -59,15 +65,17 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await self._refuse(receive, send, already_read=received)
+                await self._refuse(receive, send, already_read=received, max_bytes=max_bytes)
         except ClientDisconnect:
             if not disconnected:
                 raise
             log.info("client_gone_mid_request", path=scope.get("path"), received=received)
 
-    async def _refuse(self, receive: Receive, send: Send, already_read: int) -> None:
+    async def _refuse(
+        self, receive: Receive, send: Send, already_read: int, max_bytes: int
+    ) -> None:
         drained = already_read
-        while drained <= self.max_bytes * DRAIN_FACTOR:
+        while drained <= max_bytes * DRAIN_FACTOR:
             message = await receive()
             if message["type"] != "http.request":
                 break

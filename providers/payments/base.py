@@ -23,6 +23,16 @@ Contract for every backend:
   service. None when those fail or the body names no invoice; then ``parse_webhook`` makes
   no call to the service either. Callers drop webhooks about invoices they never issued
   before ``parse_webhook``, so an anonymous sender cannot make us call the service.
+- ``pay_invoice(bolt11, amount_sats)`` pays someone else's BOLT11 invoice of exactly
+  ``amount_sats`` (a refund): ``PayoutStatus.PAID`` once paid, ``PENDING`` when the
+  service took the payment but has not finished it (a route still being tried); an
+  invoice of another amount is ``PaymentBackendRejected``, and so is a payment the service
+  refused (then nothing was sent). No answer (``PaymentBackendUnavailable``) leaves the
+  outcome unknown: ask ``payout_status``. A backend that cannot pay out raises
+  ``PayoutsUnsupported`` (the default). Not retried.
+- ``payout_status(payment_hash)`` is the authority on a payout made by ``pay_invoice``:
+  ``PAID``, ``PENDING``, or ``FAILED`` (refused, or unknown to the service: it never got
+  there, so nothing was sent). ``PayoutsUnsupported`` where ``pay_invoice`` is.
 - Errors: ``PaymentBackendUnavailable`` (down, timeout, 5xx: try later),
   ``PaymentBackendRejected`` (credentials, permissions, validation: retrying cannot help),
   ``InvoiceNotFound``, ``InvalidWebhook``. A backend only translates: it maps its service's
@@ -36,6 +46,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+from bolt11 import decode
+
+from providers.payments.errors import PaymentBackendRejected, PayoutsUnsupported
 
 
 class InvoiceStatus(StrEnum):
@@ -55,6 +69,12 @@ class Invoice:
     amount_paid_sats: int = 0
     paid_late: bool = False  # paid after it had expired (BTCPay "PaidLate")
     reference: str | None = None
+
+
+class PayoutStatus(StrEnum):
+    PAID = "paid"
+    PENDING = "pending"  # sent, not finished: ask again later
+    FAILED = "failed"  # nothing was sent
 
 
 class PaymentEventKind(StrEnum):
@@ -96,8 +116,27 @@ class PaymentBackend(ABC):
     @abstractmethod
     async def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> PaymentEvent: ...
 
+    async def pay_invoice(self, bolt11: str, amount_sats: int) -> PayoutStatus:
+        raise PayoutsUnsupported(self.name)
+
+    async def payout_status(self, payment_hash: str) -> PayoutStatus:
+        raise PayoutsUnsupported(self.name)
+
     @abstractmethod
     def claimed_invoice_id(self, headers: Mapping[str, str], raw_body: bytes) -> str | None: ...
+
+
+def payout_hash(backend: str, bolt11: str, amount_sats: int) -> str:
+    """The payment hash of a BOLT11 invoice for exactly ``amount_sats``;
+    ``PaymentBackendRejected`` for anything else (a malformed string, another amount)."""
+    try:
+        decoded = decode(bolt11)
+    except Exception as exc:  # bolt11 raises many types on a malformed string
+        raise PaymentBackendRejected(backend, None, "not a BOLT11 invoice") from exc
+    msat = decoded.amount_msat
+    if msat is None or int(msat) != amount_sats * 1000:
+        raise PaymentBackendRejected(backend, None, "invoice amount differs")
+    return str(decoded.payment_hash)
 
 
 def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:

@@ -7,6 +7,11 @@ sha256=<hex HMAC-SHA256 of the raw body with the webhook secret>``. BTCPay re-se
 with a new ``deliveryId``, so events are keyed by invoice id. Per BTCPay's invoice watcher,
 an invoice paid after expiry stays ``Expired`` with ``additionalStatus: PaidLate`` and
 fires ``InvoicePaidAfterExpiration`` (not ``InvoiceSettled``): both count as settled.
+
+Refunds are paid from the store's Lightning node (``POST .../lightning/BTC/invoices/pay``,
+the key needs ``btcpay.store.canuselightningnode``): 200 with ``status: Complete`` is paid,
+202 is taken but unfinished; ``GET .../lightning/BTC/payments/{hash}`` tells the rest (404
+``payment-not-found``: the node never took it).
 """
 
 from __future__ import annotations
@@ -30,13 +35,16 @@ from providers.payments.base import (
     PaymentBackend,
     PaymentEvent,
     PaymentEventKind,
+    PayoutStatus,
     lower_keys,
+    payout_hash,
 )
 from providers.payments.errors import (
     InvalidWebhook,
     InvoiceNotFound,
     PaymentBackendRejected,
     PaymentBackendUnavailable,
+    PayoutsUnsupported,
 )
 from providers.payments.http import BackendHttp, HttpPolicy, error_detail
 
@@ -97,6 +105,31 @@ class BtcpayBackend(PaymentBackend):
         )
         self._raise_for_status(response)
         return await self._with_bolt11(_json_object(self.name, response), creating=True)
+
+    async def pay_invoice(self, bolt11: str, amount_sats: int) -> PayoutStatus:
+        payout_hash(self.name, bolt11, amount_sats)  # checked before anything is sent
+        response = await self._http.request(
+            "POST", f"{self._lightning}/invoices/pay", json={"BOLT11": bolt11}, repeatable=False
+        )
+        if response.status_code == 404 and _error_code(response) == "lightning-not-configured":
+            raise PayoutsUnsupported(self.name)
+        self._raise_for_status(response)
+        if response.status_code == 200 and _payment_status(response) == "Complete":
+            return PayoutStatus.PAID
+        return PayoutStatus.PENDING  # 202: taken, not finished; payout_status tells the rest
+
+    async def payout_status(self, payment_hash: str) -> PayoutStatus:
+        response = await self._http.request(
+            "GET", f"{self._lightning}/payments/{quote(payment_hash, safe='')}", repeatable=True
+        )
+        if response.status_code == 404 and _error_code(response) == "payment-not-found":
+            return PayoutStatus.FAILED
+        self._raise_for_status(response)
+        return _PAYOUT_STATUS.get(_payment_status(response), PayoutStatus.PENDING)
+
+    @property
+    def _lightning(self) -> str:
+        return f"/api/v1/stores/{self._store}/lightning/BTC"
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
         response = await self._http.request("GET", self._invoice_path(invoice_id), repeatable=True)
@@ -221,6 +254,18 @@ def _invoice_from_data(backend: str, data: dict[str, Any], bolt11: str) -> Invoi
         paid_late=paid_late,
         reference=str(reference) if reference is not None else None,
     )
+
+
+_PAYOUT_STATUS = {"Complete": PayoutStatus.PAID, "Failed": PayoutStatus.FAILED}
+
+
+def _payment_status(response: httpx.Response) -> str:
+    """``LightningPaymentData.status``: Unknown, Pending, Complete or Failed."""
+    try:
+        data = response.json()
+    except ValueError:
+        return "Unknown"
+    return str(data.get("status", "Unknown")) if isinstance(data, dict) else "Unknown"
 
 
 def _sats(value: object) -> int:

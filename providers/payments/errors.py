@@ -40,3 +40,11 @@ class InvalidWebhook(PaymentError):
     def __init__(self, backend: str, reason: str) -> None:
         super().__init__(backend, f"webhook rejected: {reason}")
         self.reason = reason
+
+
+class PayoutsUnsupported(PaymentError):
+    """The backend cannot pay invoices out (no key that may spend, or no such feature):
+    a refund claim stays where it is, spendable on a new request."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__(backend, "this backend does not pay invoices out")

@@ -26,7 +26,9 @@ from providers.payments.base import (
     PaymentBackend,
     PaymentEvent,
     PaymentEventKind,
+    PayoutStatus,
     lower_keys,
+    payout_hash,
 )
 from providers.payments.errors import (
     InvalidWebhook,
@@ -59,6 +61,11 @@ class FakePaymentBackend(PaymentBackend):
         self._node_key = os.urandom(32).hex()  # throwaway: these invoices are never payable
         self._webhook_secret = secrets.token_bytes(32)
         self._invoices: dict[str, Invoice] = {}
+        self._preimages: dict[str, bytes] = {}
+        self.payouts: list[tuple[str, int]] = []  # (BOLT11, sats) paid out, in order
+        self._payout_statuses: dict[str, PayoutStatus] = {}
+        # Tests: (answer lost?, status the payout is left in) for the next payouts.
+        self.payout_fault: tuple[bool, PayoutStatus] | None = None
         self._outage = False
 
     def simulate_outage(self, down: bool = True) -> None:
@@ -92,7 +99,28 @@ class FakePaymentBackend(PaymentBackend):
             reference=reference,
         )
         self._invoices[invoice.id] = invoice
+        self._preimages[invoice.id] = preimage
         return invoice
+
+    async def pay_invoice(self, bolt11: str, amount_sats: int) -> PayoutStatus:
+        self._check_up()
+        payment_hash = payout_hash(self.name, bolt11, amount_sats)
+        if self.payout_fault is not None:
+            status = self._payout_statuses[payment_hash] = self.payout_fault[1]
+            if self.payout_fault[0]:
+                raise PaymentBackendUnavailable(self.name, "simulated lost answer")
+            return status
+        self._payout_statuses[payment_hash] = PayoutStatus.PAID
+        self.payouts.append((bolt11, amount_sats))
+        return PayoutStatus.PAID
+
+    async def payout_status(self, payment_hash: str) -> PayoutStatus:
+        self._check_up()
+        return self._payout_statuses.get(payment_hash, PayoutStatus.FAILED)
+
+    def settle_payout(self, payment_hash: str, status: PayoutStatus) -> None:
+        """What became of a payout left pending (or whose answer was lost), for tests."""
+        self._payout_statuses[payment_hash] = status
 
     async def get_invoice(self, invoice_id: str) -> Invoice:
         self._check_up()
@@ -145,6 +173,12 @@ class FakePaymentBackend(PaymentBackend):
             )
             self._invoices[invoice_id] = invoice
         return self._webhook(invoice)
+
+    def preimage(self, invoice_id: str) -> str:
+        """What a payer learns by paying (hex): only once the invoice is paid."""
+        if self._known(invoice_id).status is not InvoiceStatus.PAID:
+            raise ValueError("an unpaid invoice reveals no preimage")
+        return self._preimages[invoice_id].hex()
 
     def mark_expired(self, invoice_id: str) -> FakeWebhook:
         return self._finish(invoice_id, InvoiceStatus.EXPIRED)

@@ -5,6 +5,10 @@ a payment hash (``claimed_invoice_id``, which callers check against the invoices
 issued first) and the payment is then fetched with our key. Only a payment of our wallet
 that LNbits itself reports as paid becomes a ``settled`` event, and the amount credited is
 the one LNbits reports. The invoice id is the payment hash.
+
+Refunds are paid out from the same wallet with its admin key (``admin_key``: optional;
+without it the backend cannot pay out). The payout's payment hash names it: LNbits answers
+``GET /api/v1/payments/{hash}`` with the wallet's own (outgoing) payment.
 """
 
 from __future__ import annotations
@@ -23,12 +27,15 @@ from providers.payments.base import (
     PaymentBackend,
     PaymentEvent,
     PaymentEventKind,
+    PayoutStatus,
+    payout_hash,
 )
 from providers.payments.errors import (
     InvalidWebhook,
     InvoiceNotFound,
     PaymentBackendRejected,
     PaymentBackendUnavailable,
+    PayoutsUnsupported,
 )
 from providers.payments.http import BackendHttp, HttpPolicy, error_detail
 
@@ -52,9 +59,11 @@ class LnbitsBackend(PaymentBackend):
         webhook_url: str | None,
         expiry_s: float = 900.0,
         policy: HttpPolicy | None = None,
+        admin_key: SecretStr | None = None,
     ) -> None:
         """``webhook_url``: where LNbits posts paid invoices (PUBLIC_URL + WEBHOOK_PATH); None
-        leaves it to the reconciliation that re-checks pending invoices."""
+        leaves it to the reconciliation that re-checks pending invoices. ``admin_key``: the
+        same wallet's admin key, for refund payouts (None: no payouts)."""
         self.expiry_s = expiry_s
         self._webhook_url = webhook_url
         self._http = BackendHttp(
@@ -63,6 +72,14 @@ class LnbitsBackend(PaymentBackend):
             {"X-Api-Key": invoice_key.get_secret_value(), "Accept": "application/json"},
             policy or HttpPolicy(),
         )
+        self._admin: BackendHttp | None = None
+        if admin_key is not None:
+            self._admin = BackendHttp(
+                self.name,
+                url,
+                {"X-Api-Key": admin_key.get_secret_value(), "Accept": "application/json"},
+                policy or HttpPolicy(),
+            )
 
     @property
     def webhook_url(self) -> str | None:
@@ -70,9 +87,57 @@ class LnbitsBackend(PaymentBackend):
 
     async def start(self) -> None:
         await self._http.start()
+        if self._admin is not None:
+            await self._admin.start()
 
     async def stop(self) -> None:
         await self._http.stop()
+        if self._admin is not None:
+            await self._admin.stop()
+
+    async def pay_invoice(self, bolt11: str, amount_sats: int) -> PayoutStatus:
+        if self._admin is None:
+            raise PayoutsUnsupported(self.name)
+        payout_hash(self.name, bolt11, amount_sats)  # checked before anything is sent
+        response = await self._admin.request(
+            "POST", "/api/v1/payments", json={"out": True, "bolt11": bolt11}, repeatable=False
+        )
+        if response.status_code not in (200, 201):
+            raise PaymentBackendRejected(self.name, response.status_code, error_detail(response))
+        try:
+            status = str(response.json().get("status", "pending"))
+        except (ValueError, AttributeError):
+            status = "pending"  # taken, answer unreadable: payout_status will tell
+        if status == "failed":
+            raise PaymentBackendRejected(self.name, response.status_code, "the payment failed")
+        if status == "success":
+            return PayoutStatus.PAID
+        return PayoutStatus.PENDING  # in flight: payout_status tells how it ends
+
+    async def payout_status(self, payment_hash: str) -> PayoutStatus:
+        if self._admin is None:
+            raise PayoutsUnsupported(self.name)
+        if not _PAYMENT_HASH.fullmatch(payment_hash):
+            return PayoutStatus.FAILED
+        response = await self._admin.request(
+            "GET", f"/api/v1/payments/{payment_hash}", repeatable=True
+        )
+        if response.status_code == 404:
+            return PayoutStatus.FAILED  # LNbits never took it
+        if response.status_code != 200:
+            raise PaymentBackendRejected(self.name, response.status_code, error_detail(response))
+        try:
+            answer = response.json()
+            details = answer.get("details") or {}
+        except (ValueError, AttributeError) as exc:
+            raise PaymentBackendUnavailable(self.name, "unreadable payment answer") from exc
+        if not isinstance(details, dict) or int(details.get("amount") or 0) >= 0:
+            return PayoutStatus.FAILED  # no outgoing payment of this wallet has that hash
+        if answer.get("paid") or details.get("status") == "success":
+            return PayoutStatus.PAID
+        if details.get("status") == "failed" or answer.get("status") == "failed":
+            return PayoutStatus.FAILED
+        return PayoutStatus.PENDING
 
     async def create_invoice(self, amount_sats: int, memo: str, *, reference: str) -> Invoice:
         body: dict[str, Any] = {

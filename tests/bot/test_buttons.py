@@ -25,7 +25,9 @@ from tests.fakes.replicate import FakeReplicate
 def _buttons(stack: Stack, method: str = "sendPhoto") -> tuple[int, str, str]:
     """The message carrying the last result's buttons, and their data."""
     call = stack.emulator.calls_to(method)[-1]
-    row, _ = call.params["reply_markup"]["inline_keyboard"]
+    row, (upscale, original) = call.params["reply_markup"]["inline_keyboard"]
+    assert upscale["callback_data"].startswith("u:")  # tests/bot/test_upscale.py
+    assert original["callback_data"].startswith("o:")  # tests/bot/test_provenance.py
     regenerate, variations = (button["callback_data"] for button in row)
     return call.result["message_id"], regenerate, variations
 

@@ -71,10 +71,14 @@ async def test_generate_returns_replicates_image(
     assert _pixels(_photo_bytes(stack)) == _pixels(png((80, 60), "crimson"))
     assert photo.params["caption"] == "a red fox"
     assert photo.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
-    row, _ = photo.params["reply_markup"]["inline_keyboard"]
+    row, upscale_row = photo.params["reply_markup"]["inline_keyboard"]
     assert [button["text"] for button in row] == [
         texts.text("button_regenerate"),
         texts.text("button_variations"),
+    ]
+    assert [button["text"] for button in upscale_row] == [
+        texts.text("button_upscale"),
+        texts.text("button_original"),
     ]
     assert all(len(button["callback_data"].encode()) <= 64 for button in row)
     assert len(stack.emulator.calls_to("deleteMessage")) == 1  # the status message

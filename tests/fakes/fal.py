@@ -59,7 +59,23 @@ def _detail(field_name: str, message: str, kind: str = "value_error") -> dict[st
     return {"loc": ["body", field_name], "msg": message, "type": kind}
 
 
+UPSCALERS = ("fal-ai/esrgan",)  # one image in (image_url), one out (image.url)
+
+
+def _validate_upscaler(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+    problems = []
+    url = arguments.get("image_url")
+    if not (isinstance(url, str) and url.startswith(("data:", "https://"))):
+        problems.append(_detail("image_url", "field required", "missing"))
+    scale = arguments.get("scale", 2)
+    if not isinstance(scale, int | float) or not 1 <= scale <= 8:
+        problems.append(_detail("scale", "ensure this value is between 1 and 8"))
+    return problems
+
+
 def _validate(endpoint: str, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+    if endpoint.endswith(UPSCALERS):
+        return _validate_upscaler(arguments)
     problems = []
     if not isinstance(arguments.get("prompt"), str) or not arguments["prompt"]:
         problems.append(_detail("prompt", "field required", "missing"))
@@ -217,6 +233,9 @@ class FakeFal:
             problems = [self.app_error]
         if problems:
             return JSONResponse({"detail": problems}, 422)
+        if queued.endpoint.endswith(UPSCALERS):
+            url = f"{self.base_url}/files/{queued.id}/0"
+            return JSONResponse({"image": {"url": url, "content_type": "image/png"}})
         count = int(queued.arguments.get("num_images", 1))
         images = [
             {"url": f"{self.base_url}/files/{queued.id}/{i}", "content_type": "image/png"}

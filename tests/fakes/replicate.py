@@ -64,10 +64,27 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-def _validate(inputs: Any) -> list[str]:
-    """flux-dev-lora's input schema, as far as the bot uses it."""
+# nightmareai/real-esrgan's version: an upscaler, run by version (no prompt; image, scale).
+REAL_ESRGAN_VERSION = "f121d640bd286e1fdc67f9799164c1d5be36ff74576ee11c803ae5b665dd46aa"
+
+
+def _validate_upscaler(inputs: dict[str, Any]) -> list[str]:
+    problems = []
+    image = inputs.get("image")
+    if not (isinstance(image, str) and image.startswith(("data:", "http"))):
+        problems.append("input.image: image is required")
+    scale = inputs.get("scale", 4)
+    if not isinstance(scale, int | float) or not 0 < scale <= 10:
+        problems.append("input.scale: Must be less than or equal to 10")
+    return problems
+
+
+def _validate(inputs: Any, version: str = "") -> list[str]:
+    """flux-dev-lora's input schema, as far as the bot uses it (real-esrgan's by version)."""
     if not isinstance(inputs, dict):
         return ["input: must be an object"]
+    if version == REAL_ESRGAN_VERSION:
+        return _validate_upscaler(inputs)
     problems = []
     if not isinstance(inputs.get("prompt"), str) or not inputs["prompt"]:
         problems.append("input.prompt: prompt is required")
@@ -112,6 +129,8 @@ class FakeReplicate:
         self.outputs: Callable[[FakePrediction, int], bytes] = lambda prediction, index: png()
         self.output_content_type = "image/png"
         self.output_status = 200
+        self.text_output: Callable[[FakePrediction], list[str]] | None = None
+        """A language model's answer instead of image URLs: the tokens it streams."""
         self._released = asyncio.Event()
         self.app = Starlette(
             routes=[
@@ -214,7 +233,8 @@ class FakeReplicate:
             return JSONResponse({"detail": "invalid JSON", "status": 400}, 400)
         if not isinstance(body, dict):
             return JSONResponse({"detail": "body must be an object", "status": 400}, 400)
-        problems = _validate(body.get("input"))
+        model, version = identify(body)
+        problems = _validate(body.get("input"), version)
         if problems:
             return JSONResponse(
                 {
@@ -228,7 +248,6 @@ class FakeReplicate:
                 },
                 422,
             )
-        model, version = identify(body)
         prediction = FakePrediction(secrets.token_hex(13), model, version, body["input"])
         self.predictions[prediction.id] = prediction
         if self.create_delay_s:
@@ -258,6 +277,9 @@ class FakeReplicate:
         status = self.progress[min(prediction.polls, len(self.progress)) - 1]
         if status == "succeeded" and self.final_error is not None:
             prediction.status, prediction.error = "failed", self.final_error
+        elif status == "succeeded" and self.text_output is not None:
+            prediction.output = self.text_output(prediction)
+            prediction.status = "succeeded"
         elif status == "succeeded":
             count = int(prediction.input.get("num_outputs", 1))
             prediction.output = [f"{self.base_url}/files/{prediction.id}/{i}" for i in range(count)]

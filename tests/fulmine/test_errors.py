@@ -17,8 +17,10 @@ MODULES = [
     "fulmine.errors",
     "providers.errors",
     "providers.payments.errors",
+    "providers.storage.errors",
     "state.errors",
     "orchestrator.errors",
+    "orchestrator.catalog.errors",
     "orchestrator.moderation.errors",
     "orchestrator.payments.errors",
 ]

@@ -218,3 +218,23 @@ async def test_the_fake_is_only_trusted_through_the_test_ca(
     test_ca = ssl.create_default_context(cafile=str(tls_files.ca_file))
     async with httpx.AsyncClient(verify=test_ca) as trusting:
         assert (await trusting.get(url)).status_code == 401
+
+
+async def test_upscale_sends_the_image_and_reads_the_one_it_gets_back(
+    fake_fal: FakeFal,
+) -> None:
+    provider = FalProvider(_config(upscale_model="fal-ai/esrgan", params={"scale": 2}))
+    await provider.start()
+    try:
+        fake_fal.outputs = lambda request, index: png((60, 40), "lime")
+        source = png((30, 20), "navy")
+        images = await provider.upscale(ImageRequest(prompt="", input_image=source))
+    finally:
+        await provider.stop()
+    assert [image.data for image in images] == [png((60, 40), "lime")]
+    (submit,) = fake_fal.log.to("POST")
+    assert submit.path == "/fal-ai/esrgan"
+    arguments = submit.json()
+    header, _, payload = arguments.pop("image_url").partition(",")
+    assert (header, base64.b64decode(payload)) == ("data:image/png;base64", source)
+    assert arguments == {"scale": 2, "output_format": "png"}

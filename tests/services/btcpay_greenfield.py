@@ -1,6 +1,7 @@
 """A BTCPay Server Greenfield API on loopback, speaking the shapes of BTCPay's own models
 (``BTCPayServer.Client/Models``) and swagger: invoices in SATS, their payment methods,
-store webhooks signed with ``BTCPay-Sig`` and re-deliveries with new delivery ids.
+store webhooks signed with ``BTCPay-Sig`` and re-deliveries with new delivery ids, and the
+store's Lightning node paying invoices (``btcpay_lightning``).
 
 The payer and BTCPay's invoice watcher are Python methods: ``pay`` (settles, or marks
 ``PaidLate`` once expired), ``expire``; ``POST .../status`` marks invalid or settled as the
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.services.btcpay_lightning import FakeLightningNode
 from tests.services.btcpay_shapes import (
     FakeInvoice,
     SentDelivery,
@@ -53,6 +55,7 @@ class FakeGreenfield:
         self.deliveries: dict[str, SentDelivery] = {}
         self._node_key = os.urandom(32).hex()
         self._background: set[asyncio.Task[SentDelivery]] = set()
+        self.node = FakeLightningNode()  # the store's Lightning node: refunds are paid from it
         base = "/api/v1/stores/{store}"
         self.app = Starlette(
             routes=[
@@ -66,6 +69,10 @@ class FakeGreenfield:
                 ),
                 Route(base + "/invoices/{id}/status", self._mark_status, methods=["POST"]),
                 Route(base + "/webhooks", self._create_webhook, methods=["POST"]),
+                Route(base + "/lightning/{crypto}/invoices/pay", self.node.pay, methods=["POST"]),
+                Route(
+                    base + "/lightning/{crypto}/payments/{hash}", self.node.payment, methods=["GET"]
+                ),
                 Route(
                     base + "/webhooks/{wh}/deliveries/{delivery}/redeliver",
                     self._redeliver_route,

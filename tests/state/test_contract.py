@@ -239,3 +239,41 @@ async def test_positions_touch_and_requeue(backend: Backend) -> None:
     assert sorted(seen) == ["1", "2", "3"]
     assert await backend.queue.touch(first.id) is False  # acknowledged: nobody's
     assert await backend.queue.pending() == 0
+
+
+async def test_user_settings_hold_a_users_model_defaults(backend: Backend) -> None:
+    from orchestrator.catalog import Catalog
+    from orchestrator.preferences import load_preferences, save_model, save_preference
+
+    catalog = Catalog.load()
+    assert await save_model(backend.store, catalog, 9, "flux-schnell")
+    assert await save_model(backend.store, catalog, 9, "kontext")
+    assert not await save_model(backend.store, catalog, 9, "midjourney")
+    assert await save_preference(backend.store, 9, "aspect_ratio", "16:9")
+    assert await save_preference(backend.store, 9, "enhance", "on")
+    assert not await save_preference(backend.store, 9, "num_images", "40")
+    preferences = await load_preferences(backend.store, catalog, 9)
+    assert preferences.models == {"generate": "flux-schnell", "edit": "kontext"}
+    assert (preferences.aspect_ratio, preferences.num_images, preferences.enhance) == (
+        "16:9",
+        None,
+        True,
+    )
+    assert await save_preference(backend.store, 9, "aspect_ratio", None)  # cleared
+    assert (await load_preferences(backend.store, catalog, 9)).aspect_ratio is None
+    # A default the catalog no longer offers is ignored, not an error.
+    smaller = Catalog([e for e in catalog if e.name != "flux-schnell"])
+    assert (await load_preferences(backend.store, smaller, 9)).models == {"edit": "kontext"}
+    assert (await load_preferences(backend.store, catalog, 10)).models == {}
+
+
+async def test_a_remembered_value_is_recalled_until_it_expires(backend: Backend) -> None:
+    assert await backend.store.recall("enhanced:abc") is None
+    await backend.store.remember("enhanced:abc", "a detailed fox, golden hour", 0.3)
+    await backend.store.remember("enhanced:def", "ü ünïcode", 60)
+    assert await backend.store.recall("enhanced:abc") == "a detailed fox, golden hour"
+    assert await backend.store.recall("enhanced:def") == "ü ünïcode"
+    await backend.store.remember("enhanced:def", "replaced", 60)
+    assert await backend.store.recall("enhanced:def") == "replaced"
+    await asyncio.sleep(0.5)
+    assert await backend.store.recall("enhanced:abc") is None

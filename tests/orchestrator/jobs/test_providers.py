@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from orchestrator.jobs.providers import BUILDERS, build_providers, provider_names
+from orchestrator.catalog.configured import catalog_for
+from orchestrator.jobs.providers import (
+    BUILDERS,
+    build_model_providers,
+    build_providers,
+    provider_names,
+)
 from orchestrator.settings import MissingSetting, Settings
 from providers.chain import ProviderChain
 from providers.fal import FalProvider
@@ -43,12 +49,25 @@ def test_auto_uses_the_providers_whose_keys_are_set(
     assert provider_names(settings, JobKind.EDIT) == edit
 
 
-def test_a_chain_is_built_once_per_provider() -> None:
-    providers = build_providers(_settings(generate_provider="replicate, FAL", **KEYS))
+def test_a_chain_is_built_for_the_default_model_with_its_ids() -> None:
+    settings = _settings(generate_provider="replicate, FAL", **KEYS)
+    providers = build_providers(settings)
     chain = providers[JobKind.GENERATE]
     assert isinstance(chain, ProviderChain)
     assert [type(p) for p in chain.providers] == [ReplicateProvider, FalProvider]
-    assert providers[JobKind.EDIT] is chain.providers[1]  # auto edit: the same fal
+    assert isinstance(providers[JobKind.EDIT], FalProvider)
+    models = build_model_providers(settings, catalog_for(settings))
+    # Every offered model has its own provider, configured with that model's ids.
+    assert set(models) == {
+        "flux-dev",
+        "flux-schnell",
+        "flux-pro",
+        "nano-banana",
+        "kontext",
+        "esrgan",
+    }
+    assert models["flux-schnell"]._config.model == "black-forest-labs/flux-schnell"  # type: ignore[attr-defined]
+    assert models["kontext"]._config.edit_model == "fal-ai/flux-pro/kontext"  # type: ignore[attr-defined]
 
 
 def test_a_single_name_is_that_provider() -> None:

@@ -105,13 +105,18 @@ async def test_health_and_ready(stack: Stack) -> None:
         "moderation": True,
         "providers": True,
     }
-    assert body["providers"] == {"generate": "placeholder", "edit": "placeholder"}
-    assert body["providers_ready"] == {"generate": True, "edit": True}
+    assert body["providers"] == {
+        "generate": "placeholder",
+        "edit": "placeholder",
+        "upscale": "placeholder",
+    }
+    assert body["providers_ready"] == {"generate": True, "edit": True, "upscale": True}
 
 
 async def test_ready_checks_the_gpu_servers_own_readiness() -> None:
-    """A GPU server that does not answer shows as its kind unready (the placeholder's is
-    ready); the process stays in rotation, so users are still answered."""
+    """A GPU server that does not answer shows as its kinds unready (the GPU models serve
+    generate and edit; the upscaler's placeholder is ready); the process stays in
+    rotation, so users are still answered."""
     emulator = BotApiEmulator(BOT_TOKEN)
     async with contextlib.AsyncExitStack() as stack:
         bot_api = await stack.enter_async_context(serve_in_background(emulator.app))
@@ -128,7 +133,7 @@ async def test_ready_checks_the_gpu_servers_own_readiness() -> None:
         response = await http.get(f"{orchestrator}/ready")
         assert response.status_code == 200
         body = response.json()
-        assert body["providers_ready"] == {"generate": False, "edit": True}
+        assert body["providers_ready"] == {"generate": False, "edit": False, "upscale": True}
         assert body["checks"]["providers"] is False
         assert body["checks"]["state"] is True
 

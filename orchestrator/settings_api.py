@@ -1,0 +1,53 @@
+"""Settings of the HTTP API front end and of the image store, mixed into
+:class:`orchestrator.settings.Settings` (one class for the deployable; kept apart so that
+file stays readable). README "HTTP API" lists them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode
+
+
+class ApiSettings(BaseSettings):
+    # The front ends this process runs, comma-separated ("telegram,api"); empty: every one
+    # installed. A process without Telegram needs no Bot API (an API-only deployment).
+    frontends: Annotated[tuple[str, ...], NoDecode] = ()
+    # Each client (its address, or API_CLIENT_IP_HEADER behind a proxy) may make this many
+    # requests a minute to the API routes that cost something (invoices, checks, refunds).
+    api_rate_limit_per_minute: int = Field(default=30, ge=0)
+    # Behind a proxy, the header that names the client ("Fly-Client-IP", "X-Forwarded-For":
+    # its first address). Unset: the connection's address. Trust it only behind that proxy.
+    api_client_ip_header: str | None = None
+    # Origins allowed to call the API from a browser ("https://app.example.org", "*").
+    api_cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # The body of a request that carries an image (base64: 4/3 of the image's size).
+    api_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=32 * 1024 * 1024)
+    # An L402 token (its macaroon) is good for this long after it was minted.
+    l402_token_ttl_s: int = Field(default=3600, ge=60, le=7 * 86400)
+    # Signs L402 macaroons and image links; every process needs the same one. Unset:
+    # derived from TELEGRAM_WEBHOOK_SECRET, which every process shares already.
+    api_signing_key: SecretStr | None = None
+
+    # The image store: results (and edit inputs) of API jobs, served by signed links. The
+    # local directory serves one machine; several need it on a volume they share.
+    image_store: Literal["local"] = "local"
+    image_store_path: Path = Path("fulmine-images")
+    image_url_ttl_s: int = Field(default=3600, ge=10, le=7 * 86400)  # a signed link's life
+    image_retention_days: int = Field(default=7, ge=1, le=365)  # then deleted
+
+    @field_validator("frontends", "api_cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("api_signing_key")
+    @classmethod
+    def _signing_key_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be 32 characters or more")
+        return value

@@ -1,0 +1,1 @@
+"""Hosted language models behind one small interface (``base.py``): prompt writing."""

@@ -1,0 +1,1 @@
+"""Image stores: where results are kept and served from by signed, expiring links."""
