@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from orchestrator.moderation.models import Category
 
@@ -55,35 +56,47 @@ def without_spaces(pattern: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
 class Compiled:
     """A list's terms as patterns. ``scan`` has no groups, so the regex engine can skip
     ahead to places where some entry could start (about 100x faster over a thousand
     entries); ``named`` then says which entry matched, anchored at that place: the first
     alternative that matches there is the one ``scan`` took. ``spelled`` looks inside
-    words spelled out letter by letter."""
+    words spelled out letter by letter.
 
-    scan: re.Pattern[str]
-    named: re.Pattern[str]
-    spelled_scan: re.Pattern[str]
-    spelled: re.Pattern[str]
-    ordered: list[Term]
+    Only ``scan`` is compiled at once: the others are needed only where something was
+    found (or a word is spelled out), and compiling a few thousand alternatives four
+    times over made every process start seconds slower."""
+
+    def __init__(self, ordered: list[Term]) -> None:
+        self.ordered = ordered
+        plain = "|".join(f"(?:{term.pattern})" for term in ordered)
+        self.scan = re.compile(f"{BEFORE}(?:{plain}){AFTER}")
+
+    @cached_property
+    def named(self) -> re.Pattern[str]:
+        groups = "|".join(f"(?P<t{i}>{term.pattern})" for i, term in enumerate(self.ordered))
+        return re.compile(f"(?:{groups}){AFTER}")
+
+    @cached_property
+    def _spelled_patterns(self) -> list[str]:
+        return [without_spaces(term.pattern) for term in self.ordered]
+
+    @cached_property
+    def spelled_scan(self) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{pattern})" for pattern in self._spelled_patterns))
+
+    @cached_property
+    def spelled(self) -> re.Pattern[str]:
+        return re.compile(
+            "|".join(f"(?P<t{i}>{pattern})" for i, pattern in enumerate(self._spelled_patterns))
+        )
 
 
 def compile_terms(listed: list[Term]) -> Compiled:
     # Longest first; of entries with one pattern ("bikini" and its Hindi spelling, which
     # normalises the same), the one written in ASCII names the match.
     ordered = sorted(listed, key=lambda t: (len(t.pattern), t.entry.isascii()), reverse=True)
-    plain = "|".join(f"(?:{term.pattern})" for term in ordered)
-    groups = "|".join(f"(?P<t{i}>{term.pattern})" for i, term in enumerate(ordered))
-    spelled = [without_spaces(term.pattern) for term in ordered]
-    return Compiled(
-        re.compile(f"{BEFORE}(?:{plain}){AFTER}"),
-        re.compile(f"(?:{groups}){AFTER}"),
-        re.compile("|".join(f"(?:{pattern})" for pattern in spelled)),
-        re.compile("|".join(f"(?P<t{i}>{pattern})" for i, pattern in enumerate(spelled))),
-        ordered,
-    )
+    return Compiled(ordered)
 
 
 def located(
