@@ -6,6 +6,7 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY api ./api
 COPY bot ./bot
 COPY fulmine ./fulmine
 COPY orchestrator ./orchestrator
