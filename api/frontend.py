@@ -108,8 +108,10 @@ class ApiFrontend:
     async def show_progress(self, job: Job) -> None:
         """Clients ask; nothing is pushed."""
 
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
-        """Clients ask (``GET /api/v1/image/{id}`` answers the position)."""
+    async def show_queue_position(
+        self, job: Job, ahead: int | None, eta_s: float | None = None
+    ) -> None:
+        """Clients ask (``GET /api/v1/image/{id}`` answers the position and the wait)."""
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
         """The job's status says it; its sats are the request's refund claim."""
