@@ -23,6 +23,7 @@ from api.moderation import moderation_router
 from api.orders import Orders
 from api.results import Results, StoredResult
 from api.routes import build_router
+from api.verify import VERIFY_PATH, verify_router
 from orchestrator.frontend import JobSubmitter
 from orchestrator.image_store import build_image_store
 from orchestrator.payments.notices import PaymentNotice
@@ -65,6 +66,7 @@ class ApiFrontend:
     def router(self) -> APIRouter:
         router = build_router(self)
         router.include_router(moderation_router(self))
+        router.include_router(verify_router(self))
         if self.settings.payments_backend == "fake":  # development only: the payer's side
             router.include_router(dev_router(self))
         return router
@@ -72,7 +74,7 @@ class ApiFrontend:
     def body_limits(self) -> dict[str, int]:
         """The routes that take an image, and their body limit."""
         limit = self.settings.api_max_body_bytes
-        return {"/api/v1/invoice": limit, "/api/v1/generate": limit}
+        return {"/api/v1/invoice": limit, "/api/v1/generate": limit, VERIFY_PATH: limit}
 
     async def start(self) -> None:
         if self._sweeper is None:
