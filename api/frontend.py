@@ -23,6 +23,7 @@ from api.moderation import moderation_router
 from api.orders import Orders
 from api.results import Results, StoredResult
 from api.routes import build_router
+from api.verify import VERIFY_PATH, verify_router
 from orchestrator.frontend import JobSubmitter
 from orchestrator.image_store import build_image_store
 from orchestrator.payments.notices import PaymentNotice
@@ -65,6 +66,7 @@ class ApiFrontend:
     def router(self) -> APIRouter:
         router = build_router(self)
         router.include_router(moderation_router(self))
+        router.include_router(verify_router(self))
         if self.settings.payments_backend == "fake":  # development only: the payer's side
             router.include_router(dev_router(self))
         return router
@@ -72,7 +74,7 @@ class ApiFrontend:
     def body_limits(self) -> dict[str, int]:
         """The routes that take an image, and their body limit."""
         limit = self.settings.api_max_body_bytes
-        return {"/api/v1/invoice": limit, "/api/v1/generate": limit}
+        return {"/api/v1/invoice": limit, "/api/v1/generate": limit, VERIFY_PATH: limit}
 
     async def start(self) -> None:
         if self._sweeper is None:
@@ -108,8 +110,10 @@ class ApiFrontend:
     async def show_progress(self, job: Job) -> None:
         """Clients ask; nothing is pushed."""
 
-    async def show_queue_position(self, job: Job, ahead: int | None) -> None:
-        """Clients ask (``GET /api/v1/image/{id}`` answers the position)."""
+    async def show_queue_position(
+        self, job: Job, ahead: int | None, eta_s: float | None = None
+    ) -> None:
+        """Clients ask (``GET /api/v1/image/{id}`` answers the position and the wait)."""
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
         """The job's status says it; its sats are the request's refund claim."""

@@ -22,6 +22,7 @@ from orchestrator.settings import Settings
 from providers.payments.base import InvoiceStatus
 from providers.payments.errors import PaymentError
 from providers.storage.base import ImageStore
+from state.errors import StateError
 from state.models import Job, JobStatus
 
 log = structlog.get_logger(__name__)
@@ -99,10 +100,9 @@ class Results:
         if job.status is JobStatus.FAILED and job.error == "Unpaid":
             raise ApiError(410, "invoice_expired", "the invoice expired unpaid")
         if job.status is JobStatus.QUEUED:
-            position = await self._submitter.queue_position(job.id)
-            return 202, JobAnswer(invoice_id=job.id, status="queued", position=position or 0)
+            return 202, await self._queued(job)
         if job.status is JobStatus.RUNNING:
-            return 202, JobAnswer(invoice_id=job.id, status="running", position=0)
+            return 202, JobAnswer(invoice_id=job.id, status="running")
         if job.status is JobStatus.FAILED:
             payments = self._submitter.payments
             claim = (await payments.balance(job.user_id)).available_sats if payments else 0
@@ -111,6 +111,20 @@ class Results:
                 invoice_id=job.id, status="failed", reason=reason, refund_sats=claim
             )
         return 200, await self._completed(job)
+
+    async def _queued(self, job: Job) -> JobAnswer:
+        """Its place (jobs ahead) when the queue knows it, and the wait the fair queue's
+        estimator expects once service times were measured; otherwise neither."""
+        ahead = await self._submitter.queue_position(job.id)
+        if ahead is None:
+            return JobAnswer(invoice_id=job.id, status="queued")
+        try:
+            eta_s = await self._submitter.wait_estimate(job, ahead)
+        except StateError as exc:  # an estimate is a courtesy: the answer goes without it
+            log.info("api_eta_unknown", job_id=job.id, error=repr(exc))
+            eta_s = None
+        eta = None if eta_s is None else round(eta_s, 1)
+        return JobAnswer(invoice_id=job.id, status="queued", position=ahead, eta_s=eta)
 
     async def _pending(self, job: Job) -> str | None:
         payments = self._submitter.payments

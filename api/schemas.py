@@ -114,7 +114,7 @@ class JobAnswer(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"invoice_id": "5f0c...", "status": "queued", "position": 2},
+                {"invoice_id": "5f0c...", "status": "queued", "position": 2, "eta_s": 24.5},
                 {
                     "invoice_id": "5f0c...",
                     "status": "completed",
@@ -136,6 +136,8 @@ class JobAnswer(BaseModel):
 
     invoice_id: str
     status: Literal["pending", "queued", "running", "completed", "failed"]
+    # While queued: jobs ahead of it (when known), and about how many seconds until it
+    # starts, from measured service times (absent until something was measured).
     position: int | None = None
     eta_s: float | None = None
     images: list[ImageLink] | None = None

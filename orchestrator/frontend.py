@@ -41,7 +41,9 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
   admitted job is then either ``submit``-ted or ``withdraw``-n.
 - ``get_job(job_id)`` returns a job saved earlier (None once forgotten);
   ``queue_position(job_id)`` how many jobs wait ahead of it (None: not waiting, or not
-  known to this process).
+  known to this process); ``wait_estimate(job, ahead)`` about how many seconds it will
+  wait with ``ahead`` jobs before it (``orchestrator.jobs.eta``; None: nothing measured
+  yet, or nothing running).
 - ``take_limit(scope, key, max_hits, window_s)`` counts one hit against a sliding window
   shared by every process; raises ``state.errors.RateLimited`` (naming ``scope``) when full.
 - ``first_time(mark, ttl_s)`` is True exactly once per ``mark`` within ``ttl_s`` across
@@ -105,6 +107,8 @@ class JobSubmitter(Protocol):
     async def get_job(self, job_id: str) -> Job | None: ...
 
     async def queue_position(self, job_id: str) -> int | None: ...
+
+    async def wait_estimate(self, job: Job, ahead: int) -> float | None: ...
 
     async def first_time(self, mark: str, ttl_s: float) -> bool: ...
 

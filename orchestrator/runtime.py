@@ -105,12 +105,9 @@ class Runtime:
             catalog=self.catalog,
             enhancer=self.enhancer,
         )
+        self.estimator = WaitEstimator(self.stats, self.queue, self.providers)
         self.positions = QueuePositions(
-            settings,
-            self.store,
-            self.queue,
-            self.frontends,
-            WaitEstimator(self.stats, self.queue, self.providers),
+            settings, self.store, self.queue, self.frontends, self.estimator
         )
         self.worker = (
             Worker(
@@ -271,6 +268,9 @@ class Runtime:
 
     async def queue_position(self, job_id: str) -> int | None:
         return await self.queue.position(job_id)
+
+    async def wait_estimate(self, job: Job, ahead: int) -> float | None:
+        return await self.estimator.estimate(job, ahead)
 
     async def first_time(self, mark: str, ttl_s: float) -> bool:
         return await self.store.first_sighting(mark, ttl_s)

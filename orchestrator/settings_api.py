@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode
 
 
@@ -32,9 +32,19 @@ class ApiSettings(BaseSettings):
     api_signing_key: SecretStr | None = None
 
     # The image store: results (and edit inputs) of API jobs, served by signed links. The
-    # local directory serves one machine; several need it on a volume they share.
-    image_store: Literal["local"] = "local"
+    # local directory serves one machine (or a volume several share); "s3" is a bucket every
+    # machine reaches, its links presigned by the bucket (README "HTTP API").
+    image_store: Literal["local", "s3"] = "local"
     image_store_path: Path = Path("fulmine-images")
+    # IMAGE_STORE=s3: the bucket, its endpoint (unset: AWS) and region, the access key pair
+    # (unset: botocore's own chain, e.g. an instance role), and the prefix of every key:
+    # the retention sweep deletes old objects under it and nothing else.
+    image_s3_bucket: str | None = None
+    image_s3_endpoint_url: str | None = None
+    image_s3_region: str = "us-east-1"
+    image_s3_access_key_id: SecretStr | None = None
+    image_s3_secret_access_key: SecretStr | None = None
+    image_s3_prefix: str = Field(default="fulmine/", pattern=r"^([A-Za-z0-9._-]+/)*$")
     image_url_ttl_s: int = Field(default=3600, ge=10, le=7 * 86400)  # a signed link's life
     image_retention_days: int = Field(default=7, ge=1, le=365)  # then deleted
 
@@ -44,6 +54,27 @@ class ApiSettings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("image_s3_endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> ApiSettings:
+        from orchestrator.settings import MissingSetting  # defined beside the whole class
+
+        if self.image_store != "s3":
+            return self
+        if not (self.image_s3_bucket or "").strip():
+            raise MissingSetting("IMAGE_S3_BUCKET", "is required when IMAGE_STORE=s3")
+        if (self.image_s3_access_key_id is None) != (self.image_s3_secret_access_key is None):
+            raise MissingSetting(
+                "IMAGE_S3_SECRET_ACCESS_KEY", "and IMAGE_S3_ACCESS_KEY_ID are set together"
+            )
+        return self
 
     @field_validator("api_signing_key")
     @classmethod
