@@ -9,9 +9,11 @@ payment) run, and a blocked image fails the job through the normal failure path.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from bot import texts
 from bot.moderation_admin import refusal_text
@@ -29,6 +31,11 @@ BLOCKED_PROMPT = "explicit porn of a naked woman"  # the engine scores it sexual
 SKIN = (200, 150, 120)  # about 0.32
 BLUE = "blue"  # about 0.01
 BETWEEN = 0.1
+
+
+def _pixels(data: bytes) -> bytes:
+    """The picture, whatever the file carries beside it (a C2PA manifest)."""
+    return Image.open(io.BytesIO(data)).convert("RGB").tobytes()
 
 
 def _user(stack: Stack, user_id: int = 1001) -> dict[str, Any]:
@@ -142,7 +149,9 @@ async def test_blocked_outputs_are_never_sent_and_the_allowed_ones_are(
     # One of two blocked: the other is sent, alone (a photo, not an album).
     assert stack.emulator.calls_to("sendMediaGroup") == []
     (sent,) = stack.emulator.calls_to("sendPhoto")
-    assert list(sent.files.values()) == [png((80, 60), BLUE)]
+    # The same picture; the file also carries its signed manifest (images under 64 px a
+    # side are too small for the watermark, so the pixels are untouched).
+    assert [_pixels(data) for data in sent.files.values()] == [_pixels(png((80, 60), BLUE))]
     (block,) = await stack.runtime.moderation_records.recent_blocks(10)
     assert (block.stage, block.category) == ("output_image", "sexual")
 
