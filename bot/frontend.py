@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import payments, texts
+from bot import payments, stars, texts
 from bot.bot_api_request import RetryingRequest
 from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
@@ -93,6 +93,7 @@ class TelegramFrontend:
         self._secret = settings.telegram_webhook_secret.get_secret_value().encode()
         self._delivery = Delivery(self.application.bot)
         self._chat_actions = ChatActionBudget(settings.chat_actions_per_s)
+        self._settings = settings
         self._started = False
 
     def router(self) -> APIRouter:
@@ -147,6 +148,8 @@ class TelegramFrontend:
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
         await self._delivery.report_failure(job, error)
+        in_stars = stars.stars_of(self._settings, self.submitter)
+        await stars.refund_failed(self.application.bot, in_stars, job)
 
     async def ping(self) -> bool:
         try:

@@ -28,6 +28,7 @@ from bot.moderation_admin import ModerationAdmin, refusal_text
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
 from bot.payments import PaymentCommands, answer_refusal, prices_text
 from bot.provenance import ProvenanceCommands
+from bot.stars import StarsCommands, stars_of
 from bot.stats import StatsCommand
 from bot.status import status_key
 from orchestrator.catalog.errors import UnknownLora, UnknownModel
@@ -80,6 +81,7 @@ class Handlers:
                 *ModerationAdmin(self._settings, self._submitter).handlers(),
                 StatsCommand(self._settings, self._submitter).handler(),
                 *PaymentCommands(self._settings, self._submitter).handlers(),
+                *StarsCommands(self._settings, self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
@@ -260,7 +262,8 @@ class Handlers:
             log.info("job_refused_by_moderation", refusal=type(exc).__name__, chat_id=job.chat_id)
             return
         except PaymentRefusal as exc:
-            await answer_refusal(update, exc, self._settings, language)
+            stars = stars_of(self._settings, self._submitter)
+            await answer_refusal(update, exc, self._settings, language, stars)
             log.info("job_awaits_payment", refusal=type(exc).__name__, job_id=job.id)
             return
         except RateLimited as exc:

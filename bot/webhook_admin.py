@@ -14,7 +14,7 @@ from orchestrator.settings import Settings
 
 # Only what the bot handles; an explicit list also stops Telegram from sending kinds
 # a later version adds before the bot knows them.
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
 
 
 async def call_bot_api(settings: Settings, method: str, payload: dict[str, Any]) -> dict[str, Any]:

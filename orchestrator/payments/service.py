@@ -61,6 +61,7 @@ class PaymentService:
         self.backend = backend
         self.ledger: Ledger = state.ledger  # started and stopped with the state backend
         self._store = state.store
+        self.store = state.store
         self._stats = state.stats
         self._submit = submit
         self._notifier = notifier
@@ -229,6 +230,18 @@ class PaymentService:
             await self._resume(record, paid)
         else:
             await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
+
+    async def pay_parked(self, invoice_id: str, credited: int) -> bool:
+        """Another payment (Telegram Stars) credited ``credited`` for the parked job of
+        ``invoice_id``: its invoice is resolved here, once, and the job queued. False when
+        the invoice was resolved before (paid, expired): the credits are then a top-up."""
+        record = await self.ledger.resolve_pending(invoice_id)
+        if record is None:
+            return False
+        if record.purpose != JOB or record.job_id is None:
+            return False
+        await self._resume(record, credited)
+        return True
 
     async def _resume(self, record: PendingInvoice, paid: int) -> None:
         """The parked job's invoice was paid: reserve its price and queue it, once."""
