@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import payments, stars, texts
+from bot import menus, payments, stars, texts
 from bot.bot_api_request import RetryingRequest
 from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
@@ -119,6 +119,8 @@ class TelegramFrontend:
         if not self._started:
             await self.application.initialize()  # getMe: learns the bot's username
             self._started = True
+            if self._settings.telegram_set_menus:
+                await menus.set_menus(self.application.bot, self._settings)
 
     async def stop(self) -> None:
         if self._started:

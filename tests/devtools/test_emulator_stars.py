@@ -33,13 +33,13 @@ async def test_invoices_are_in_stars_without_a_provider(
 ) -> None:
     chat = emulator.private_chat(emulator.user(7, "Ada"))
     price = [LabeledPrice("Credit", 5)]
-    with pytest.raises(BadRequest, match="(?i)XTR"):
+    with pytest.raises(BadRequest, match=r"(?i)XTR"):
         await bot.send_invoice(chat["id"], "t", "d", "p", "EUR", price, provider_token="x")
-    with pytest.raises(BadRequest, match="(?i)provider token"):
+    with pytest.raises(BadRequest, match=r"(?i)provider token"):
         await bot.send_invoice(chat["id"], "t", "d", "p", "XTR", price, provider_token="x")
-    with pytest.raises(BadRequest, match="(?i)TITLE"):
+    with pytest.raises(BadRequest, match=r"(?i)TITLE"):
         await bot.send_invoice(chat["id"], "t" * 33, "d", "p", "XTR", price)
-    with pytest.raises(BadRequest, match="(?i)PAYLOAD"):
+    with pytest.raises(BadRequest, match=r"(?i)PAYLOAD"):
         await bot.send_invoice(chat["id"], "t", "d", "p" * 129, "XTR", price)
     sent = await bot.send_invoice(chat["id"], "t", "d", "secret-payload", "XTR", price)
     assert sent.invoice is not None
@@ -55,10 +55,10 @@ async def test_a_payment_needs_a_confirmed_check_and_refunds_once(
     sent = await bot.send_invoice(chat["id"], "t", "d", "p", "XTR", [LabeledPrice("C", 5)])
     refused = emulator.pre_checkout(chat, ada, sent.message_id)["pre_checkout_query"]
     assert refused["invoice_payload"] == "p"
-    with pytest.raises(BadRequest, match="(?i)error_message"):
+    with pytest.raises(BadRequest, match=r"(?i)error_message"):
         await bot.answer_pre_checkout_query(refused["id"], ok=False)
     assert await bot.answer_pre_checkout_query(refused["id"], ok=False, error_message="No")
-    with pytest.raises(BadRequest, match="(?i)QUERY_ID_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)QUERY_ID_INVALID"):
         await bot.answer_pre_checkout_query(refused["id"], ok=True)
     with pytest.raises(ValueError, match="not confirmed"):
         emulator.successful_payment(refused["id"])
@@ -68,11 +68,11 @@ async def test_a_payment_needs_a_confirmed_check_and_refunds_once(
     paid = emulator.successful_payment(query["id"])["message"]["successful_payment"]
     charge = paid["telegram_payment_charge_id"]
     assert paid["total_amount"] == 5
-    with pytest.raises(BadRequest, match="(?i)CHARGE_NOT_FOUND"):
+    with pytest.raises(BadRequest, match=r"(?i)CHARGE_NOT_FOUND"):
         await bot.refund_star_payment(8, charge)
     assert await bot.refund_star_payment(7, charge)
     assert emulator.star_refunded(charge)
-    with pytest.raises(BadRequest, match="(?i)CHARGE_ALREADY_REFUNDED"):
+    with pytest.raises(BadRequest, match=r"(?i)CHARGE_ALREADY_REFUNDED"):
         await bot.refund_star_payment(7, charge)
 
 
@@ -83,5 +83,5 @@ async def test_descriptions_are_kept_per_language(
     assert await bot.set_my_short_description("Dibuja", language_code="es")
     assert emulator.store.descriptions == {"": "Draws"}
     assert emulator.store.short_descriptions == {"es": "Dibuja"}
-    with pytest.raises(BadRequest, match="(?i)SHORT_DESCRIPTION"):
+    with pytest.raises(BadRequest, match=r"(?i)SHORT_DESCRIPTION"):
         await bot.set_my_short_description("x" * 121)
