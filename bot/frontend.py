@@ -24,6 +24,7 @@ from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.notices import PaymentNotice
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
+from state.errors import StateError
 from state.models import Job
 
 log = structlog.get_logger(__name__)
@@ -147,6 +148,10 @@ class TelegramFrontend:
 
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
         await self._delivery.deliver(job, images)
+        try:
+            await self.submitter.history.record(job)
+        except StateError as exc:  # delivered all the same; only /undo cannot find it
+            log.warning("history_not_recorded", job_id=job.id, error=repr(exc))
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
         await self._delivery.report_failure(job, error)

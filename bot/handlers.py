@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot import answers, texts
 from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
+from bot.history import HistoryCommands
 from bot.identity import sender_of
 from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
 from bot.model_choice import choice_refusal_text
@@ -82,6 +83,7 @@ class Handlers:
                 StatsCommand(self._settings, self._submitter).handler(),
                 *PaymentCommands(self._settings, self._submitter).handlers(),
                 *StarsCommands(self._settings, self._submitter).handlers(),
+                *HistoryCommands(self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),

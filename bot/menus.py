@@ -22,9 +22,9 @@ from orchestrator.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-PRIVATE = ("generate", "edit", "upscale", "models", "settings", "balance", "buy", "verify")
+PRIVATE = ("generate", "edit", "undo", "upscale", "models", "settings", "balance", "buy", "verify")
 PRIVATE_END = ("paysupport", "terms", "help")
-GROUPS = ("generate", "edit", "help")
+GROUPS = ("generate", "edit", "undo", "help")
 ADMIN = ("stats", "moderation", "ban", "unban")
 PAYMENT_COMMANDS = frozenset({"balance", "buy"})
 STARS_COMMANDS = frozenset({"paysupport", "terms"})

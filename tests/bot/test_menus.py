@@ -32,9 +32,19 @@ def _names(emulator: BotApiEmulator, scope: dict[str, Any], language: str = "") 
 
 async def test_start_up_sets_menus_per_scope(stack: Stack) -> None:
     emulator = stack.emulator
-    private = ["generate", "edit", "upscale", "models", "settings", "balance", "buy", "verify"]
+    private = [
+        "generate",
+        "edit",
+        "undo",
+        "upscale",
+        "models",
+        "settings",
+        "balance",
+        "buy",
+        "verify",
+    ]
     assert _names(emulator, PRIVATE) == [*private, "paysupport", "terms", "help"]
-    assert _names(emulator, GROUPS) == ["generate", "edit", "help"]
+    assert _names(emulator, GROUPS) == ["generate", "edit", "undo", "help"]
     admin = [*private, "stats", "moderation", "ban", "unban", "paysupport", "terms", "help"]
     assert _names(emulator, ADMIN) == admin
     (generate, *_) = emulator.commands(PRIVATE) or []
