@@ -28,6 +28,7 @@ from bot.model_menu import ModelMenu
 from bot.moderation_admin import ModerationAdmin, refusal_text
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
 from bot.payments import PaymentCommands, answer_refusal, prices_text
+from bot.pools import PoolCommands
 from bot.provenance import ProvenanceCommands
 from bot.stars import StarsCommands, stars_of
 from bot.stats import StatsCommand
@@ -84,6 +85,7 @@ class Handlers:
                 *PaymentCommands(self._settings, self._submitter).handlers(),
                 *StarsCommands(self._settings, self._submitter).handlers(),
                 *HistoryCommands(self._submitter).handlers(),
+                *PoolCommands(self._settings, self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),

@@ -24,9 +24,9 @@ log = structlog.get_logger(__name__)
 
 PRIVATE = ("generate", "edit", "undo", "upscale", "models", "settings", "balance", "buy", "verify")
 PRIVATE_END = ("paysupport", "terms", "help")
-GROUPS = ("generate", "edit", "undo", "help")
+GROUPS = ("generate", "edit", "undo", "fund", "pool", "help")
 ADMIN = ("stats", "moderation", "ban", "unban")
-PAYMENT_COMMANDS = frozenset({"balance", "buy"})
+PAYMENT_COMMANDS = frozenset({"balance", "buy", "fund", "pool"})
 STARS_COMMANDS = frozenset({"paysupport", "terms"})
 
 ApiCall = tuple[str, dict[str, Any]]

@@ -220,6 +220,9 @@ class Settings(ApiSettings, BaseSettings):
     stars_per_credit: float = Field(default=0.0, ge=0, le=1000)
     # A job paid in Stars that fails: "refund" (refundStarPayment) or "credit" (kept).
     stars_failed_job: Literal["refund", "credit"] = "refund"
+    # Group pools (/fund, /allowance, /pool): images a member may draw from a group's pool
+    # per UTC day until the funders set a cap of their own.
+    pool_daily_cap: int = Field(default=10, ge=0, le=100)
     # Who answers /paysupport (a @username, an e-mail address or a link); shown as is.
     payment_support_contact: str = Field(default="", max_length=200)
     # /buy answers with an invoice (a reused one too) at most this often per user; 0: no limit.

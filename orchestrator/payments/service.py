@@ -26,6 +26,7 @@ from orchestrator.jobs.outage import through_outage
 from orchestrator.payments.errors import PaymentRequired
 from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
+from orchestrator.payments.pools import GroupPools
 from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
 from orchestrator.payments.refunds import Payouts
 from orchestrator.payments.webhooks import WebhookGate
@@ -70,6 +71,7 @@ class PaymentService:
         checks_per_s = settings.payment_webhook_checks_per_s
         self._webhooks = WebhookGate(backend, self.ledger, checks_per_s, self._count)
         self.payouts = Payouts(self.ledger, backend, self._store)  # refunds paid out
+        self.pools = GroupPools(self.ledger, self._store, settings.pool_daily_cap)
         steps = [self.reconcile_once, self.sweep_reservations, self.payouts.reconcile]
         self._reconciler = Reconciler(settings.payments_reconcile_s, steps)
         self._started = False
@@ -113,6 +115,11 @@ class PaymentService:
         """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
         invoice for what is missing (the job is parked) or ``PaymentsUnavailable``."""
         each = self.price_of(job)
+        pooled = await self.pools.draw(job, each)  # a group's members: its pool first
+        if pooled is not None:
+            job.reserved_sats = pooled.sats
+            self._count("reserved")
+            return
         try:
             reservation = await self._reserve(job, each)
         except InsufficientCredits as short:

@@ -44,7 +44,7 @@ async def test_start_up_sets_menus_per_scope(stack: Stack) -> None:
         "verify",
     ]
     assert _names(emulator, PRIVATE) == [*private, "paysupport", "terms", "help"]
-    assert _names(emulator, GROUPS) == ["generate", "edit", "undo", "help"]
+    assert _names(emulator, GROUPS) == ["generate", "edit", "undo", "fund", "pool", "help"]
     admin = [*private, "stats", "moderation", "ban", "unban", "paysupport", "terms", "help"]
     assert _names(emulator, ADMIN) == admin
     (generate, *_) = emulator.commands(PRIVATE) or []
@@ -70,7 +70,7 @@ def test_only_enabled_commands_are_listed() -> None:
     scopes = [params["scope"] for method, params in calls if method == "setMyCommands"]
     assert scopes == [PRIVATE, GROUPS] * len(texts.available_languages())
     listed = {c["command"] for _, params in calls for c in params.get("commands", [])}
-    assert not listed & {"balance", "buy", "paysupport", "terms", "stats", "ban"}
+    assert not listed & {"balance", "buy", "fund", "pool", "paysupport", "terms", "stats"}
 
 
 def test_each_language_is_one_more_pass() -> None:
