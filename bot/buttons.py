@@ -63,9 +63,17 @@ def parse_press(data: str | None) -> Press | None:
 
 
 def result_keyboard(job: Job) -> InlineKeyboardMarkup | None:
-    """The buttons under a result; none under an upscaled one."""
+    """The buttons under a result; none under an upscaled one; History under an edit's
+    (``bot/history.py``)."""
     if job.kind is JobKind.UPSCALE:
         return None
+    history = [
+        [
+            InlineKeyboardButton(
+                texts.text("button_history", job.language), callback_data=f"h:{job.id}"
+            )
+        ]
+    ]
     return InlineKeyboardMarkup(
         [
             [
@@ -88,6 +96,7 @@ def result_keyboard(job: Job) -> InlineKeyboardMarkup | None:
                     callback_data=callback_data(Action.ORIGINAL, job.id),
                 ),
             ],
+            *(history if job.kind is JobKind.EDIT else []),
         ]
     )
 

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import payments, texts
+from bot import menus, payments, stars, texts
 from bot.bot_api_request import RetryingRequest
 from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
@@ -24,6 +24,7 @@ from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.notices import PaymentNotice
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
+from state.errors import StateError
 from state.models import Job
 
 log = structlog.get_logger(__name__)
@@ -93,6 +94,7 @@ class TelegramFrontend:
         self._secret = settings.telegram_webhook_secret.get_secret_value().encode()
         self._delivery = Delivery(self.application.bot)
         self._chat_actions = ChatActionBudget(settings.chat_actions_per_s)
+        self._settings = settings
         self._started = False
 
     def router(self) -> APIRouter:
@@ -118,6 +120,8 @@ class TelegramFrontend:
         if not self._started:
             await self.application.initialize()  # getMe: learns the bot's username
             self._started = True
+            if self._settings.telegram_set_menus:
+                await menus.set_menus(self.application.bot, self._settings)
 
     async def stop(self) -> None:
         if self._started:
@@ -144,9 +148,15 @@ class TelegramFrontend:
 
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
         await self._delivery.deliver(job, images)
+        try:
+            await self.submitter.history.record(job)
+        except StateError as exc:  # delivered all the same; only /undo cannot find it
+            log.warning("history_not_recorded", job_id=job.id, error=repr(exc))
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
         await self._delivery.report_failure(job, error)
+        in_stars = stars.stars_of(self._settings, self.submitter)
+        await stars.refund_failed(self.application.bot, in_stars, job)
 
     async def ping(self) -> bool:
         try:

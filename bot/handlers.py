@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot import answers, texts
 from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
+from bot.history import HistoryCommands
 from bot.identity import sender_of
 from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
 from bot.model_choice import choice_refusal_text
@@ -27,7 +28,9 @@ from bot.model_menu import ModelMenu
 from bot.moderation_admin import ModerationAdmin, refusal_text
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
 from bot.payments import PaymentCommands, answer_refusal, prices_text
+from bot.pools import PoolCommands
 from bot.provenance import ProvenanceCommands
+from bot.stars import StarsCommands, stars_of
 from bot.stats import StatsCommand
 from bot.status import status_key
 from orchestrator.catalog.errors import UnknownLora, UnknownModel
@@ -80,6 +83,9 @@ class Handlers:
                 *ModerationAdmin(self._settings, self._submitter).handlers(),
                 StatsCommand(self._settings, self._submitter).handler(),
                 *PaymentCommands(self._settings, self._submitter).handlers(),
+                *StarsCommands(self._settings, self._submitter).handlers(),
+                *HistoryCommands(self._submitter).handlers(),
+                *PoolCommands(self._settings, self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
@@ -260,7 +266,8 @@ class Handlers:
             log.info("job_refused_by_moderation", refusal=type(exc).__name__, chat_id=job.chat_id)
             return
         except PaymentRefusal as exc:
-            await answer_refusal(update, exc, self._settings, language)
+            stars = stars_of(self._settings, self._submitter)
+            await answer_refusal(update, exc, self._settings, language, stars)
             log.info("job_awaits_payment", refusal=type(exc).__name__, job_id=job.id)
             return
         except RateLimited as exc:

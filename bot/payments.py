@@ -17,7 +17,7 @@ import structlog
 from telegram import Bot, InputFile, Message, ReplyParameters, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot import answers, texts
+from bot import answers, stars, texts
 from bot.identity import sender_of
 from bot.user_input import parse_number
 from orchestrator.frontend import JobSubmitter
@@ -25,6 +25,7 @@ from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
 from orchestrator.payments.invoices import OPEN_TOPUPS_SCOPE
 from orchestrator.payments.notices import NoticeKind, PaymentNotice
 from orchestrator.payments.service import PaymentService
+from orchestrator.payments.stars import StarsPayments
 from orchestrator.settings import Settings
 from providers.payments.base import Invoice
 from state.errors import RateLimited, StateError
@@ -85,9 +86,14 @@ async def send_invoice(message: Message, invoice: Invoice, caption: str) -> None
 
 
 async def answer_refusal(
-    update: Update, refusal: PaymentRefusal, settings: Settings, language: str | None
+    update: Update,
+    refusal: PaymentRefusal,
+    settings: Settings,
+    language: str | None,
+    in_stars: StarsPayments | None = None,
 ) -> None:
-    """The handler's answer to a job the payment step did not admit."""
+    """The handler's answer to a job the payment step did not admit (with Stars on, the
+    same payment in Stars follows the Lightning invoice)."""
     message = update.effective_message
     assert message is not None
     if not isinstance(refusal, PaymentRequired):
@@ -102,6 +108,7 @@ async def answer_refusal(
         minutes=_minutes(settings),
     )
     await send_invoice(message, refusal.invoice, caption)
+    await stars.offer_for_job(message, in_stars, refusal.invoice.id, language)
 
 
 async def notify(bot: Bot, notice: PaymentNotice) -> int | None:
@@ -192,6 +199,8 @@ class PaymentCommands:
         key = "payment_topup_invoice_again" if topup.reused else "payment_topup_invoice"
         caption = texts.text(key, language, amount=sats, minutes=_minutes_left(topup.invoice))
         await send_invoice(message, topup.invoice, caption)
+        in_stars = stars.stars_of(self._settings, self._submitter)
+        await stars.offer_topup(message, in_stars, user.id, sats, language)
 
     def _topup_refusal(self, refusal: RateLimited, language: str | None) -> str:
         minutes = max(1, math.ceil(refusal.retry_after_s / 60))

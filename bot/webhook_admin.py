@@ -10,11 +10,12 @@ from typing import Any
 
 import httpx
 
+from bot.menus import menu_calls
 from orchestrator.settings import Settings
 
 # Only what the bot handles; an explicit list also stops Telegram from sending kinds
 # a later version adds before the bot knows them.
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
 
 
 async def call_bot_api(settings: Settings, method: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +51,15 @@ async def set_webhook(settings: Settings) -> dict[str, Any]:
     )
 
 
+async def set_menus(settings: Settings) -> dict[str, Any]:
+    """The command menus and descriptions (``bot.menus``): the first refusal, else ok."""
+    for method, params in menu_calls(settings):
+        answer = await call_bot_api(settings, method, params)
+        if not answer.get("ok"):
+            return answer
+    return {"ok": True, "result": True}
+
+
 async def delete_webhook(settings: Settings) -> dict[str, Any]:
     return await call_bot_api(settings, "deleteWebhook", {})
 
@@ -62,7 +72,10 @@ def _print_answer(answer: dict[str, Any]) -> int:
 def _set_webhook(args: argparse.Namespace) -> int:
     settings = Settings()  # type: ignore[call-arg]  # values come from the environment
     print(f"Setting the webhook to {settings.webhook_url}")
-    return _print_answer(asyncio.run(set_webhook(settings)))
+    if _print_answer(asyncio.run(set_webhook(settings))) != 0:
+        return 1
+    print("Setting the command menus and descriptions")
+    return _print_answer(asyncio.run(set_menus(settings)))
 
 
 def _delete_webhook(args: argparse.Namespace) -> int:

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from orchestrator.catalog import Catalog
+    from orchestrator.history import EditHistory
     from orchestrator.payments.service import PaymentService
     from orchestrator.preferences import Preferences
     from orchestrator.provenance.service import Provenance
@@ -93,6 +94,9 @@ class JobSubmitter(Protocol):
 
     @property
     def can_enhance(self) -> bool: ...
+
+    @property
+    def history(self) -> EditHistory: ...
 
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None

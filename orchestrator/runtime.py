@@ -15,6 +15,7 @@ import structlog
 from orchestrator.catalog.configured import catalog_for
 from orchestrator.enhancement import build_enhancer
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
+from orchestrator.history import EditHistory
 from orchestrator.jobs.admission import Admission
 from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.outage import through_outage
@@ -92,6 +93,7 @@ class Runtime:
         self.moderation = ModerationGate(settings, self.state.records, self.stats)
         self.provenance = Provenance(settings, self.store)
         self.enhancer = build_enhancer(settings, self.store)
+        self.history = EditHistory(self.store)
         if not isinstance(frontend_factories, Sequence):
             frontend_factories = [frontend_factories]
         self.frontends = Frontends(factory(settings, self) for factory in frontend_factories)

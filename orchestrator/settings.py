@@ -89,6 +89,9 @@ class Settings(ApiSettings, BaseSettings):
     telegram_read_timeout_s: float = Field(default=5.0, gt=0)  # python-telegram-bot's default
     telegram_safe_retries: int = Field(default=2, ge=0, le=10)
     telegram_retry_backoff_s: float = Field(default=1.0, gt=0)
+    # At start-up, set the command menus and descriptions (bot/menus.py); `fulmine
+    # set-webhook` always does.
+    telegram_set_menus: bool = True
     chat_action_after_s: float = Field(default=1.0, ge=0)
     chat_actions_per_s: float = Field(default=10.0, ge=0)
     # Updates handled at once per process; more wait their turn (well under the Bot API
@@ -212,6 +215,16 @@ class Settings(ApiSettings, BaseSettings):
     btcpay_store_id: str | None = None
     btcpay_webhook_secret: SecretStr | None = None  # the store webhook's secret
     payments_reconcile_s: float = Field(default=30.0, gt=0)  # re-check pending invoices
+    # Telegram Stars beside Lightning (orchestrator/payments/stars.py): what one credit (the
+    # ledger's unit, one sat) costs in Stars, rounded up per invoice; 0: Stars are off.
+    stars_per_credit: float = Field(default=0.0, ge=0, le=1000)
+    # A job paid in Stars that fails: "refund" (refundStarPayment) or "credit" (kept).
+    stars_failed_job: Literal["refund", "credit"] = "refund"
+    # Group pools (/fund, /allowance, /pool): images a member may draw from a group's pool
+    # per UTC day until the funders set a cap of their own.
+    pool_daily_cap: int = Field(default=10, ge=0, le=100)
+    # Who answers /paysupport (a @username, an e-mail address or a link); shown as is.
+    payment_support_contact: str = Field(default="", max_length=200)
     # /buy answers with an invoice (a reused one too) at most this often per user; 0: no limit.
     topup_invoices_per_hour: int = Field(default=5, ge=0)
     # Unpaid, unexpired top-up invoices one user may hold at once.

@@ -248,6 +248,11 @@ class Ledger(ABC):
     - ``start()``/``stop()`` are idempotent. Redis faults raise ``StateUnavailable``.
     - ``credit(user_id, key, sats)`` adds ``sats`` to the available balance once per
       ``key`` (a top-up's invoice id); True when it was applied now, False for a repeat.
+    - ``transfer(from_user, to_user, key, sats)`` moves ``sats`` of available balance from
+      one account to another (a group's pool) once per ``key``, all or nothing: when the
+      payer is short it raises ``InsufficientCredits`` and moves nothing; a repeat of the
+      key moves nothing and raises nothing. ``sats`` > 0 and two distinct accounts, else
+      ``ValueError``.
     - ``reserve(user_id, job_id, units, price_sats, free_per_day, day)`` takes a job's
       price: first ``min(units, free_per_day - free used on day)`` units from the daily
       free allowance, the rest at ``price_sats`` each from the available balance, all or
@@ -283,6 +288,9 @@ class Ledger(ABC):
 
     @abstractmethod
     async def credit(self, user_id: int, key: str, sats: int) -> bool: ...
+
+    @abstractmethod
+    async def transfer(self, from_user: int, to_user: int, key: str, sats: int) -> None: ...
 
     @abstractmethod
     async def reserve(

@@ -31,6 +31,7 @@ class MemoryLedger(Ledger):
     def __init__(self) -> None:
         self._accounts: dict[int, _Account] = {}
         self._credited: set[str] = set()
+        self._transferred: set[str] = set()
         self._held: dict[str, _Held] = {}
         self._open: dict[str, float] = {}  # job id -> when reserved (monotonic), until settled
         self._free_used: dict[tuple[int, dt.date], int] = {}
@@ -54,6 +55,18 @@ class MemoryLedger(Ledger):
         self._credited.add(key)
         self._account(user_id).available += sats
         return True
+
+    async def transfer(self, from_user: int, to_user: int, key: str, sats: int) -> None:
+        if sats <= 0 or from_user == to_user:
+            raise ValueError("a transfer moves a positive amount between two accounts")
+        if key in self._transferred:
+            return
+        payer = self._account(from_user)
+        if payer.available < sats:
+            raise InsufficientCredits(from_user, sats - payer.available)
+        self._transferred.add(key)
+        payer.available -= sats
+        self._account(to_user).available += sats
 
     async def reserve(
         self,

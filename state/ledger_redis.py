@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from state.base import Ledger
 from state.errors import InsufficientCredits
-from state.ledger_scripts import CREDIT, HELD, RESERVE, SETTLE
+from state.ledger_scripts import CREDIT, HELD, RESERVE, SETTLE, TRANSFER
 from state.models import Balance, Capture, HeldReservation, PendingInvoice, Reservation
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
@@ -30,6 +30,7 @@ class RedisLedger(Ledger):
         self._reserve = client.register_script(RESERVE)
         self._settle = client.register_script(SETTLE)
         self._held = client.register_script(HELD)
+        self._transfer = client.register_script(TRANSFER)
 
     async def start(self) -> None:
         return None
@@ -43,6 +44,19 @@ class RedisLedger(Ledger):
         keys = [self._keys.ledger_entry(f"credit:{key}"), self._keys.ledger_account(user_id)]
         with translated_errors("ledger_credit"):
             return bool(await self._credit(keys=keys, args=[user_id, sats]))
+
+    async def transfer(self, from_user: int, to_user: int, key: str, sats: int) -> None:
+        if sats <= 0 or from_user == to_user:
+            raise ValueError("a transfer moves a positive amount between two accounts")
+        keys = [
+            self._keys.ledger_entry(f"transfer:{key}"),
+            self._keys.ledger_account(from_user),
+            self._keys.ledger_account(to_user),
+        ]
+        with translated_errors("ledger_transfer"):
+            result = await self._transfer(keys=keys, args=[from_user, to_user, sats])
+        if int(result[0]) == 0:
+            raise InsufficientCredits(from_user, int(result[1]))
 
     async def reserve(
         self,

@@ -20,6 +20,24 @@ redis.call('HINCRBY', KEYS[2], 'available', tonumber(ARGV[2]))
 return 1
 """
 
+# KEYS[1]: entry (transfer:<key>); KEYS[2]: from account; KEYS[3]: to account.
+# ARGV[1]: from user; ARGV[2]: to user; ARGV[3]: sats.
+# Returns {1} when applied (now or earlier), {0, missing sats} when the payer is short.
+TRANSFER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {1}
+end
+local sats = tonumber(ARGV[3])
+local available = tonumber(redis.call('HGET', KEYS[2], 'available') or '0')
+if available < sats then
+  return {0, sats - available}
+end
+redis.call('HSET', KEYS[1], 'kind', 'transfer', 'user', ARGV[1], 'to', ARGV[2], 'sats', sats)
+redis.call('HINCRBY', KEYS[2], 'available', -sats)
+redis.call('HINCRBY', KEYS[3], 'available', sats)
+return {1}
+"""
+
 # KEYS[1]: entry (job:<id>); KEYS[2]: account; KEYS[3]: the day's free-use counter;
 # KEYS[4]: the held reservations. ARGV: user, units, price, free per day, free counter
 # ttl (s), job id.

@@ -73,6 +73,7 @@ def make_settings(emulator_url: str, **overrides: Any) -> Settings:
         "telegram_api_base_url": f"{emulator_url}/bot",
         "telegram_file_base_url": f"{emulator_url}/file/bot",
         "admin_user_ids": "42",
+        "telegram_set_menus": False,  # tests/bot/test_menus.py sets them
         **overrides,
     }
     return Settings(_env_file=None, **values)

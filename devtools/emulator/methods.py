@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from devtools.emulator import sending
+from devtools.emulator import sending, stars
 from devtools.emulator.media import DOWNLOAD_MAX_BYTES
 from devtools.emulator.models import JSON, ApiError, BotEvent, UploadedFile, WebhookConfig
 from devtools.emulator.store import Store, commands_key, utf16_len
@@ -111,6 +111,30 @@ def set_my_commands(
     return True
 
 
+DESCRIPTION_MAX = 512
+SHORT_DESCRIPTION_MAX = 120
+
+
+def set_my_description(
+    store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]
+) -> bool:
+    text = params.get("description", "")
+    if utf16_len(text) > DESCRIPTION_MAX:
+        raise ApiError("BOT_DESCRIPTION_INVALID")
+    store.descriptions[params.get("language_code", "")] = text
+    return True
+
+
+def set_my_short_description(
+    store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]
+) -> bool:
+    text = params.get("short_description", "")
+    if utf16_len(text) > SHORT_DESCRIPTION_MAX:
+        raise ApiError("BOT_SHORT_DESCRIPTION_INVALID")
+    store.short_descriptions[params.get("language_code", "")] = text
+    return True
+
+
 def send_chat_action(
     store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]
 ) -> bool:
@@ -199,4 +223,7 @@ HANDLERS: dict[str, Handler] = {
     "deleteMessage": delete_message,
     "getFile": get_file,
     "answerCallbackQuery": answer_callback_query,
+    "setMyDescription": set_my_description,
+    "setMyShortDescription": set_my_short_description,
+    **stars.HANDLERS,
 }

@@ -33,6 +33,11 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "deleteMessage",
     "getFile",
     "answerCallbackQuery",
+    "sendInvoice",
+    "answerPreCheckoutQuery",
+    "refundStarPayment",
+    "setMyDescription",
+    "setMyShortDescription",
 )
 PRIMITIVES = frozenset({"Integer", "String", "Boolean", "Float", "True"})
 SUBSET_FILE = "bot_api_subset.json"

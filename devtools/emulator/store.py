@@ -10,7 +10,7 @@ import json
 import mimetypes
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,26 @@ class StoredFile:
         }
 
 
+@dataclass
+class StarsLedger:
+    """Telegram Stars: invoice payloads, pre-checkout queries handed to the bot (and its
+    answers) and the charges made (``devtools.emulator.stars``)."""
+
+    payloads: dict[tuple[int, int], str] = field(default_factory=dict)  # (chat, message)
+    queries: dict[str, JSON] = field(default_factory=dict)
+    answers: dict[str, bool] = field(default_factory=dict)
+    charges: dict[str, JSON] = field(default_factory=dict)  # charge id: the payment
+    refunded: set[str] = field(default_factory=set)
+    _query_ids: Iterator[int] = field(default_factory=lambda: itertools.count(9_100_001))
+    _charges: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def new_query_id(self) -> str:
+        return str(next(self._query_ids))
+
+    def new_charge_number(self) -> int:
+        return next(self._charges)
+
+
 class Store:
     """Everything the emulated Telegram knows, plus a hook reporting what the bot does."""
 
@@ -70,6 +90,9 @@ class Store:
         self.webhook: WebhookConfig | None = None
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.callback_queries: dict[str, bool] = {}
+        self.stars = StarsLedger()
+        self.descriptions: dict[str, str] = {}  # by language code ("": every language)
+        self.short_descriptions: dict[str, str] = {}
         """Callback query ids handed to the bot, and whether it has answered each."""
         self._last_message_id: dict[int, int] = {}
         self._file_numbers = itertools.count(1)

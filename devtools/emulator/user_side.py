@@ -7,6 +7,7 @@ from typing import Literal
 
 import httpx
 
+from devtools.emulator import stars
 from devtools.emulator.models import JSON
 from devtools.emulator.store import Store
 from devtools.emulator.users import (
@@ -128,3 +129,22 @@ class UserSide:
         async with httpx.AsyncClient(timeout=30.0) as client:
             response = await client.post(hook.url, json=update, headers=headers)
         return response.status_code
+
+    # Telegram Stars (``devtools.emulator.stars``) ---------------------------------------
+
+    def pre_checkout(self, chat: JSON, from_user: JSON, invoice_message_id: int) -> JSON:
+        """The ``pre_checkout_query`` Update of ``from_user`` paying the invoice message;
+        the bot must answer it (answerPreCheckoutQuery) before the payment can go on."""
+        return stars.pre_checkout_update(self.store, chat, from_user, invoice_message_id)
+
+    def pre_checkout_answer(self, query_id: str) -> bool | None:
+        """The bot's answer to a pre-checkout query: True (go on), False, None (none yet)."""
+        return self.store.stars.answers.get(query_id)
+
+    def successful_payment(self, query_id: str) -> JSON:
+        """The ``successful_payment`` message Update after a confirmed pre-checkout query,
+        with a fresh ``telegram_payment_charge_id``."""
+        return stars.payment_update(self.store, query_id)
+
+    def star_refunded(self, charge_id: str) -> bool:
+        return charge_id in self.store.stars.refunded

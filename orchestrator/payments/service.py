@@ -26,6 +26,7 @@ from orchestrator.jobs.outage import through_outage
 from orchestrator.payments.errors import PaymentRequired
 from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
+from orchestrator.payments.pools import GroupPools
 from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
 from orchestrator.payments.refunds import Payouts
 from orchestrator.payments.webhooks import WebhookGate
@@ -61,6 +62,7 @@ class PaymentService:
         self.backend = backend
         self.ledger: Ledger = state.ledger  # started and stopped with the state backend
         self._store = state.store
+        self.store = state.store
         self._stats = state.stats
         self._submit = submit
         self._notifier = notifier
@@ -69,6 +71,7 @@ class PaymentService:
         checks_per_s = settings.payment_webhook_checks_per_s
         self._webhooks = WebhookGate(backend, self.ledger, checks_per_s, self._count)
         self.payouts = Payouts(self.ledger, backend, self._store)  # refunds paid out
+        self.pools = GroupPools(self.ledger, self._store, settings.pool_daily_cap)
         steps = [self.reconcile_once, self.sweep_reservations, self.payouts.reconcile]
         self._reconciler = Reconciler(settings.payments_reconcile_s, steps)
         self._started = False
@@ -112,6 +115,11 @@ class PaymentService:
         """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
         invoice for what is missing (the job is parked) or ``PaymentsUnavailable``."""
         each = self.price_of(job)
+        pooled = await self.pools.draw(job, each)  # a group's members: its pool first
+        if pooled is not None:
+            job.reserved_sats = pooled.sats
+            self._count("reserved")
+            return
         try:
             reservation = await self._reserve(job, each)
         except InsufficientCredits as short:
@@ -229,6 +237,18 @@ class PaymentService:
             await self._resume(record, paid)
         else:
             await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
+
+    async def pay_parked(self, invoice_id: str, credited: int) -> bool:
+        """Another payment (Telegram Stars) credited ``credited`` for the parked job of
+        ``invoice_id``: its invoice is resolved here, once, and the job queued. False when
+        the invoice was resolved before (paid, expired): the credits are then a top-up."""
+        record = await self.ledger.resolve_pending(invoice_id)
+        if record is None:
+            return False
+        if record.purpose != JOB or record.job_id is None:
+            return False
+        await self._resume(record, credited)
+        return True
 
     async def _resume(self, record: PendingInvoice, paid: int) -> None:
         """The parked job's invoice was paid: reserve its price and queue it, once."""

@@ -22,6 +22,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
+    LabeledPrice,
     ReplyParameters,
 )
 from telegram.constants import ChatAction
@@ -571,6 +572,18 @@ async def test_everything_returned_conforms_to_the_full_spec(
     await bot.send_media_group(chat["id"], [InputMediaPhoto(image_bytes(30, 30))] * 2)
     await bot.get_file(photo_id)
     await bot.delete_message(chat["id"], status.message_id)
+    await bot.set_my_description("Draws images")
+    await bot.set_my_short_description("Imágenes", language_code="es")
+    invoice = await bot.send_invoice(
+        chat["id"], "500 credits", "A top-up", "p-1", "XTR", [LabeledPrice("Credit", 50)]
+    )
+    checkout = emulator.pre_checkout(chat, ada, invoice.message_id)
+    query_id = checkout["pre_checkout_query"]["id"]
+    assert await bot.answer_pre_checkout_query(query_id, ok=True)
+    paid = emulator.successful_payment(query_id)
+    updates += [checkout, paid]
+    charge = paid["message"]["successful_payment"]["telegram_payment_charge_id"]
+    assert await bot.refund_star_payment(ada["id"], charge)
     await bot.delete_webhook()
     await bot.get_webhook_info()
 

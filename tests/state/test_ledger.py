@@ -190,3 +190,37 @@ async def test_pending_of_lists_one_user_s_pending_invoices(ledger: Ledger) -> N
     assert await ledger.pending_of(1) == [kept]  # with its BOLT11 and expiry
     assert [i.invoice_id for i in await ledger.pending_of(2)] == ["inv-3"]
     assert await ledger.pending_of(3) == []
+
+
+async def test_transfer_moves_once_all_or_nothing(ledger: Ledger) -> None:
+    await ledger.credit(1, "inv", 500)
+    await ledger.transfer(1, -100, "fund-1", 300)
+    await ledger.transfer(1, -100, "fund-1", 300)  # a repeat moves nothing
+    assert await ledger.balance(1) == Balance(200, 0)
+    assert await ledger.balance(-100) == Balance(300, 0)
+    with pytest.raises(InsufficientCredits) as short:
+        await ledger.transfer(1, -100, "fund-2", 250)
+    assert short.value.missing_sats == 50
+    assert await ledger.balance(1) == Balance(200, 0)
+    await ledger.transfer(1, -100, "fund-2", 200)  # refused before: the key is still free
+    assert await ledger.balance(-100) == Balance(500, 0)
+    with pytest.raises(ValueError, match="positive"):
+        await ledger.transfer(1, -100, "fund-3", 0)
+    with pytest.raises(ValueError, match="two accounts"):
+        await ledger.transfer(1, 1, "fund-4", 10)
+
+
+async def test_concurrent_transfers_never_overdraw(ledger: Ledger) -> None:
+    await ledger.credit(1, "inv", 300)
+
+    async def fund(n: int) -> bool:
+        try:
+            await ledger.transfer(1, -100, f"fund-{n}", 100)
+        except InsufficientCredits:
+            return False
+        return True
+
+    moved = await asyncio.gather(*(fund(n) for n in range(10)))
+    assert sum(moved) == 3
+    assert await ledger.balance(1) == Balance(0, 0)
+    assert await ledger.balance(-100) == Balance(300, 0)

@@ -1,0 +1,131 @@
+"""Group pools in the chat (``orchestrator.payments.pools``): ``/fund <sats>`` puts credit
+from the sender's balance into the group's pool, ``/allowance <images>`` sets how many
+images each member may draw from it per day (those who funded it, or an anonymous admin),
+``/pool`` shows what is left and who drew what today. Groups only; registered when
+payments are on. A message sent as the group (anonymous admin, channel) is the group: it
+spends the pool already and cannot fund it from itself.
+"""
+
+from __future__ import annotations
+
+import structlog
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
+
+from bot import answers, texts
+from bot.identity import sender_of
+from bot.payments import payments_of
+from bot.user_input import parse_number
+from orchestrator.frontend import JobSubmitter
+from orchestrator.payments.pools import CAP_MAX
+from orchestrator.settings import Settings
+from state.errors import InsufficientCredits, StateError
+
+log = structlog.get_logger(__name__)
+
+FUND_MAX_SATS = 10_000_000
+
+
+class PoolCommands:
+    def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
+        self._settings = settings
+        self._submitter = submitter
+
+    def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+        if self._settings.payments_backend == "none":
+            return []
+        new = filters.UpdateType.MESSAGE
+        return [
+            CommandHandler("fund", self.fund, filters=new),
+            CommandHandler("allowance", self.allowance, filters=new),
+            CommandHandler("pool", self.pool, filters=new),
+        ]
+
+    async def fund(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, sender = update.effective_message, sender_of(update)
+        payments = payments_of(self._submitter)
+        if message is None or sender is None or payments is None:
+            return
+        language = sender.language
+        if message.chat.type not in ("group", "supergroup"):
+            await answers.reply(message, texts.text("pool_groups_only", language))
+            return
+        if sender.is_chat:
+            await answers.reply(message, texts.text("fund_as_chat", language))
+            return
+        args = context.args or []
+        sats = parse_number(args[0]) if len(args) == 1 else None
+        if sats is None or not 1 <= sats <= FUND_MAX_SATS:
+            await answers.reply(message, texts.text("fund_usage", language))
+            return
+        pools = payments.pools
+        key = f"{message.chat_id}:{message.message_id}"
+        try:
+            pool = await pools.fund(sender.id, message.chat_id, sats, key)
+            cap = await pools.cap(message.chat_id)
+        except InsufficientCredits as short:
+            text = texts.text("fund_short", language, missing=short.missing_sats)
+            await answers.reply(message, text)
+            return
+        except StateError as exc:
+            log.error("pool_unavailable", error=repr(exc))
+            await answers.reply(message, texts.text("state_unavailable", language))
+            return
+        text = texts.text("fund_done", language, name=sender.name, sats=sats, pool=pool, cap=cap)
+        await answers.reply(message, text)
+
+    async def allowance(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, sender = update.effective_message, sender_of(update)
+        payments = payments_of(self._submitter)
+        if message is None or sender is None or payments is None:
+            return
+        language = sender.language
+        if message.chat.type not in ("group", "supergroup"):
+            await answers.reply(message, texts.text("pool_groups_only", language))
+            return
+        args = context.args or []
+        images = parse_number(args[0]) if len(args) == 1 else None
+        if images is None or not 0 <= images <= CAP_MAX:
+            await answers.reply(message, texts.text("allowance_usage", language, max=CAP_MAX))
+            return
+        pools = payments.pools
+        try:
+            if not await pools.may_set_cap(message.chat_id, sender.id):
+                await answers.reply(message, texts.text("allowance_not_allowed", language))
+                return
+            await pools.set_cap(message.chat_id, images)
+        except StateError as exc:
+            log.error("pool_unavailable", error=repr(exc))
+            await answers.reply(message, texts.text("state_unavailable", language))
+            return
+        await answers.reply(message, texts.text("allowance_set", language, cap=images))
+
+    async def pool(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, sender = update.effective_message, sender_of(update)
+        payments = payments_of(self._submitter)
+        if message is None or payments is None:
+            return
+        language = sender.language if sender else None
+        if message.chat.type not in ("group", "supergroup"):
+            await answers.reply(message, texts.text("pool_groups_only", language))
+            return
+        try:
+            status = await payments.pools.status(message.chat_id)
+        except StateError as exc:
+            log.error("pool_unavailable", error=repr(exc))
+            await answers.reply(message, texts.text("state_unavailable", language))
+            return
+        lines = [
+            texts.text(
+                "pool_status",
+                language,
+                available=status.available,
+                reserved=status.reserved,
+                cap=status.cap,
+            )
+        ]
+        lines += [
+            texts.text("pool_used_line", language, name=name, images=images)
+            for name, images in sorted(status.used_today.items())
+        ] or [texts.text("pool_nobody_today", language)]
+        await answers.reply(message, "\n".join(lines))

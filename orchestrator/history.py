@@ -1,0 +1,76 @@
+"""Edit history: which job made each image, so an edit's chain of versions can be walked
+back without a provider call (``/undo``, the History album) and branched anywhere.
+
+Kept in the state store (memory or Redis) for ``HISTORY_TTL_S``:
+
+- ``made:<file id>`` names the job that made that image (every result of every job);
+- ``last:<chat id>:<account>`` the image an account last got (or got back) in a chat,
+  what ``/undo`` without a reply starts from.
+
+An edit's parent is its input image; the chain ends at an image no job of ours made (a
+photo the user sent) or at a generated one. File ids are the chat platform's: a version is
+sent again by its id, never downloaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from state.base import StateStore
+from state.models import Job, JobKind
+
+HISTORY_TTL_S = 30 * 86400.0
+CHAIN_MAX = 10  # versions listed at most (an album holds ten)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    file_id: str
+    instruction: str | None  # the prompt that made it; None for an image the user sent
+    job_id: str | None
+
+
+class EditHistory:
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    async def record(self, job: Job, account: int | None = None) -> None:
+        """After delivery: the job's images are its; the first is the account's last."""
+        for file_id in job.result_file_ids:
+            await self._store.remember(f"made:{file_id}", job.id, HISTORY_TTL_S)
+        if job.result_file_ids:
+            owner = job.user_id if account is None else account
+            await self.set_last(job.chat_id, owner, job.result_file_ids[0])
+
+    async def set_last(self, chat_id: int, account: int, file_id: str) -> None:
+        await self._store.remember(f"last:{chat_id}:{account}", file_id, HISTORY_TTL_S)
+
+    async def last(self, chat_id: int, account: int) -> str | None:
+        return await self._store.recall(f"last:{chat_id}:{account}")
+
+    async def maker(self, file_id: str) -> Job | None:
+        job_id = await self._store.recall(f"made:{file_id}")
+        return await self._store.get_job(job_id) if job_id else None
+
+    async def previous(self, file_id: str) -> Version | None:
+        """The version an edited image was made from; None when it is no edit of ours."""
+        job = await self.maker(file_id)
+        if job is None or job.kind is not JobKind.EDIT or job.input_image is None:
+            return None
+        parent = job.input_image.file_id
+        maker = await self.maker(parent)
+        return Version(parent, maker.prompt if maker else None, maker.id if maker else None)
+
+    async def chain(self, file_id: str) -> list[Version]:
+        """The versions leading to ``file_id``, oldest first, itself last (at most
+        ``CHAIN_MAX``, the newest kept)."""
+        maker = await self.maker(file_id)
+        versions = [Version(file_id, maker.prompt if maker else None, maker.id if maker else None)]
+        seen = {file_id}
+        while len(versions) < CHAIN_MAX:
+            earlier = await self.previous(versions[-1].file_id)
+            if earlier is None or earlier.file_id in seen:
+                break
+            seen.add(earlier.file_id)
+            versions.append(earlier)
+        return versions[::-1]
