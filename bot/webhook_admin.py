@@ -11,11 +11,17 @@ from typing import Any
 import httpx
 
 from bot.menus import menu_calls
+from bot.stars import stars_on
 from orchestrator.settings import Settings
 
-# Only what the bot handles; an explicit list also stops Telegram from sending kinds
-# a later version adds before the bot knows them.
-ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
+
+def allowed_updates(settings: Settings) -> list[str]:
+    """Only what the bot handles as configured; an explicit list also stops Telegram from
+    sending kinds a later version adds before the bot knows them."""
+    kinds = ["message", "callback_query"]
+    if stars_on(settings):
+        kinds.append("pre_checkout_query")  # Stars: answered within Telegram's 10 s
+    return kinds
 
 
 async def call_bot_api(settings: Settings, method: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +52,7 @@ async def set_webhook(settings: Settings) -> dict[str, Any]:
         {
             "url": settings.webhook_url,
             "secret_token": settings.telegram_webhook_secret.get_secret_value(),
-            "allowed_updates": ALLOWED_UPDATES,
+            "allowed_updates": allowed_updates(settings),
         },
     )
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from bot import texts
-from bot.webhook_admin import ALLOWED_UPDATES
+from bot.webhook_admin import allowed_updates
 from orchestrator.payments.service import PaymentService
 from state.models import Balance
-from tests.conftest import Stack
+from tests.conftest import Stack, make_settings
 from tests.fakes.fal import FakeFal
 from tests.fakes.fixtures import hosted_settings
 from tests.fakes.replicate import FakeReplicate, Fault
@@ -127,8 +127,10 @@ async def test_paysupport_and_terms(stack: Stack) -> None:
     ]
 
 
-def test_the_webhook_asks_for_pre_checkout_queries() -> None:
-    assert "pre_checkout_query" in ALLOWED_UPDATES
+def test_the_webhook_asks_for_pre_checkout_queries_when_stars_are_on() -> None:
+    url = "http://127.0.0.1:1/bot"
+    assert "pre_checkout_query" in allowed_updates(make_settings(url, **STARS))
+    assert allowed_updates(make_settings(url)) == ["message", "callback_query"]
 
 
 @pytest.fixture
