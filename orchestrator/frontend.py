@@ -48,6 +48,7 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
   every process (e.g. one job per paid token).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
   ``moderation_records`` are the blocks and bans admin commands show and change.
+- ``gallery`` holds each chat user's delivered images (``orchestrator.gallery``).
 - ``provenance`` verifies any image (``verify(data)``) and keeps the signed file of each
   delivered image (``original(job_id, index)``).
 """
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from orchestrator.catalog import Catalog
+    from orchestrator.gallery import Gallery
     from orchestrator.payments.service import PaymentService
     from orchestrator.preferences import Preferences
     from orchestrator.provenance.service import Provenance
@@ -91,6 +93,9 @@ class JobSubmitter(Protocol):
 
     @property
     def can_enhance(self) -> bool: ...
+
+    @property
+    def gallery(self) -> Gallery: ...
 
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None

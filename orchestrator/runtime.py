@@ -15,6 +15,7 @@ import structlog
 from orchestrator.catalog.configured import catalog_for
 from orchestrator.enhancement import build_enhancer
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
+from orchestrator.gallery import Gallery, RecordingFrontend
 from orchestrator.jobs.admission import Admission
 from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.outage import through_outage
@@ -92,6 +93,7 @@ class Runtime:
         self.moderation = ModerationGate(settings, self.state.records, self.stats)
         self.provenance = Provenance(settings, self.store)
         self.enhancer = build_enhancer(settings, self.store)
+        self.gallery = Gallery(settings, self.state.history)
         if not isinstance(frontend_factories, Sequence):
             frontend_factories = [frontend_factories]
         self.frontends = Frontends(factory(settings, self) for factory in frontend_factories)
@@ -117,7 +119,7 @@ class Runtime:
                 settings,
                 self.queue,
                 self.store,
-                self.frontends,
+                RecordingFrontend(self.frontends, self.gallery),  # deliveries kept in galleries
                 self.providers,
                 stats=self.job_stats,
                 moderation=self.moderation,
@@ -145,6 +147,7 @@ class Runtime:
             self.moderation,
             self.provenance,
             *([self.enhancer] if self.enhancer is not None else []),
+            self.gallery,
             *self.frontends,
             *([self.payments] if self.payments is not None else []),
             self.positions,
