@@ -33,6 +33,8 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "deleteMessage",
     "getFile",
     "answerCallbackQuery",
+    "setChatMenuButton",
+    "getChatMenuButton",
 )
 PRIMITIVES = frozenset({"Integer", "String", "Boolean", "Float", "True"})
 SUBSET_FILE = "bot_api_subset.json"

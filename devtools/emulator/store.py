@@ -70,6 +70,7 @@ class Store:
         self.webhook: WebhookConfig | None = None
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.callback_queries: dict[str, bool] = {}
+        self.menu_buttons: dict[int | None, JSON] = {}  # by chat id; None: the default
         """Callback query ids handed to the bot, and whether it has answered each."""
         self._last_message_id: dict[int, int] = {}
         self._file_numbers = itertools.count(1)
