@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import segno
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
 from miniapp.auth import require_admin, user_of
 from miniapp.jobs import job_status, start_job
@@ -45,6 +46,17 @@ def _item(item: GalleryItem) -> dict[str, object]:
         "created_at": entry.created_at,
         "urls": item.urls,
     }
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def body_of(request: Request, model: type[M]) -> M:
+    """The request's JSON body as ``model``; read only once the caller is authenticated."""
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError:
+        raise HTTPException(422, "invalid body") from None
 
 
 def qr_svg(bolt11: str) -> str:
@@ -119,19 +131,18 @@ def build_router(settings: Settings, submitter: JobSubmitter) -> APIRouter:
         return {"deleted": await submitter.gallery.clear(user.id)}
 
     @api.post("/generate")
-    async def generate(request: Request, body: Annotated[NewImage, Body()]) -> JSONResponse:
+    async def generate(request: Request) -> JSONResponse:
         user = user_of(request, settings)
-        return await start_job(settings, submitter, user, body)
+        return await start_job(settings, submitter, user, await body_of(request, NewImage))
 
     @api.get("/jobs/{job_id}")
     async def job(request: Request, job_id: str) -> dict[str, object]:
         return await job_status(submitter, user_of(request, settings), job_id)
 
     @api.put("/settings")
-    async def save_settings(
-        request: Request, body: Annotated[SettingsBody, Body()]
-    ) -> JSONResponse:
+    async def save_settings(request: Request) -> JSONResponse:
         user = user_of(request, settings)
+        body = await body_of(request, SettingsBody)
         saved = True
         if body.model is not None:
             saved &= await submitter.set_default_model(user.id, body.model)
@@ -161,8 +172,9 @@ def build_router(settings: Settings, submitter: JobSubmitter) -> APIRouter:
         }
 
     @api.post("/buy")
-    async def buy(request: Request, body: Annotated[Purchase, Body()]) -> dict[str, object]:
+    async def buy(request: Request) -> dict[str, object]:
         user = user_of(request, settings)
+        body = await body_of(request, Purchase)
         if submitter.payments is None:
             raise HTTPException(404, "payments are off")
         topup = await submitter.payments.create_topup(
