@@ -21,7 +21,7 @@ from miniapp.init_data import sign
 from orchestrator.app import create_app
 from orchestrator.runtime import Runtime
 from orchestrator.serving.server import serve_in_background
-from tests.conftest import BOT_TOKEN, make_settings
+from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET, make_settings
 
 ADMIN_ID = 42  # tests.conftest.make_settings makes 42 the admin
 
@@ -57,9 +57,7 @@ class AppStack:
         response = await self.http.post(
             f"{self.url}/telegram/webhook",
             json=update,
-            headers={
-                "X-Telegram-Bot-Api-Secret-Token": self.runtime.settings.telegram_webhook_secret.get_secret_value()
-            },
+            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
         )
         assert response.status_code == 200
         await self.runtime.wait_idle()
