@@ -193,7 +193,7 @@ def build_router(settings: Settings, submitter: JobSubmitter) -> APIRouter:
         request: Request, days: Annotated[int, Query(ge=1, le=90)] = 14
     ) -> dict[str, object]:
         require_admin(user_of(request, settings), settings)
-        report = await submitter.stats_report(days)
+        report = await submitter.stats_report(days, chart_span=days)
         return {
             "window_days": report.window_days,
             "users": {"total": report.users_total, "today": report.users_today},

@@ -121,7 +121,9 @@ class JobSubmitter(Protocol):
 
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool: ...
 
-    async def stats_report(self, window_days: int) -> StatsReport: ...
+    async def stats_report(
+        self, window_days: int, chart_span: int | None = None
+    ) -> StatsReport: ...
 
 
 class JobFrontend(PaymentNotifier, Protocol):

@@ -39,7 +39,7 @@ from orchestrator.serving.metrics_port import MetricsPort
 from orchestrator.settings import Settings
 from orchestrator.stats.counters import JOBS_ACCEPTED, count
 from orchestrator.stats.recorder import JobStats
-from orchestrator.stats.report import StatsReport, gather_report
+from orchestrator.stats.report import CHART_DAYS, StatsReport, gather_report
 from state.backend import open_backend
 from state.base import ModerationRecords
 from state.errors import StateError, StateUnavailable
@@ -294,11 +294,18 @@ class Runtime:
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool:
         return await save_preference(self.store, user_id, key, value)
 
-    async def stats_report(self, window_days: int) -> StatsReport:
-        """What ``/stats`` shows (see ``orchestrator.stats.report``)."""
+    async def stats_report(self, window_days: int, chart_span: int | None = None) -> StatsReport:
+        """What ``/stats`` shows (see ``orchestrator.stats.report``); ``chart_span``: days
+        the chart covers (None: the chat's two weeks)."""
         provider_names = list(dict.fromkeys(p.name for p in self.models.values()))
         return await gather_report(
-            self.settings, self.store, self.stats, self.queue, provider_names, window_days
+            self.settings,
+            self.store,
+            self.stats,
+            self.queue,
+            provider_names,
+            window_days,
+            chart_span=CHART_DAYS if chart_span is None else chart_span,
         )
 
     async def wait_idle(self, poll_s: float = 0.01) -> None:

@@ -226,7 +226,10 @@ async function buy(event) {
   }
 }
 
-function bars(chart, key, className) {
+function bars(chart, key, className, title) {
+  const caption = document.createElement("p");
+  caption.className = "caption";
+  caption.textContent = title;
   const box = document.createElement("div");
   box.className = "bars";
   const top = Math.max(1, ...chart.map((p) => p[key]));
@@ -237,7 +240,7 @@ function bars(chart, key, className) {
     bar.style.height = `${(100 * point[key]) / top}%`;
     box.append(bar);
   }
-  return box;
+  return [caption, box];
 }
 
 async function loadAdmin() {
@@ -247,7 +250,10 @@ async function loadAdmin() {
       `${stats.users.total} users · ${stats.revenue_sats} sats · ` +
       `queue ${stats.queue_depth} · in flight ${stats.in_flight}`;
     $("admin-chart").replaceChildren(
-      bars(stats.chart, "delivered", ""), bars(stats.chart, "failed", "failed"));
+      ...bars(stats.chart, "delivered", "", "Images delivered per day"),
+      ...bars(stats.chart, "failed", "failed", "Failed per day"),
+      ...bars(stats.chart, "revenue_sats", "", "Revenue per day (sats)"),
+    );
     const moderation = await api("GET", "/admin/moderation");
     $("admin-blocks").replaceChildren(...moderation.blocks.map((b) => {
       const li = document.createElement("li");
