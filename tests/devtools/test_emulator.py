@@ -22,7 +22,11 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
+    MenuButtonCommands,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     ReplyParameters,
+    WebAppInfo,
 )
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, EndPointNotFound, InvalidToken
@@ -570,6 +574,9 @@ async def test_everything_returned_conforms_to_the_full_spec(
     )
     await bot.send_media_group(chat["id"], [InputMediaPhoto(image_bytes(30, 30))] * 2)
     await bot.get_file(photo_id)
+    app = MenuButtonWebApp("Gallery", WebAppInfo("https://example.com/app"))
+    assert await bot.set_chat_menu_button(menu_button=app)
+    assert await bot.get_chat_menu_button(chat["id"]) == app
     await bot.delete_message(chat["id"], status.message_id)
     await bot.delete_webhook()
     await bot.get_webhook_info()
@@ -583,3 +590,19 @@ async def test_everything_returned_conforms_to_the_full_spec(
     assert problems == []
     assert spec_checker.problems({"update_id": 1, "message": {"message_id": 1}}, ["Update"])
     assert spec_checker.problems({"update_id": 1, "bogus": True}, ["Update"])
+
+
+async def test_the_menu_button_is_per_chat_over_a_default(
+    emulator: BotApiEmulator, bot: telegram.Bot
+) -> None:
+    _, chat = ada_chat(emulator)
+    assert await bot.get_chat_menu_button(chat["id"]) == MenuButtonDefault()
+    app = MenuButtonWebApp("Gallery", WebAppInfo("https://example.com/app"))
+    await bot.set_chat_menu_button(menu_button=app)
+    assert await bot.get_chat_menu_button(chat["id"]) == app
+    await bot.set_chat_menu_button(chat["id"], MenuButtonCommands())
+    assert await bot.get_chat_menu_button(chat["id"]) == MenuButtonCommands()
+    with pytest.raises(BadRequest, match="(?i)button_url_invalid"):
+        await bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp("Gallery", WebAppInfo("http://example.com/app"))
+        )
