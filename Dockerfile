@@ -6,7 +6,9 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY api ./api
 COPY bot ./bot
+COPY miniapp ./miniapp
 COPY fulmine ./fulmine
 COPY orchestrator ./orchestrator
 COPY providers ./providers
