@@ -81,8 +81,7 @@ async def app_stack(
     bot_api, bot_api_url = emulator
     settings = make_settings(
         bot_api_url,
-        image_store_path=str(tmp_path / "images"),
-        **{**state_backend, **app_overrides},
+        **{"image_store_path": str(tmp_path / "images"), **state_backend, **app_overrides},
     )
     app = create_app(settings, [TelegramFrontend, ApiFrontend, MiniAppFrontend])
     async with serve_in_background(app) as url, httpx.AsyncClient(base_url=url, timeout=20) as http:
