@@ -15,11 +15,16 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+from fulmine.errors import InvalidInput
+
 MAX_INIT_DATA_CHARS = 4096
 
 
-class InvalidInitData(Exception):
+class InvalidInitData(InvalidInput):
     """Missing, malformed, wrongly signed or too old: the request is refused (401)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("initData", detail)
 
 
 @dataclass(frozen=True, slots=True)
