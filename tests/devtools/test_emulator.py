@@ -602,7 +602,7 @@ async def test_the_menu_button_is_per_chat_over_a_default(
     assert await bot.get_chat_menu_button(chat["id"]) == app
     await bot.set_chat_menu_button(chat["id"], MenuButtonCommands())
     assert await bot.get_chat_menu_button(chat["id"]) == MenuButtonCommands()
-    with pytest.raises(BadRequest, match="(?i)button_url_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_url_invalid"):
         await bot.set_chat_menu_button(
             menu_button=MenuButtonWebApp("Gallery", WebAppInfo("http://example.com/app"))
         )
