@@ -26,6 +26,7 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from providers.payments.fake import FakePaymentBackend
 from tests.miniapp.conftest import ADMIN_ID, AppStack, init_data
 
 CHROMIUM = "/usr/bin/chromium"
@@ -279,3 +280,34 @@ async def test_the_admin_view_is_refused_to_non_admins(page: Page) -> None:
     await page.wait(lambda d: "users" in d.find_element(By.ID, "admin-figures").text)
     assert await page.fetch_status("/admin/stats?days=30") == 200
     await page.screenshot("admin-dark")
+
+
+@pytest.mark.parametrize("app_overrides", [{"payments_backend": "fake"}])
+async def test_buying_credits_shows_a_qr_code_and_sees_the_payment(page: Page) -> None:
+    await page.stack.chat(ADA, "/start")
+    assert await page.open(init_data(ADA)) == "yes"
+    await page.tab("balance")
+    await page.wait(lambda d: "0 sats available" in d.find_element(By.ID, "balance-figures").text)
+    amount = await page.run(lambda: page.driver.find_element(By.ID, "buy-sats"))
+    await page.run(amount.clear)
+    await page.run(lambda: amount.send_keys("500"))
+    await page.run(lambda: page.driver.find_element(By.CSS_SELECTOR, "#buy-form button").click())
+    qr_loaded = "const i = document.querySelector('#invoice img'); return !!i && i.naturalWidth > 0"
+    await page.wait(lambda d: d.execute_script(qr_loaded))
+    link = await page.run(lambda: page.driver.find_element(By.CSS_SELECTOR, "#invoice a"))
+    href = str(await page.run(lambda: link.get_attribute("href")))
+    assert href.startswith("lightning:ln")
+    await page.screenshot("invoice-light")
+
+    payments = page.stack.runtime.payments
+    assert payments is not None
+    assert isinstance(payments.backend, FakePaymentBackend)
+    (pending,) = await payments.ledger.pending_invoices()
+    assert href == f"lightning:{pending.bolt11}"
+    paid = payments.backend.mark_paid(pending.invoice_id)  # the payer pays
+    response = await page.stack.http.post(
+        "/payments/fake/webhook", content=paid.body, headers=paid.headers
+    )
+    assert response.status_code == 200
+    await page.wait(lambda d: d.find_element(By.ID, "invoice").text == "Paid, thank you.", 15)
+    assert "500 sats available" in await page.text("balance-figures")
