@@ -297,16 +297,10 @@ class Runtime:
     async def stats_report(self, window_days: int, chart_span: int | None = None) -> StatsReport:
         """What ``/stats`` shows (see ``orchestrator.stats.report``); ``chart_span``: days
         the chart covers (None: the chat's two weeks)."""
-        provider_names = list(dict.fromkeys(p.name for p in self.models.values()))
-        return await gather_report(
-            self.settings,
-            self.store,
-            self.stats,
-            self.queue,
-            provider_names,
-            window_days,
-            chart_span=CHART_DAYS if chart_span is None else chart_span,
-        )
+        names = list(dict.fromkeys(p.name for p in self.models.values()))
+        span = CHART_DAYS if chart_span is None else chart_span
+        parts = (self.settings, self.store, self.stats, self.queue, names, window_days)
+        return await gather_report(*parts, chart_span=span)
 
     async def wait_idle(self, poll_s: float = 0.01) -> None:
         """Until no update is being handled and no job is queued or running."""

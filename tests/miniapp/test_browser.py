@@ -55,6 +55,10 @@ DARK = {
     "secondary_bg_color": "#232e3c",
 }
 T = TypeVar("T")
+LOADED = (
+    "return [...document.querySelectorAll('#grid img')]"
+    ".filter(i => i.complete && i.naturalWidth > 0).length"
+)
 
 
 def _keep(name: str, data: bytes) -> None:
@@ -152,18 +156,10 @@ class Page:
 
     async def loaded_thumbnails(self) -> int:
         """Thumbnails whose image actually loaded (through its signed link)."""
-        script = (
-            "return [...document.querySelectorAll('#grid img')]"
-            ".filter(i => i.complete && i.naturalWidth > 0).length"
-        )
-        return int(await self.run(lambda: self.driver.execute_script(script)))
+        return int(await self.run(lambda: self.driver.execute_script(LOADED)))
 
     async def wait_thumbnails(self, count: int) -> None:
-        script = (
-            "return [...document.querySelectorAll('#grid img')]"
-            ".filter(i => i.complete && i.naturalWidth > 0).length"
-        )
-        await self.wait(lambda d: d.execute_script(script) == count)
+        await self.wait(lambda d: d.execute_script(LOADED) == count)
 
     async def tab(self, name: str) -> None:
         await self.run(
