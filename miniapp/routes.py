@@ -26,10 +26,11 @@ STATIC = {
     "app.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
-# Scripts from this origin and Telegram's own; images from this origin (the image store's
-# links) and data: (QR codes); API calls to this origin only.
+# Scripts from this origin and Telegram's own; images from the image store's links (this
+# origin, or a bucket's https host) and data: (QR codes); API calls to this origin only.
 CSP = (
-    "default-src 'self'; script-src 'self' https://telegram.org; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self' https://telegram.org; "
+    "img-src 'self' https: data: blob:; "
     "style-src 'self'; connect-src 'self'; frame-ancestors https://web.telegram.org"
 )
 
