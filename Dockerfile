@@ -8,6 +8,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY bot ./bot
+COPY miniapp ./miniapp
 COPY fulmine ./fulmine
 COPY orchestrator ./orchestrator
 COPY providers ./providers

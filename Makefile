@@ -35,7 +35,9 @@ $(LNBITS_VENV)/.installed: $(LNBITS_REQUIREMENTS)
 demo: $(VENV)/.installed
 	$(BIN)/fulmine chat
 
+# The Mini App's browser tests drive Debian's chromium through its chromedriver.
 test: $(VENV)/.installed-dev $(LNBITS_VENV)/.installed
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 

@@ -18,6 +18,7 @@ from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
 from bot.flood import PerChatRateLimiter
 from bot.handlers import Handlers
+from bot.mini_app import set_menu_button
 from bot.status import status_key
 from bot.webhook import webhook_router
 from orchestrator.frontend import JobSubmitter
@@ -91,6 +92,7 @@ class TelegramFrontend:
         Handlers(settings, submitter).register(self.application)
         self.application.add_error_handler(_log_handler_error)
         self.submitter = submitter
+        self.settings = settings
         self._secret = settings.telegram_webhook_secret.get_secret_value().encode()
         self._delivery = Delivery(self.application.bot)
         self._chat_actions = ChatActionBudget(settings.chat_actions_per_s)
@@ -119,6 +121,7 @@ class TelegramFrontend:
     async def start(self) -> None:
         if not self._started:
             await self.application.initialize()  # getMe: learns the bot's username
+            await set_menu_button(self.application.bot, self.settings)  # opens the Mini App
             self._started = True
             if self._settings.telegram_set_menus:
                 await menus.set_menus(self.application.bot, self._settings)
@@ -149,7 +152,7 @@ class TelegramFrontend:
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
         await self._delivery.deliver(job, images)
         try:
-            await self.submitter.history.record(job)
+            await self.submitter.edit_history.record(job)
         except StateError as exc:  # delivered all the same; only /undo cannot find it
             log.warning("history_not_recorded", job_id=job.id, error=repr(exc))
 

@@ -23,6 +23,7 @@ from bot.commands import Command, is_for_bot, message_command
 from bot.history import HistoryCommands
 from bot.identity import sender_of
 from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
+from bot.mini_app import MiniAppCommands
 from bot.model_choice import choice_refusal_text
 from bot.model_menu import ModelMenu
 from bot.moderation_admin import ModerationAdmin, refusal_text
@@ -88,6 +89,7 @@ class Handlers:
                 *PoolCommands(self._settings, self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
+                *MiniAppCommands(self._settings).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
                 MessageHandler(NEW_MESSAGES & private & filters.TEXT, self.hint),
                 CallbackQueryHandler(self.button),

@@ -68,7 +68,7 @@ class HistoryCommands:
         if message is None or sender is None:
             return
         language = sender.language
-        history = self._submitter.history
+        history = self._submitter.edit_history
         try:
             file_id = _image_of(message.reply_to_message) or (
                 None
@@ -103,7 +103,7 @@ class HistoryCommands:
         try:
             job = await self._submitter.get_job(job_id)
             files = job.result_file_ids if job is not None else []
-            chain = await self._submitter.history.chain(files[0]) if files else []
+            chain = await self._submitter.edit_history.chain(files[0]) if files else []
         except StateError as exc:
             log.error("history_unavailable", error=repr(exc))
             await self._answer(query.answer(texts.text("state_unavailable", language)))

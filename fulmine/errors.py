@@ -7,6 +7,8 @@ broke on our side or a service's, and the user is told and not charged.
     │   ├── InvalidInput            (here) the request cannot be served as given: an
     │   │   │                       unreadable, oversized or missing image...
     │   │   ├── ImageTooLarge       more pixels than the limit (read from the header)
+    │   │   ├── InvalidInitData     (miniapp.init_data) a Mini App's initData: forged,
+    │   │   │                       missing or too old
     │   │   ├── UnknownModel        (orchestrator.catalog.errors) not a model offered
     │   │   └── UnknownLora         (orchestrator.catalog.errors) not one of its LoRAs
     │   ├── ContentRefused          (providers.errors) a provider's own safety policy

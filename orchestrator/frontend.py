@@ -50,6 +50,8 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
   every process (e.g. one job per paid token).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
   ``moderation_records`` are the blocks and bans admin commands show and change.
+- ``gallery`` holds each chat user's delivered images (``orchestrator.gallery``);
+  ``edit_history`` the versions of an edited image (``orchestrator.history``, ``/undo``).
 - ``provenance`` verifies any image (``verify(data)``) and keeps the signed file of each
   delivered image (``original(job_id, index)``).
 """
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from orchestrator.catalog import Catalog
+    from orchestrator.gallery import Gallery
     from orchestrator.history import EditHistory
     from orchestrator.payments.service import PaymentService
     from orchestrator.preferences import Preferences
@@ -96,7 +99,10 @@ class JobSubmitter(Protocol):
     def can_enhance(self) -> bool: ...
 
     @property
-    def history(self) -> EditHistory: ...
+    def edit_history(self) -> EditHistory: ...
+
+    @property
+    def gallery(self) -> Gallery: ...
 
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None
@@ -124,7 +130,9 @@ class JobSubmitter(Protocol):
 
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool: ...
 
-    async def stats_report(self, window_days: int) -> StatsReport: ...
+    async def stats_report(
+        self, window_days: int, chart_span: int | None = None
+    ) -> StatsReport: ...
 
 
 class JobFrontend(PaymentNotifier, Protocol):

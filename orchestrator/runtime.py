@@ -15,6 +15,7 @@ import structlog
 from orchestrator.catalog.configured import catalog_for
 from orchestrator.enhancement import build_enhancer
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
+from orchestrator.gallery import Gallery, RecordingFrontend
 from orchestrator.history import EditHistory
 from orchestrator.jobs.admission import Admission
 from orchestrator.jobs.eta import WaitEstimator
@@ -39,7 +40,7 @@ from orchestrator.serving.metrics_port import MetricsPort
 from orchestrator.settings import Settings
 from orchestrator.stats.counters import JOBS_ACCEPTED, count
 from orchestrator.stats.recorder import JobStats
-from orchestrator.stats.report import StatsReport, gather_report
+from orchestrator.stats.report import CHART_DAYS, StatsReport, gather_report
 from state.backend import open_backend
 from state.base import ModerationRecords
 from state.errors import StateError, StateUnavailable
@@ -93,7 +94,8 @@ class Runtime:
         self.moderation = ModerationGate(settings, self.state.records, self.stats)
         self.provenance = Provenance(settings, self.store)
         self.enhancer = build_enhancer(settings, self.store)
-        self.history = EditHistory(self.store)
+        self.edit_history = EditHistory(self.store)
+        self.gallery = Gallery(settings, self.state.history)
         if not isinstance(frontend_factories, Sequence):
             frontend_factories = [frontend_factories]
         self.frontends = Frontends(factory(settings, self) for factory in frontend_factories)
@@ -116,7 +118,7 @@ class Runtime:
                 settings,
                 self.queue,
                 self.store,
-                self.frontends,
+                RecordingFrontend(self.frontends, self.gallery),  # deliveries kept in galleries
                 self.providers,
                 stats=self.job_stats,
                 moderation=self.moderation,
@@ -144,6 +146,7 @@ class Runtime:
             self.moderation,
             self.provenance,
             *([self.enhancer] if self.enhancer is not None else []),
+            self.gallery,
             *self.frontends,
             *([self.payments] if self.payments is not None else []),
             self.positions,
@@ -293,12 +296,13 @@ class Runtime:
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool:
         return await save_preference(self.store, user_id, key, value)
 
-    async def stats_report(self, window_days: int) -> StatsReport:
-        """What ``/stats`` shows (see ``orchestrator.stats.report``)."""
-        provider_names = list(dict.fromkeys(p.name for p in self.models.values()))
-        return await gather_report(
-            self.settings, self.store, self.stats, self.queue, provider_names, window_days
-        )
+    async def stats_report(self, window_days: int, chart_span: int | None = None) -> StatsReport:
+        """What ``/stats`` shows (see ``orchestrator.stats.report``); ``chart_span``: days
+        the chart covers (None: the chat's two weeks)."""
+        names = list(dict.fromkeys(p.name for p in self.models.values()))
+        span = CHART_DAYS if chart_span is None else chart_span
+        parts = (self.settings, self.store, self.stats, self.queue, names, window_days)
+        return await gather_report(*parts, chart_span=span)
 
     async def wait_idle(self, poll_s: float = 0.01) -> None:
         """Until no update is being handled and no job is queued or running."""

@@ -48,6 +48,9 @@ class ApiSettings(BaseSettings):
     image_url_ttl_s: int = Field(default=3600, ge=10, le=7 * 86400)  # a signed link's life
     image_retention_days: int = Field(default=7, ge=1, le=365)  # then deleted
 
+    # The Mini App: a page's signed initData (its auth_date) is accepted this long.
+    miniapp_auth_max_age_s: int = Field(default=3600, ge=60, le=7 * 86400)
+
     @field_validator("frontends", "api_cors_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from state.base import JobQueue, Ledger, ModerationRecords, StateStore, StatsStore
+from state.base import (
+    ImageHistory,
+    JobQueue,
+    Ledger,
+    ModerationRecords,
+    StateStore,
+    StatsStore,
+)
 from state.scheduling import TierPolicy
 
 log = structlog.get_logger(__name__)
@@ -24,6 +31,7 @@ class StateBackend:
     ledger: Ledger
     stats: StatsStore
     records: ModerationRecords
+    history: ImageHistory
     kind: str  # "memory" or "redis", for logs; never branched on
     _started: bool = field(default=False, init=False, repr=False)
 
@@ -36,9 +44,17 @@ class StateBackend:
         """Idempotent; a failed start stops what had started."""
         if self._started:
             return
-        started: list[StateStore | JobQueue | Ledger | StatsStore | ModerationRecords] = []
+        Part = StateStore | JobQueue | Ledger | StatsStore | ModerationRecords | ImageHistory
+        started: list[Part] = []
         try:
-            for part in (self.store, self.queue, self.ledger, self.stats, self.records):
+            for part in (
+                self.store,
+                self.queue,
+                self.ledger,
+                self.stats,
+                self.records,
+                self.history,
+            ):
                 await part.start()
                 started.append(part)
         except BaseException:
@@ -55,7 +71,7 @@ class StateBackend:
             return
         self._started = False
         try:
-            for part in (self.records, self.stats, self.ledger, self.queue):
+            for part in (self.history, self.records, self.stats, self.ledger, self.queue):
                 try:
                     await part.stop()
                 except Exception as exc:  # the others still stop, the pool still closes
@@ -74,6 +90,7 @@ def open_backend(
     """Builds without I/O (``start`` connects). No URL: memory, one process. ``policy``:
     how the queue weighs tiers (``state/scheduling.py``; the defaults when None)."""
     if redis_url is None:
+        from state.history_memory import MemoryImageHistory
         from state.ledger_memory import MemoryLedger
         from state.memory import MemoryJobQueue, MemoryStateStore
         from state.moderation_memory import MemoryModerationRecords
@@ -85,8 +102,10 @@ def open_backend(
             MemoryLedger(),
             MemoryStatsStore(),
             MemoryModerationRecords(),
+            MemoryImageHistory(),
             kind="memory",
         )
+    from state.history_redis import RedisImageHistory
     from state.ledger_redis import RedisLedger
     from state.moderation_redis import RedisModerationRecords
     from state.redis_connection import connect
@@ -103,5 +122,6 @@ def open_backend(
         RedisLedger(client, keys),
         RedisStatsStore(client, keys),
         RedisModerationRecords(client, keys),
+        RedisImageHistory(client, keys),
         kind="redis",
     )

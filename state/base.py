@@ -77,6 +77,7 @@ from state.models import (
     BlockRecord,
     Capture,
     HeldReservation,
+    HistoryEntry,
     InFlightCap,
     Job,
     Limit,
@@ -381,3 +382,48 @@ class ModerationRecords(ABC):
 
     @abstractmethod
     async def banned(self) -> list[int]: ...
+
+
+# Each user's image history; see ``ImageHistory`` for the contract.
+
+
+class ImageHistory(ABC):
+    """Each user's delivered images, newest first: the index the Mini App's gallery reads.
+
+    Contract (memory: state/history_memory.py; Redis: state/history_redis.py):
+
+    - ``start()``/``stop()`` are idempotent (on Redis they borrow the state store's
+      connection and neither open nor close it). Redis faults raise ``StateUnavailable``.
+    - ``add(entry, ttl_s)`` keeps ``entry`` in its user's history for ``ttl_s`` seconds
+      (it sets ``entry.expires_at``); an entry with the same id replaces the earlier one.
+      A user keeps at most ``MAX_PER_USER`` entries: the oldest are dropped.
+    - ``page(user_id, before, limit)`` returns up to ``limit`` unexpired entries created
+      strictly before ``before`` (None: from the newest), newest first.
+    - ``get(user_id, entry_id)`` returns that user's entry or None (expired, deleted, or
+      another user's: a user never reaches another's entries).
+    - ``delete(user_id, entry_id)`` is True when it removed something; ``clear(user_id)``
+      removes the user's whole history and returns how many entries it removed.
+    """
+
+    MAX_PER_USER = 1000
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def add(self, entry: HistoryEntry, ttl_s: float) -> None: ...
+
+    @abstractmethod
+    async def page(self, user_id: int, before: float | None, limit: int) -> list[HistoryEntry]: ...
+
+    @abstractmethod
+    async def get(self, user_id: int, entry_id: str) -> HistoryEntry | None: ...
+
+    @abstractmethod
+    async def delete(self, user_id: int, entry_id: str) -> bool: ...
+
+    @abstractmethod
+    async def clear(self, user_id: int) -> int: ...

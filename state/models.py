@@ -214,3 +214,20 @@ class HeldReservation:
     user_id: int
     sats: int
     age_s: float
+
+
+class HistoryEntry(BaseModel):
+    """One delivered job in its requester's gallery: what was asked and where its images are
+    kept in the image store (``image_keys``, one per image, in order)."""
+
+    id: str  # the job's id
+    user_id: int
+    chat_id: int
+    kind: str
+    prompt: str
+    model: str | None = None
+    aspect_ratio: str = "1:1"
+    seed: int | None = None
+    created_at: float = Field(default_factory=time.time)
+    expires_at: float = 0.0  # Unix time; set by ``ImageHistory.add``
+    image_keys: list[str] = Field(default_factory=list)

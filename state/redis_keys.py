@@ -83,6 +83,13 @@ class RedisKeys:
     def moderation_bans(self) -> str:
         return f"{self.prefix}moderation:bans"
 
+    # The Mini App's gallery: each user's entry ids by time, and the entries by id.
+    def history_order(self, user_id: int) -> str:
+        return f"{self.prefix}history:{user_id}:order"
+
+    def history(self, user_id: int) -> str:
+        return f"{self.prefix}history:{user_id}:entries"
+
     def stats_users(self, day: dt.date | None = None) -> str:
         bucket = "" if day is None else f":{day.isoformat()}"
         return f"{self.prefix}stats:users{bucket}"

@@ -10,6 +10,7 @@ import io
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -77,6 +78,13 @@ def make_settings(emulator_url: str, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(autouse=True)
+def _image_store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Images delivered in tests are kept (the gallery) in the test's own folder, never in
+    the working directory; a test's own IMAGE_STORE_PATH still wins."""
+    monkeypatch.setenv("IMAGE_STORE_PATH", str(tmp_path / "fulmine-images"))
 
 
 @pytest.fixture

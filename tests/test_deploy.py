@@ -106,7 +106,7 @@ def test_dockerfile_copies_only_paths_that_exist() -> None:
         for key, arg in stage
         if key == "COPY" and not arg.startswith("--from")
     }
-    assert {"bot", "orchestrator", "providers", "state"} <= copied
+    assert {"api", "bot", "miniapp", "orchestrator", "providers", "state"} <= copied
 
 
 def test_dockerignore_keeps_secrets_out_of_the_image() -> None:

@@ -201,6 +201,33 @@ def answer_callback_query(
     return True
 
 
+def set_chat_menu_button(
+    store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]
+) -> bool:
+    """A private chat's menu button (no chat: the default of every chat without its own)."""
+    chat_id = params.get("chat_id")
+    if chat_id is not None:
+        chat = store.resolve_chat(chat_id)
+        if chat["type"] != "private":
+            raise ApiError("chat not found")
+        chat_id = chat["id"]
+    button: JSON = copy.deepcopy(params.get("menu_button") or {"type": "default"})
+    if button["type"] == "web_app" and not button["web_app"]["url"].startswith("https://"):
+        raise ApiError("BUTTON_URL_INVALID")  # Telegram opens Mini Apps over HTTPS only
+    store.menu_buttons[chat_id] = button
+    return True
+
+
+def get_chat_menu_button(
+    store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]
+) -> JSON:
+    chat_id = params.get("chat_id")
+    if chat_id is not None:
+        chat_id = store.resolve_chat(chat_id)["id"]
+    found = store.menu_buttons.get(chat_id) or store.menu_buttons.get(None)
+    return copy.deepcopy(found or {"type": "default"})
+
+
 def get_file(store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]) -> JSON:
     stored = store.file(params["file_id"])
     if len(stored.data) > DOWNLOAD_MAX_BYTES:
@@ -226,4 +253,6 @@ HANDLERS: dict[str, Handler] = {
     "setMyDescription": set_my_description,
     "setMyShortDescription": set_my_short_description,
     **stars.HANDLERS,
+    "setChatMenuButton": set_chat_menu_button,
+    "getChatMenuButton": get_chat_menu_button,
 }

@@ -93,6 +93,7 @@ class Store:
         self.stars = StarsLedger()
         self.descriptions: dict[str, str] = {}  # by language code ("": every language)
         self.short_descriptions: dict[str, str] = {}
+        self.menu_buttons: dict[int | None, JSON] = {}  # by chat id; None: the default
         """Callback query ids handed to the bot, and whether it has answered each."""
         self._last_message_id: dict[int, int] = {}
         self._file_numbers = itertools.count(1)

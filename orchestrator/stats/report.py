@@ -56,7 +56,7 @@ class StatsReport:
     revenue_sats: int
     queue_depth: int
     in_flight: int
-    chart: list[DayPoint]  # the last CHART_DAYS days, oldest first
+    chart: list[DayPoint]  # the last days (CHART_DAYS unless asked otherwise), oldest first
 
     @property
     def spend_sats(self) -> int:
@@ -88,10 +88,12 @@ async def gather_report(
     provider_names: Sequence[str],
     window_days: int,
     today: dt.date | None = None,
+    chart_span: int = CHART_DAYS,
 ) -> StatsReport:
+    """``chart_span``: how many days the chart covers (the chat's PNG: ``CHART_DAYS``)."""
     today = today or names.today()
-    days = last_days(max(window_days, CHART_DAYS), today)
-    window, chart_days = days[-window_days:], days[-CHART_DAYS:]
+    days = last_days(max(window_days, chart_span), today)
+    window, chart_days = days[-window_days:], days[-chart_span:]
     job_names = {
         (status.value, kind.value): names.jobs(status.value, kind.value)
         for status in FINISHED
@@ -126,7 +128,7 @@ async def gather_report(
                 spend_sats=(calls - failures) * cost_per_call(settings, name),
             )
         )
-    offset = len(days) - CHART_DAYS
+    offset = len(days) - chart_span
 
     def per_day(name: str, index: int) -> int:
         return counts[name][offset + index]

@@ -93,7 +93,7 @@ async def test_history_button_lists_the_chain_and_edit_branches(stack: Stack) ->
         )
     )
     _, scarf = _last_photo(stack)
-    chain = await stack.runtime.history.chain(scarf)
+    chain = await stack.runtime.edit_history.chain(scarf)
     assert [v.file_id for v in chain] == [original, blue, scarf]
 
 

@@ -23,7 +23,11 @@ from telegram import (
     InputMediaDocument,
     InputMediaPhoto,
     LabeledPrice,
+    MenuButtonCommands,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     ReplyParameters,
+    WebAppInfo,
 )
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, EndPointNotFound, InvalidToken
@@ -571,6 +575,9 @@ async def test_everything_returned_conforms_to_the_full_spec(
     )
     await bot.send_media_group(chat["id"], [InputMediaPhoto(image_bytes(30, 30))] * 2)
     await bot.get_file(photo_id)
+    app = MenuButtonWebApp("Gallery", WebAppInfo("https://example.com/app"))
+    assert await bot.set_chat_menu_button(menu_button=app)
+    assert await bot.get_chat_menu_button(chat["id"]) == app
     await bot.delete_message(chat["id"], status.message_id)
     await bot.set_my_description("Draws images")
     await bot.set_my_short_description("Imágenes", language_code="es")
@@ -596,3 +603,19 @@ async def test_everything_returned_conforms_to_the_full_spec(
     assert problems == []
     assert spec_checker.problems({"update_id": 1, "message": {"message_id": 1}}, ["Update"])
     assert spec_checker.problems({"update_id": 1, "bogus": True}, ["Update"])
+
+
+async def test_the_menu_button_is_per_chat_over_a_default(
+    emulator: BotApiEmulator, bot: telegram.Bot
+) -> None:
+    _, chat = ada_chat(emulator)
+    assert await bot.get_chat_menu_button(chat["id"]) == MenuButtonDefault()
+    app = MenuButtonWebApp("Gallery", WebAppInfo("https://example.com/app"))
+    await bot.set_chat_menu_button(menu_button=app)
+    assert await bot.get_chat_menu_button(chat["id"]) == app
+    await bot.set_chat_menu_button(chat["id"], MenuButtonCommands())
+    assert await bot.get_chat_menu_button(chat["id"]) == MenuButtonCommands()
+    with pytest.raises(BadRequest, match=r"(?i)button_url_invalid"):
+        await bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp("Gallery", WebAppInfo("http://example.com/app"))
+        )

@@ -23,6 +23,7 @@ MODULES = [
     "orchestrator.catalog.errors",
     "orchestrator.moderation.errors",
     "orchestrator.payments.errors",
+    "miniapp.init_data",
 ]
 
 
@@ -56,7 +57,8 @@ def test_every_error_is_a_refusal_or_a_failure_never_both() -> None:
     errors = {
         cls
         for cls in _all_subclasses(FulmineError)
-        if cls.__module__.split(".")[0] in {"fulmine", "providers", "state", "orchestrator"}
+        if cls.__module__.split(".")[0]
+        in {"fulmine", "providers", "state", "orchestrator", "miniapp"}
     }
     assert len(errors) > 20
     for cls in errors - {Refusal, Failure}:
@@ -69,7 +71,8 @@ def test_the_drawn_tree_is_the_tree_of_the_classes() -> None:
     classes = {
         cls.__name__: cls
         for cls in _all_subclasses(FulmineError)
-        if cls.__module__.split(".")[0] in {"fulmine", "providers", "state", "orchestrator"}
+        if cls.__module__.split(".")[0]
+        in {"fulmine", "providers", "state", "orchestrator", "miniapp"}
         and not cls.__name__.startswith("_")  # a module's private marker, never raised out
     }
     drawn = _drawn_tree()
