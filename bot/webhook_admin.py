@@ -16,6 +16,12 @@ from orchestrator.settings import Settings
 # Only what the bot handles; an explicit list also stops Telegram from sending kinds
 # a later version adds before the bot knows them.
 ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
+INLINE_UPDATES = ["inline_query", "chosen_inline_result"]
+
+
+def allowed_updates(settings: Settings) -> list[str]:
+    """The update kinds asked for: inline mode's only when it is on (``TELEGRAM_INLINE``)."""
+    return ALLOWED_UPDATES + (INLINE_UPDATES if settings.telegram_inline else [])
 
 
 async def call_bot_api(settings: Settings, method: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +52,7 @@ async def set_webhook(settings: Settings) -> dict[str, Any]:
         {
             "url": settings.webhook_url,
             "secret_token": settings.telegram_webhook_secret.get_secret_value(),
-            "allowed_updates": ALLOWED_UPDATES,
+            "allowed_updates": allowed_updates(settings),
         },
     )
 

@@ -38,6 +38,8 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "refundStarPayment",
     "setMyDescription",
     "setMyShortDescription",
+    "answerInlineQuery",
+    "editMessageMedia",
 )
 PRIMITIVES = frozenset({"Integer", "String", "Boolean", "Float", "True"})
 SUBSET_FILE = "bot_api_subset.json"
