@@ -59,14 +59,15 @@ async def _choose_generate(stack: Stack, user: dict[str, Any], prompt: str) -> s
 
 async def test_an_inline_generation_ends_as_the_image(stack: Stack) -> None:
     user = _ada(stack)
-    query_id, results = await _ask(stack, user, "a red fox")
+    _, results = await _ask(stack, user, "a red fox")
     assert results[0]["title"] == texts.text("inline_generate_title", prompt="a red fox")
     assert results[0]["reply_markup"]["inline_keyboard"]  # what gives an inline_message_id
 
     inline_id = await _choose_generate(stack, user, "a red fox")
     shown = stack.emulator.inline_message(inline_id)
     assert shown is not None
-    assert "text" not in shown and shown["caption"] == "a red fox"
+    assert "text" not in shown
+    assert shown["caption"] == "a red fox"
     (upload,) = stack.emulator.calls_to("sendPhoto")
     assert upload.params["chat_id"] == user["id"]  # kept in the user's own chat
     (edit,) = stack.emulator.calls_to("editMessageMedia")
