@@ -18,6 +18,7 @@ from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
 from bot.flood import PerChatRateLimiter
 from bot.handlers import Handlers
+from bot.inline import InlineMode
 from bot.mini_app import set_menu_button
 from bot.status import status_key
 from bot.webhook import webhook_router
@@ -90,6 +91,8 @@ class TelegramFrontend:
     def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
         self.application = build_application(settings)
         Handlers(settings, submitter).register(self.application)
+        self._inline = InlineMode(settings, submitter, self.application.bot)
+        self.application.add_handlers(self._inline.handlers())
         self.application.add_error_handler(_log_handler_error)
         self.submitter = submitter
         self.settings = settings
@@ -145,19 +148,26 @@ class TelegramFrontend:
         return await self._delivery.fetch_input_image(job)
 
     async def show_progress(self, job: Job) -> None:
-        """A chat action, within the process's budget (``bot.chat_actions``)."""
-        if self._chat_actions.take():
+        """A chat action, within the process's budget (``bot.chat_actions``); none for an
+        inline job (its chat is not the bot's to act in)."""
+        if job.inline_message_id is None and self._chat_actions.take():
             await self._delivery.show_progress(job)
 
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
-        await self._delivery.deliver(job, images)
+        if job.inline_message_id is not None:
+            await self._inline.deliver(job, images)
+        else:
+            await self._delivery.deliver(job, images)
         try:
             await self.submitter.edit_history.record(job)
         except StateError as exc:  # delivered all the same; only /undo cannot find it
             log.warning("history_not_recorded", job_id=job.id, error=repr(exc))
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
-        await self._delivery.report_failure(job, error)
+        if job.inline_message_id is not None:
+            await self._inline.report_failure(job, error)
+        else:
+            await self._delivery.report_failure(job, error)
         in_stars = stars.stars_of(self._settings, self.submitter)
         await stars.refund_failed(self.application.bot, in_stars, job)
 

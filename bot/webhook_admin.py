@@ -14,6 +14,8 @@ from bot.menus import menu_calls
 from bot.stars import stars_on
 from orchestrator.settings import Settings
 
+INLINE_UPDATES = ["inline_query", "chosen_inline_result"]
+
 
 def allowed_updates(settings: Settings) -> list[str]:
     """Only what the bot handles as configured; an explicit list also stops Telegram from
@@ -21,6 +23,8 @@ def allowed_updates(settings: Settings) -> list[str]:
     kinds = ["message", "callback_query"]
     if stars_on(settings):
         kinds.append("pre_checkout_query")  # Stars: answered within Telegram's 10 s
+    if settings.telegram_inline:
+        kinds.extend(INLINE_UPDATES)
     return kinds
 
 

@@ -5,7 +5,9 @@ Kept in the state store (memory or Redis) for ``HISTORY_TTL_S``:
 
 - ``made:<file id>`` names the job that made that image (every result of every job);
 - ``last:<chat id>:<account>`` the image an account last got (or got back) in a chat,
-  what ``/undo`` without a reply starts from.
+  what ``/undo`` without a reply starts from;
+- ``recent:<account>`` the images an account last got, anywhere, newest first (at most
+  ``RECENT_MAX``): what inline mode offers to send again.
 
 An edit's parent is its input image; the chain ends at an image no job of ours made (a
 photo the user sent) or at a generated one. File ids are the chat platform's: a version is
@@ -14,6 +16,7 @@ sent again by its id, never downloaded.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from state.base import StateStore
@@ -21,6 +24,7 @@ from state.models import Job, JobKind
 
 HISTORY_TTL_S = 30 * 86400.0
 CHAIN_MAX = 10  # versions listed at most (an album holds ten)
+RECENT_MAX = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,20 @@ class EditHistory:
         if job.result_file_ids:
             owner = job.user_id if account is None else account
             await self.set_last(job.chat_id, owner, job.result_file_ids[0])
+            # Read, then written whole: two deliveries at once may keep only one; a list
+            # of what to offer again can afford that.
+            kept = [f for f in await self.recent(owner) if f not in job.result_file_ids]
+            recent = (job.result_file_ids + kept)[:RECENT_MAX]
+            await self._store.remember(f"recent:{owner}", json.dumps(recent), HISTORY_TTL_S)
+
+    async def recent(self, account: int) -> list[str]:
+        """The images ``account`` last got, newest first."""
+        kept = await self._store.recall(f"recent:{account}")
+        try:
+            loaded = json.loads(kept) if kept else []
+        except ValueError:
+            return []
+        return [f for f in loaded if isinstance(f, str)] if isinstance(loaded, list) else []
 
     async def set_last(self, chat_id: int, account: int, file_id: str) -> None:
         await self._store.remember(f"last:{chat_id}:{account}", file_id, HISTORY_TTL_S)

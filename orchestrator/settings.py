@@ -92,6 +92,13 @@ class Settings(ApiSettings, BaseSettings):
     # At start-up, set the command menus and descriptions (bot/menus.py); `fulmine
     # set-webhook` always does.
     telegram_set_menus: bool = True
+    # Inline mode (bot/inline.py): `@bot a red fox` in any chat. Off by default; switch it
+    # on in BotFather too (/setinline, and /setinlinefeedback for the chosen results). An
+    # inline message can only show a file already on Telegram, so each image is first sent
+    # to this chat (e.g. a private channel the bot posts in), or, unset, to the user's own
+    # chat with the bot.
+    telegram_inline: bool = False
+    telegram_inline_storage_chat: int | None = None
     chat_action_after_s: float = Field(default=1.0, ge=0)
     chat_actions_per_s: float = Field(default=10.0, ge=0)
     # Updates handled at once per process; more wait their turn (well under the Bot API

@@ -98,6 +98,9 @@ class Job(BaseModel):
     enhance: bool = False
     original_prompt: str | None = None
     enhance_failed: bool = False  # asked for, but the model failed: the user's own prompt
+    # Inline mode: the inline message (in a chat the bot may not be in) that the job's
+    # placeholder became, edited into the image; None for a job asked in a chat.
+    inline_message_id: str | None = None
 
 
 class SentImage(BaseModel):

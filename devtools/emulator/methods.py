@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from devtools.emulator import sending, stars
+from devtools.emulator import inline, sending, stars
 from devtools.emulator.media import DOWNLOAD_MAX_BYTES
 from devtools.emulator.models import JSON, ApiError, BotEvent, UploadedFile, WebhookConfig
 from devtools.emulator.store import Store, commands_key, utf16_len
@@ -147,9 +147,9 @@ def send_chat_action(
 
 def edit_message_text(
     store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]
-) -> JSON:
+) -> JSON | bool:
     if "inline_message_id" in params:
-        raise ApiError("inline messages are not supported by the emulator")
+        return inline.edit_inline_text(store, params)
     if "rich_message" in params:
         raise ApiError("rich messages are not supported by the emulator")
     for name in ("chat_id", "message_id", "text"):
@@ -255,4 +255,5 @@ HANDLERS: dict[str, Handler] = {
     **stars.HANDLERS,
     "setChatMenuButton": set_chat_menu_button,
     "getChatMenuButton": get_chat_menu_button,
+    **inline.HANDLERS,
 }

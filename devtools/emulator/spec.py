@@ -40,6 +40,8 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "setMyShortDescription",
     "setChatMenuButton",
     "getChatMenuButton",
+    "answerInlineQuery",
+    "editMessageMedia",
 )
 PRIMITIVES = frozenset({"Integer", "String", "Boolean", "Float", "True"})
 SUBSET_FILE = "bot_api_subset.json"

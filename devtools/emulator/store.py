@@ -77,6 +77,25 @@ class StarsLedger:
         return next(self._charges)
 
 
+@dataclass
+class InlineState:
+    """Inline mode: queries handed to the bot (and the results it answered with) and the
+    inline messages chosen results became, by ``inline_message_id``
+    (``devtools.emulator.inline``)."""
+
+    queries: dict[str, JSON] = field(default_factory=dict)
+    answers: dict[str, list[JSON]] = field(default_factory=dict)
+    messages: dict[str, JSON] = field(default_factory=dict)
+    _query_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5_300_000_001))
+    _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def new_query_id(self) -> str:
+        return str(next(self._query_ids))
+
+    def new_message_id(self) -> str:
+        return f"AgAAAEmulatorInline{next(self._message_ids):010d}"
+
+
 class Store:
     """Everything the emulated Telegram knows, plus a hook reporting what the bot does."""
 
@@ -91,6 +110,7 @@ class Store:
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.callback_queries: dict[str, bool] = {}
         self.stars = StarsLedger()
+        self.inline = InlineState()
         self.descriptions: dict[str, str] = {}  # by language code ("": every language)
         self.short_descriptions: dict[str, str] = {}
         self.menu_buttons: dict[int | None, JSON] = {}  # by chat id; None: the default

@@ -7,7 +7,7 @@ from typing import Literal
 
 import httpx
 
-from devtools.emulator import stars
+from devtools.emulator import inline, stars
 from devtools.emulator.models import JSON
 from devtools.emulator.store import Store
 from devtools.emulator.users import (
@@ -148,3 +148,23 @@ class UserSide:
 
     def star_refunded(self, charge_id: str) -> bool:
         return charge_id in self.store.stars.refunded
+
+    # Inline mode (``devtools.emulator.inline``) ----------------------------------------
+
+    def inline_query(self, from_user: JSON, query: str, chat_type: str = "sender") -> JSON:
+        """The ``inline_query`` Update of ``from_user`` typing ``@bot query`` in a chat of
+        ``chat_type`` ("sender", "private", "group", "supergroup" or "channel")."""
+        return inline.inline_query_update(self.store, from_user, query, chat_type)
+
+    def inline_answer(self, query_id: str) -> list[JSON] | None:
+        """The results the bot offered for an inline query (None: not answered)."""
+        return inline.inline_answer(self.store, query_id)
+
+    def choose_inline_result(self, query_id: str, result_id: str) -> JSON:
+        """The ``chosen_inline_result`` Update of picking one of the offered results; with
+        an inline keyboard it carries the ``inline_message_id`` the bot edits it by."""
+        return inline.chosen_result_update(self.store, query_id, result_id)
+
+    def inline_message(self, inline_message_id: str) -> JSON | None:
+        """What an inline message shows now."""
+        return inline.inline_message(self.store, inline_message_id)

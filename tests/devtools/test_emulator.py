@@ -20,8 +20,10 @@ from starlette.routing import Route
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
     InputMediaDocument,
     InputMediaPhoto,
+    InputTextMessageContent,
     LabeledPrice,
     MenuButtonCommands,
     MenuButtonDefault,
@@ -591,6 +593,17 @@ async def test_everything_returned_conforms_to_the_full_spec(
     updates += [checkout, paid]
     charge = paid["message"]["successful_payment"]["telegram_payment_charge_id"]
     assert await bot.refund_star_payment(ada["id"], charge)
+    inline = emulator.inline_query(ada, "a fox")
+    inline_query_id = inline["inline_query"]["id"]
+    result = InlineQueryResultArticle(
+        "g", "Generate", InputTextMessageContent("Working…"), reply_markup=keyboard
+    )
+    assert await bot.answer_inline_query(inline_query_id, [result], is_personal=True)
+    chosen = emulator.choose_inline_result(inline_query_id, "g")
+    updates += [inline, chosen]
+    inline_id = chosen["chosen_inline_result"]["inline_message_id"]
+    assert await bot.edit_message_text("Almost", inline_message_id=inline_id)
+    assert await bot.edit_message_media(InputMediaPhoto(photo_id), inline_message_id=inline_id)
     await bot.delete_webhook()
     await bot.get_webhook_info()
 
