@@ -123,7 +123,7 @@ class InlineMode:
                 )
             )
         try:
-            recent = await self._submitter.history.recent(query.from_user.id)
+            recent = await self._submitter.edit_history.recent(query.from_user.id)
         except StateError as exc:  # the Generate result is still offered
             log.warning("inline_recent_unread", error=repr(exc))
             recent = []
