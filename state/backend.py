@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from state.base import JobQueue, Ledger, ModerationRecords, StateStore, StatsStore
+from state.base import JobQueue, Ledger, ModerationRecords, SendPacer, StateStore, StatsStore
 from state.scheduling import TierPolicy
 
 log = structlog.get_logger(__name__)
@@ -25,6 +25,7 @@ class StateBackend:
     stats: StatsStore
     records: ModerationRecords
     kind: str  # "memory" or "redis", for logs; never branched on
+    pacer: SendPacer  # the sending pace to a platform, shared where the jobs are
     _started: bool = field(default=False, init=False, repr=False)
 
     @property
@@ -77,6 +78,7 @@ def open_backend(
         from state.ledger_memory import MemoryLedger
         from state.memory import MemoryJobQueue, MemoryStateStore
         from state.moderation_memory import MemoryModerationRecords
+        from state.pacing_memory import MemorySendPacer
         from state.stats_memory import MemoryStatsStore
 
         return StateBackend(
@@ -86,9 +88,11 @@ def open_backend(
             MemoryStatsStore(),
             MemoryModerationRecords(),
             kind="memory",
+            pacer=MemorySendPacer(),
         )
     from state.ledger_redis import RedisLedger
     from state.moderation_redis import RedisModerationRecords
+    from state.pacing_redis import RedisSendPacer
     from state.redis_connection import connect
     from state.redis_keys import RedisKeys
     from state.redis_queue import RedisJobQueue
@@ -104,4 +108,5 @@ def open_backend(
         RedisStatsStore(client, keys),
         RedisModerationRecords(client, keys),
         kind="redis",
+        pacer=RedisSendPacer(client, keys),
     )
