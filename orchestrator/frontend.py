@@ -63,7 +63,7 @@ from orchestrator.payments.notices import PaymentNotice, PaymentNotifier
 from orchestrator.settings import Settings
 from orchestrator.stats.report import StatsReport
 from providers.base import ProviderImage
-from state.base import ModerationRecords
+from state.base import ModerationRecords, SendPacer
 from state.models import Job
 
 if TYPE_CHECKING:
@@ -97,6 +97,9 @@ class JobSubmitter(Protocol):
 
     @property
     def history(self) -> EditHistory: ...
+
+    @property
+    def send_pacer(self) -> SendPacer: ...
 
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None

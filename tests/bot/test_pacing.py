@@ -1,0 +1,64 @@
+"""A burst of jobs against the emulator enforcing Telegram's sending limits: the shared
+pace keeps every call under them (no 429), in memory and on Redis, and every job is
+delivered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from devtools.emulator import BotApiEmulator
+from devtools.emulator.limits import SendingLimits, counted
+from orchestrator.serving.server import serve_in_background
+from tests.conftest import BOT_TOKEN, BOT_USERNAME, Stack
+
+PRIVATE_CHATS = 10
+HELPS_PER_CHAT = 3  # answered at once: a burst past Telegram's limits unless paced
+GROUP_MEMBERS = 3
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[tuple[BotApiEmulator, str]]:
+    limited = BotApiEmulator(BOT_TOKEN, bot_username=BOT_USERNAME, limits=SendingLimits())
+    async with serve_in_background(limited.app) as url:
+        yield limited, url
+
+
+def burst(emulator: BotApiEmulator) -> list[dict[str, Any]]:
+    """From private chats and one group's members: /help a few times and one /generate."""
+    updates = []
+    senders = [(emulator.user(7000 + i, f"P{i}"), None) for i in range(PRIVATE_CHATS)]
+    group = emulator.group_chat()
+    senders += [(emulator.user(7100 + n, f"G{n}"), group) for n in range(GROUP_MEMBERS)]
+    for user, chat in senders:
+        where = chat if chat is not None else emulator.private_chat(user)
+        texts = ["/help"] * HELPS_PER_CHAT + ["/generate a fox"]
+        updates += [emulator.user_message(where, user, text=text) for text in texts]
+    return updates
+
+
+async def test_a_burst_is_delivered_without_a_429(stack: Stack) -> None:
+    updates = burst(stack.emulator)
+    responses = await asyncio.gather(*(stack.post(update) for update in updates))
+    assert {response.status_code for response in responses} == {200}
+    await stack.runtime.wait_idle()
+
+    limits = stack.emulator.limits
+    assert limits is not None
+    assert limits.refused == 0
+    photos = stack.emulator.calls_to("sendPhoto")
+    assert len(photos) == PRIVATE_CHATS + GROUP_MEMBERS
+    assert all(call.ok for call in photos)
+    sent = Counter(
+        call.params["chat_id"]
+        for call in stack.emulator.calls
+        if call.ok and counted(call.method, call.params.get("chat_id"))
+    )
+    # The burst is past Telegram's limits: more than its overall burst, and more than its
+    # burst per chat in every chat, so the pace was needed.
+    assert sum(sent.values()) > 30
+    assert min(sent.values()) > 3
