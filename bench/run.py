@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import fairness
+from bench import fairness, pacing
 from bench.support import ROOT
 
 BENCHES = [
@@ -30,6 +30,7 @@ BENCHES = [
     "moderation_cost",
     "fairness",
     "provenance",
+    "pacing",
 ]
 LOGS = ROOT / "bench" / "logs"
 
@@ -191,6 +192,8 @@ def rows(results: dict[str, dict[str, Any] | None]) -> list[str]:
             out.append(_row(name, ours, baseline, ratio, target, "-" if met is None else _yes(met)))
     if found := results.get("provenance"):
         out.extend(_provenance_rows(found))
+    if found := results.get("pacing"):
+        out.extend(_row(*row[:5], _yes(row[5])) for row in pacing.table(found))
     return out
 
 

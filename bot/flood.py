@@ -4,10 +4,11 @@ Telegram answers 429 past about 30 messages a second per bot, 1 a second per cha
 bursts allowed) and 20 a minute per group. :class:`SharedPaceLimiter` reserves every
 message sent or changed (send*, edit*, copy*, forward*, stop*; chat actions keep their
 own budget) a slot in the shared :class:`state.base.SendPacer` first: the bot
-overall, the chat, and the group when it is one. On Redis that budget is one for every
-serve and worker process, so together they stay under the limits instead of each process
-using them whole. Bursts are kept under Telegram's own, so that the network's jitter
-cannot bunch paced calls past a limit.
+overall, the chat, and the group when it is one: the chat's and group's slot first, then
+the bot's (a call waiting for its chat holds no slot of the bot's that another chat could
+use). On Redis that budget is one for every serve and worker process, so together they
+stay under the limits instead of each process using them whole. Bursts are kept under
+Telegram's own, so that the network's jitter cannot bunch paced calls past a limit.
 
 A 429 that still comes pauses only the chat it was for (python-telegram-bot's
 ``AIORateLimiter`` would pause every request of the process: one flooding user would hold
@@ -127,15 +128,21 @@ class SharedPaceLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _pace(self, buckets: list[Bucket]) -> None:
-        if not buckets:
-            return
-        try:
-            wait_s = await self._pacer.reserve(buckets)
-        except StateError as exc:  # unpaced beats unsent: Telegram's 429 still holds us back
-            log.warning("send_pace_unavailable", error=repr(exc))
-            return
-        if wait_s > 0:
-            await asyncio.sleep(wait_s)
+        # The chat's (and group's) slot first, then the bot's: reserved together, a call
+        # waiting for its chat would hold the bot's budget, and every other chat, until then.
+        for stage in (
+            [b for b in buckets if b.key != "all"],
+            [b for b in buckets if b.key == "all"],
+        ):
+            if not stage:
+                continue
+            try:
+                wait_s = await self._pacer.reserve(stage)
+            except StateError as exc:  # unpaced beats unsent: a 429 still holds us back
+                log.warning("send_pace_unavailable", error=repr(exc))
+                return
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
 
     def _pause(self, key: int | str, wait_s: float) -> None:
         if len(self._paused_until) >= MAX_PAUSED_CHATS:
