@@ -62,7 +62,16 @@ async def main(jobs: int, private: int, groups: int, path: Path) -> None:
                 seen["photos"] += 1
                 seen["last_photo"] = now
         emulator.calls.clear()
-        progress.write_text(json.dumps({**seen, "refused": limits.refused, "per_chat": per_chat}))
+        progress.write_text(
+            json.dumps(
+                {
+                    **seen,
+                    "refused": limits.refused,
+                    "refused_by": limits.refused_by,
+                    "per_chat": per_chat,
+                }
+            )
+        )
 
     async with serve_in_background(emulator.app) as url:
         print(url, flush=True)

@@ -257,6 +257,7 @@ def explanations(results: dict[str, dict[str, Any] | None]) -> list[str]:
                 f"2: the Bot API calls alone are {calls:.2f}x; the orchestration on top "
                 f"({on_top:.2f}x) is what misses 3x."
             )
+    out.extend(pacing.explain(results.get("pacing")))
     found = results.get("scale")
     if found and found["two_pairs_jobs_s"] < 1.7 * found["one_pair_jobs_s"]:
         one, two = found["one_pair"], found["two_pairs"]

@@ -39,7 +39,7 @@ MAX_PAUSED_CHATS = 10_000  # expired pauses are forgotten past this many
 # Paced bursts, under Telegram's (it lets about a second's worth through at once overall,
 # a few messages per chat, a minute's worth per group): the rest absorbs jitter.
 OVERALL_BURST = 5
-CHAT_BURST = 2
+CHAT_BURST = 1
 GROUP_BURST = 10
 _PACED = ("send", "edit", "copy", "forward", "stop")
 _UNPACED = {"sendchataction"}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -67,6 +68,7 @@ class SendingLimits:
     per_chat: Rate = PER_CHAT
     per_group: Rate = PER_GROUP
     refused: int = 0  # 429s answered
+    refused_by: Counter[str] = field(default_factory=Counter)  # by scope: all, chat, group
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
 
     def _bucket(self, key: str, rate: Rate, now: float) -> _Bucket:
@@ -82,16 +84,17 @@ class SendingLimits:
             return None
         now = time.monotonic()
         buckets = [
-            self._bucket("all", self.overall, now),
-            self._bucket(f"chat:{chat_id}", self.per_chat, now),
+            ("all", self._bucket("all", self.overall, now)),
+            ("chat", self._bucket(f"chat:{chat_id}", self.per_chat, now)),
         ]
         if is_group(chat_id):
-            buckets.append(self._bucket(f"group:{chat_id}", self.per_group, now))
-        wait_s = max(bucket.wait_s() for bucket in buckets)
+            buckets.append(("group", self._bucket(f"group:{chat_id}", self.per_group, now)))
+        wait_s, scope = max((bucket.wait_s(), key) for key, bucket in buckets)
         if wait_s > 0:
             self.refused += 1
+            self.refused_by[scope] += 1
             return max(1, math.ceil(wait_s))
-        for bucket in buckets:
+        for _, bucket in buckets:
             bucket.tokens -= 1
         return None
 

@@ -5,15 +5,18 @@ delivered."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from bot.flood import SharedPaceLimiter
 from devtools.emulator import BotApiEmulator
 from devtools.emulator.limits import SendingLimits, counted
 from orchestrator.serving.server import serve_in_background
+from state.pacing_memory import MemorySendPacer
 from tests.conftest import BOT_TOKEN, BOT_USERNAME, Stack
 
 PRIVATE_CHATS = 10
@@ -62,3 +65,49 @@ async def test_a_burst_is_delivered_without_a_429(stack: Stack) -> None:
     # burst per chat in every chat, so the pace was needed.
     assert sum(sent.values()) > 30
     assert min(sent.values()) > 3
+
+
+async def test_a_call_waiting_for_its_chat_holds_no_other_chat_back() -> None:
+    limiter = SharedPaceLimiter(
+        MemorySendPacer(), max_retries=0, per_s=30, chat_per_s=1, group_per_min=20
+    )
+    started = time.monotonic()
+    sent: list[tuple[int, float]] = []
+
+    async def call(chat_id: int) -> bool:
+        async def send() -> bool:
+            sent.append((chat_id, time.monotonic() - started))
+            return True
+
+        return await limiter.process_request(
+            send, (), {}, "sendMessage", {"chat_id": chat_id}, None
+        )
+
+    busy = [asyncio.create_task(call(1)) for _ in range(3)]
+    await asyncio.sleep(0.05)  # the busy chat's calls are waiting for its slots
+    await call(2)
+    await asyncio.gather(*busy)
+    other = next(at for chat, at in sent if chat == 2)
+    assert other < 0.5
+    busy_at = sorted(at for chat, at in sent if chat == 1)
+    assert busy_at[1] - busy_at[0] > 0.9  # one a second in one chat
+    assert busy_at[2] - busy_at[1] > 0.9
+
+
+def test_what_is_paced() -> None:
+    limiter = SharedPaceLimiter(
+        MemorySendPacer(), max_retries=0, per_s=30, chat_per_s=1, group_per_min=20
+    )
+    assert [b.key for b in limiter.buckets("sendPhoto", 5)] == ["all", "chat:5"]
+    assert [b.key for b in limiter.buckets("editMessageText", -100)] == [
+        "all",
+        "chat:-100",
+        "group:-100",
+    ]
+    assert limiter.buckets("sendChatAction", 5) == []  # chat actions have their own budget
+    assert limiter.buckets("getMe", None) == []
+    assert limiter.buckets("answerCallbackQuery", None) == []
+    unpaced = SharedPaceLimiter(
+        MemorySendPacer(), max_retries=0, per_s=0, chat_per_s=0, group_per_min=0
+    )
+    assert unpaced.buckets("sendMessage", -100) == []
