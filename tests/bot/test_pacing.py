@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.flood import SharedPaceLimiter
+from bot.flood import OVERALL_BURST, SharedPaceLimiter
 from devtools.emulator import BotApiEmulator
 from devtools.emulator.limits import SendingLimits, counted
 from orchestrator.serving.server import serve_in_background
@@ -111,3 +111,30 @@ def test_what_is_paced() -> None:
         MemorySendPacer(), max_retries=0, per_s=0, chat_per_s=0, group_per_min=0
     )
     assert unpaced.buckets("sendMessage", -100) == []
+
+
+async def test_calls_woken_late_by_a_stalled_loop_do_not_go_out_at_once() -> None:
+    limiter = SharedPaceLimiter(
+        MemorySendPacer(), max_retries=0, per_s=10, chat_per_s=0, group_per_min=0
+    )
+    sent: list[float] = []
+
+    async def send() -> bool:
+        sent.append(time.monotonic())
+        return True
+
+    calls = [
+        asyncio.create_task(
+            limiter.process_request(send, (), {}, "sendMessage", {"chat_id": i}, None)
+        )
+        for i in range(20)
+    ]
+    await asyncio.sleep(0.01)  # every call has its slot: 5 at once, then one per 0.1 s
+    time.sleep(1.0)  # noqa: ASYNC251 - the stall under test: the whole event loop blocked
+    stalled_until = time.monotonic()
+    await asyncio.gather(*calls)
+    after = sorted(at for at in sent if at >= stalled_until)
+    # Ten slots passed during the stall: without new slots those ten would go at once.
+    most_at_once = max(sum(1 for t in after if s <= t < s + 0.05) for s in after)
+    assert most_at_once <= OVERALL_BURST
+    assert len(sent) == 20
