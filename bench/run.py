@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import fairness
+from bench import fairness, pacing
 from bench.support import ROOT
 
 BENCHES = [
@@ -30,6 +30,7 @@ BENCHES = [
     "moderation_cost",
     "fairness",
     "provenance",
+    "pacing",
 ]
 LOGS = ROOT / "bench" / "logs"
 
@@ -191,6 +192,8 @@ def rows(results: dict[str, dict[str, Any] | None]) -> list[str]:
             out.append(_row(name, ours, baseline, ratio, target, "-" if met is None else _yes(met)))
     if found := results.get("provenance"):
         out.extend(_provenance_rows(found))
+    if found := results.get("pacing"):
+        out.extend(_row(*row[:5], _yes(row[5])) for row in pacing.table(found))
     return out
 
 
@@ -254,6 +257,7 @@ def explanations(results: dict[str, dict[str, Any] | None]) -> list[str]:
                 f"2: the Bot API calls alone are {calls:.2f}x; the orchestration on top "
                 f"({on_top:.2f}x) is what misses 3x."
             )
+    out.extend(pacing.explain(results.get("pacing")))
     found = results.get("scale")
     if found and found["two_pairs_jobs_s"] < 1.7 * found["one_pair_jobs_s"]:
         one, two = found["one_pair"], found["two_pairs"]

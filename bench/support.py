@@ -22,6 +22,7 @@ from typing import Any
 
 from PIL import Image
 
+from orchestrator.catalog import models as catalog_models
 from orchestrator.jobs.providers import BUILDERS
 from orchestrator.settings import Settings
 from providers.base import ImageProvider, ImageRequest, ProviderImage
@@ -81,9 +82,11 @@ class SleepingProvider(InstantProvider):
 
 def register_bench_providers() -> None:
     sleep_s = float(os.environ.get("BENCH_PROVIDER_SLEEP_S", "30"))
+    # The model catalog checks provider names against its own list: add the bench ones.
+    catalog_models.PROVIDER_NAMES = (*catalog_models.PROVIDER_NAMES, "bench-instant", "bench-sleep")
     PROVIDERS.update({"bench-instant": InstantProvider, "bench-sleep": SleepingProvider})
-    BUILDERS["bench-instant"] = lambda settings, named_by: InstantProvider()
-    BUILDERS["bench-sleep"] = lambda settings, named_by: SleepingProvider(sleep_s)
+    BUILDERS["bench-instant"] = lambda settings, entry, named_by: InstantProvider()
+    BUILDERS["bench-sleep"] = lambda settings, entry, named_by: SleepingProvider(sleep_s)
 
 
 def bench_settings(emulator_url: str, **overrides: Any) -> Settings:

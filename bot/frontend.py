@@ -16,7 +16,7 @@ from bot import menus, payments, stars, texts
 from bot.bot_api_request import RetryingRequest
 from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
-from bot.flood import PerChatRateLimiter
+from bot.flood import SharedPaceLimiter
 from bot.handlers import Handlers
 from bot.inline import InlineMode
 from bot.mini_app import set_menu_button
@@ -26,8 +26,10 @@ from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.notices import PaymentNotice
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
+from state.base import SendPacer
 from state.errors import StateError
 from state.models import Job
+from state.pacing_memory import MemorySendPacer
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +38,9 @@ BOT_API_CONNECTIONS = 256
 BOT_API_POOL_WAIT_S = 30.0
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, pacer: SendPacer | None = None) -> Application:  # type: ignore[type-arg]
+    """The bot; its sends paced in ``pacer`` (shared by every process on Redis), else in
+    this process alone."""
     # Opt in to python-telegram-bot's coming time-period type now: otherwise every flood
     # control answer (RetryAfter) raises a deprecation warning as it is built.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -57,10 +61,12 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             )
         )
         .rate_limiter(
-            PerChatRateLimiter(
-                overall_max_rate=settings.telegram_messages_per_s,
-                group_max_rate=settings.telegram_group_messages_per_min,
+            SharedPaceLimiter(
+                pacer if pacer is not None else MemorySendPacer(),
                 max_retries=settings.telegram_flood_retries,
+                per_s=settings.telegram_messages_per_s,
+                chat_per_s=settings.telegram_chat_messages_per_s,
+                group_per_min=settings.telegram_group_messages_per_min,
             )
         )
         .build()
@@ -89,7 +95,7 @@ class TelegramFrontend:
     name = "telegram"
 
     def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
-        self.application = build_application(settings)
+        self.application = build_application(settings, submitter.send_pacer)
         Handlers(settings, submitter).register(self.application)
         self._inline = InlineMode(settings, submitter, self.application.bot)
         self.application.add_handlers(self._inline.handlers())

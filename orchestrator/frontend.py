@@ -65,7 +65,7 @@ from orchestrator.payments.notices import PaymentNotice, PaymentNotifier
 from orchestrator.settings import Settings
 from orchestrator.stats.report import StatsReport
 from providers.base import ProviderImage
-from state.base import ModerationRecords
+from state.base import ModerationRecords, SendPacer
 from state.models import Job
 
 if TYPE_CHECKING:
@@ -103,6 +103,9 @@ class JobSubmitter(Protocol):
 
     @property
     def gallery(self) -> Gallery: ...
+
+    @property
+    def send_pacer(self) -> SendPacer: ...
 
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None

@@ -42,7 +42,7 @@ from orchestrator.stats.counters import JOBS_ACCEPTED, count
 from orchestrator.stats.recorder import JobStats
 from orchestrator.stats.report import CHART_DAYS, StatsReport, gather_report
 from state.backend import open_backend
-from state.base import ModerationRecords
+from state.base import ModerationRecords, SendPacer
 from state.errors import StateError, StateUnavailable
 from state.models import InFlightCap, Job, JobKind, Limit
 
@@ -247,6 +247,10 @@ class Runtime:
     @property
     def moderation_records(self) -> ModerationRecords:
         return self.moderation.records
+
+    @property
+    def send_pacer(self) -> SendPacer:
+        return self.state.pacer
 
     async def admit(self, job: Job) -> None:
         """Take the job through every admission check (see ``orchestrator.jobs.admission``)."""

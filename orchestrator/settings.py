@@ -77,11 +77,13 @@ class Settings(ApiSettings, BaseSettings):
     # per process (0: no budget). See bot/chat_actions.py.
     # Telegram's flood control: a 429 is always waited out and the call retried (up to
     # this many times: a refused call was not carried out, so retrying cannot double it).
-    # Pacing before Telegram refuses is off by default (0); 30 and 20 are Telegram's
-    # published limits (messages a second overall, a minute per group).
+    # Sends are paced before Telegram refuses, in one budget shared by every process on
+    # Redis (bot/flood.py), at Telegram's published limits: messages a second overall, a
+    # second per chat, a minute per group (0: that scope unpaced).
     telegram_flood_retries: int = Field(default=3, ge=0, le=10)
-    telegram_messages_per_s: float = Field(default=0, ge=0)
-    telegram_group_messages_per_min: float = Field(default=0, ge=0)
+    telegram_messages_per_s: float = Field(default=30, ge=0)
+    telegram_chat_messages_per_s: float = Field(default=1, ge=0)
+    telegram_group_messages_per_min: float = Field(default=20, ge=0)
     # Telegram not answering (bot/bot_api_request.py): how long to wait
     # for a Bot API answer; then a call safe to repeat (chat action, edit, delete, reads)
     # is retried this many times, backing off from this long (doubling). A send is

@@ -16,6 +16,7 @@ from state.base import (
     JobQueue,
     Ledger,
     ModerationRecords,
+    SendPacer,
     StateStore,
     StatsStore,
 )
@@ -33,6 +34,7 @@ class StateBackend:
     records: ModerationRecords
     history: ImageHistory
     kind: str  # "memory" or "redis", for logs; never branched on
+    pacer: SendPacer  # the sending pace to a platform, shared where the jobs are
     _started: bool = field(default=False, init=False, repr=False)
 
     @property
@@ -94,6 +96,7 @@ def open_backend(
         from state.ledger_memory import MemoryLedger
         from state.memory import MemoryJobQueue, MemoryStateStore
         from state.moderation_memory import MemoryModerationRecords
+        from state.pacing_memory import MemorySendPacer
         from state.stats_memory import MemoryStatsStore
 
         return StateBackend(
@@ -104,10 +107,12 @@ def open_backend(
             MemoryModerationRecords(),
             MemoryImageHistory(),
             kind="memory",
+            pacer=MemorySendPacer(),
         )
     from state.history_redis import RedisImageHistory
     from state.ledger_redis import RedisLedger
     from state.moderation_redis import RedisModerationRecords
+    from state.pacing_redis import RedisSendPacer
     from state.redis_connection import connect
     from state.redis_keys import RedisKeys
     from state.redis_queue import RedisJobQueue
@@ -124,4 +129,5 @@ def open_backend(
         RedisModerationRecords(client, keys),
         RedisImageHistory(client, keys),
         kind="redis",
+        pacer=RedisSendPacer(client, keys),
     )

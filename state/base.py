@@ -86,6 +86,7 @@ from state.models import (
     Reservation,
     SentImage,
 )
+from state.pacing import Bucket
 
 
 class StateStore(ABC):
@@ -427,3 +428,12 @@ class ImageHistory(ABC):
 
     @abstractmethod
     async def clear(self, user_id: int) -> int: ...
+
+
+class SendPacer(ABC):
+    """The sending pace shared by every process, a budget per scope (``state/pacing.py``
+    has the contract and the rule; memory and Redis implement it)."""
+
+    @abstractmethod
+    async def reserve(self, buckets: Sequence[Bucket]) -> float:
+        """Takes one send from every bucket at once; the seconds to wait before sending."""

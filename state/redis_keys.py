@@ -34,6 +34,9 @@ class RedisKeys:
     def user_settings(self, user_id: int) -> str:
         return f"{self.prefix}user:{user_id}:settings"
 
+    def pace(self, bucket: str) -> str:
+        return f"{self.prefix}pace:{bucket}"
+
     def kept(self, key: str) -> str:
         return f"{self.prefix}kept:{key}"
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from devtools.emulator.limits import SendingLimits
 from devtools.emulator.methods import HANDLERS
 from devtools.emulator.models import JSON, ApiCall, ApiError, WebhookConfig
 from devtools.emulator.params import RawRequest, decode_params, read_request
@@ -90,6 +91,8 @@ class BotApiEmulator(Recorder, UserSide):
       the webhook. Callback queries may be answered once (answerCallbackQuery).
     - Faults: :meth:`inject_fault` makes the next calls of a method fail as Telegram's
       can: 429 flood control, a 5xx, or a timeout (carried out, answer held back).
+      ``limits`` (off by default): Telegram's sending limits enforced, 429 past them
+      (``devtools/emulator/limits.py``; :attr:`limits` counts the refusals).
 
     Everything runs on the event loop that serves the app; the emulator is not thread-safe.
     """
@@ -103,6 +106,7 @@ class BotApiEmulator(Recorder, UserSide):
         strict: bool = True,
         capabilities: Mapping[str, bool] | None = None,
         spec: dict[str, Any] | None = None,
+        limits: SendingLimits | None = None,
     ) -> None:
         bot_id, colon, secret = token.partition(":")
         if not (colon and bot_id.isdigit() and secret):
@@ -116,6 +120,7 @@ class BotApiEmulator(Recorder, UserSide):
         self.store = Store(bot_user, self._emit)
         self._faults: dict[str, list[_Fault]] = {}
         self._flooded: dict[int, float] = {}  # chat id: until (monotonic)
+        self.limits = limits
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
@@ -189,7 +194,7 @@ class BotApiEmulator(Recorder, UserSide):
             raw = await read_request(request)
             params = decode_params(self.spec, method, raw, strict=self.strict)
             fault = self._faults[method].pop(0) if self._faults.get(method) else None
-            fault = fault or self._flood_of(params)
+            fault = fault or self._flood_of(params) or self._limit_of(method, params)
             if fault is not None and fault.status != "timeout":
                 return self._answer_with_fault(method, params, raw, fault)
             held = fault
@@ -242,6 +247,10 @@ class BotApiEmulator(Recorder, UserSide):
         until = self._flooded.get(chat_id) if isinstance(chat_id, int) else None
         left = (until - time.monotonic()) if until is not None else 0.0
         return _Fault(429, max(1, math.ceil(left)), 0.0) if left > 0 else None
+
+    def _limit_of(self, method: str, params: dict[str, Any]) -> _Fault | None:
+        retry_after = self.limits.take(method, params.get("chat_id")) if self.limits else None
+        return None if retry_after is None else _Fault(429, retry_after, 0.0)
 
     def _answer_with_fault(
         self, method: str, params: dict[str, Any], raw: RawRequest, fault: _Fault
