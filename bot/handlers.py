@@ -18,10 +18,13 @@ from telegram.ext import (
 )
 
 from bot import answers, texts
+from bot.banned import BannedGate
 from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
+from bot.conversation import Conversation
+from bot.deep_links import DeepLinks
 from bot.identity import sender_of
-from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
+from bot.inputs import EditSource, find_edit_source, source_problem
 from bot.model_choice import choice_refusal_text
 from bot.model_menu import ModelMenu
 from bot.moderation_admin import ModerationAdmin, refusal_text
@@ -66,9 +69,12 @@ class Handlers:
     def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
         self._settings = settings
         self._submitter = submitter
+        self._conversation = Conversation(settings, submitter, self)
+        self._deep_links = DeepLinks(settings, submitter, self._conversation)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
+        application.add_handlers(BannedGate(self._submitter).handlers(), group=-1)
         application.add_handlers(
             [
                 CommandHandler("start", self.start, filters=NEW_MESSAGES),
@@ -83,66 +89,68 @@ class Handlers:
                 *ProvenanceCommands(self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
-                MessageHandler(NEW_MESSAGES & private & filters.TEXT, self.hint),
+                *self._conversation.handlers(),
                 CallbackQueryHandler(self.button),
             ]
         )
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The greeting; a deep link's payload (``bot.deep_links``) is acted on after it."""
         user = update.effective_user
         name = user.first_name if user else ""
         await self._reply(update, texts.text("start", _language(update), name=name))
+        await self._deep_links.follow(update, context.args or [])
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._reply(
-            update,
-            texts.text("help", _language(update), max_chars=self._settings.max_prompt_chars)
-            + prices_text(self._settings, _language(update)),
-        )
+        """Everything a user can do; an admin, in a private chat, also reads the admin
+        commands (never in a group: admin surfaces stay private)."""
+        language = _language(update)
+        text = texts.text(
+            "help", language, max_chars=self._settings.max_prompt_chars
+        ) + prices_text(self._settings, language)
+        user, chat = update.effective_user, update.effective_chat
+        if (
+            user is not None
+            and chat is not None
+            and chat.type == chat.PRIVATE
+            and user.id in self._settings.admin_user_ids
+        ):
+            text += texts.text("help_admin", language)
+        await self._reply(update, text)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(update, texts.text("unknown_command", _language(update)))
-
-    async def hint(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._reply(update, texts.text("private_hint", _language(update)))
 
     async def generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         command = self._command(update, context)
         if command is None:
             return
-        parsed = await self._prompt_and_options(
-            update, command.argument, JobKind.GENERATE, "generate_usage"
-        )
-        if parsed is not None:
-            await self._start_job(update, JobKind.GENERATE, parsed.prompt, None, parsed.options)
+        if not command.argument:  # a bare /generate: asked, and the answer is the prompt
+            await self._conversation.ask(update, JobKind.GENERATE)
+            return
+        await self.request(update, JobKind.GENERATE, command.argument, None)
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         command = self._command(update, context)
         if command is None:
             return
-        language = _language(update)
         message = update.effective_message
         assert message is not None  # guaranteed by the handlers' filters
-        source = find_edit_source(message)
-        if isinstance(source, NoImage):
-            await self._reply(update, texts.text("edit_needs_image", language))
-        elif isinstance(source, UnsupportedFile):
-            await self._reply(
-                update, texts.text("unsupported_file", language, mime_type=source.mime_type)
-            )
-        elif isinstance(source, TooBig):
-            await self._reply(
-                update,
-                texts.text(
-                    "file_too_big", language, size_mb=f"{source.size / 2**20:.1f}", limit_mb=20
-                ),
-            )
-        else:
-            parsed = await self._prompt_and_options(
-                update, command.argument, JobKind.EDIT, "edit_usage"
-            )
-            if parsed is not None:
-                await self._start_job(update, JobKind.EDIT, parsed.prompt, source, parsed.options)
+        await self.request(update, JobKind.EDIT, command.argument, find_edit_source(message))
+
+    async def request(
+        self, update: Update, kind: JobKind, argument: str, source: EditSource | None
+    ) -> None:
+        """A request in words (a command's argument, a caption, an answer, plain text):
+        its image (for an edit) and its options checked, then the job started."""
+        if source is not None and not isinstance(source, InputImage):
+            problem = source_problem(source, _language(update))
+            await self._reply(update, problem or texts.text("edit_needs_image", _language(update)))
+            return
+        usage_key = "edit_usage" if kind is JobKind.EDIT else "generate_usage"
+        parsed = await self._prompt_and_options(update, argument, kind, usage_key)
+        if parsed is not None:
+            await self._start_job(update, kind, parsed.prompt, source, parsed.options)
 
     async def upscale(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/upscale`` as a reply to an image: through the catalog's upscale model."""

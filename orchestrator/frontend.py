@@ -46,6 +46,11 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
   shared by every process; raises ``state.errors.RateLimited`` (naming ``scope``) when full.
 - ``first_time(mark, ttl_s)`` is True exactly once per ``mark`` within ``ttl_s`` across
   every process (e.g. one job per paid token).
+- ``remember(key, value, ttl_s)`` keeps a short note (a question the front end asked and
+  what its answer applies to) for ``ttl_s`` seconds, shared by every process;
+  ``recall(key)`` reads it back (None once forgotten). Keys are the front end's own.
+- ``record_referral(user_id, referrer_id)`` records who brought a user, once: True when
+  it was recorded now (not for oneself, not over an earlier referrer).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
   ``moderation_records`` are the blocks and bans admin commands show and change.
 - ``provenance`` verifies any image (``verify(data)``) and keeps the signed file of each
@@ -117,6 +122,12 @@ class JobSubmitter(Protocol):
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool: ...
 
     async def stats_report(self, window_days: int) -> StatsReport: ...
+
+    async def remember(self, key: str, value: str, ttl_s: float) -> None: ...
+
+    async def recall(self, key: str) -> str | None: ...
+
+    async def record_referral(self, user_id: int, referrer_id: int) -> bool: ...
 
 
 class JobFrontend(PaymentNotifier, Protocol):

@@ -32,6 +32,7 @@ from orchestrator.preferences import (
     save_preference,
 )
 from orchestrator.provenance.service import Provenance
+from orchestrator.referrals import record_referral
 from orchestrator.serving.lanes import Lanes
 from orchestrator.serving.metrics import LANE_DROPPED
 from orchestrator.serving.metrics_port import MetricsPort
@@ -290,6 +291,15 @@ class Runtime:
 
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool:
         return await save_preference(self.store, user_id, key, value)
+
+    async def remember(self, key: str, value: str, ttl_s: float) -> None:
+        await self.store.remember(f"note:{key}", value, ttl_s)
+
+    async def recall(self, key: str) -> str | None:
+        return await self.store.recall(f"note:{key}")
+
+    async def record_referral(self, user_id: int, referrer_id: int) -> bool:
+        return await record_referral(self.store, user_id, referrer_id)
 
     async def stats_report(self, window_days: int) -> StatsReport:
         """What ``/stats`` shows (see ``orchestrator.stats.report``)."""
