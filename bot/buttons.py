@@ -3,7 +3,8 @@
 ``callback_data`` is ``<action>:<job id>`` (34 bytes; Telegram allows 64), so a press is
 looked up in the state store. A press is a new request like a typed command:
 
-- Regenerate: the same kind, prompt, options and source image, with a new seed.
+- Regenerate (and Try again, under a failure): the same kind, prompt, options and source
+  image, with a new seed.
 - Variations: an edit of the image that was sent, with the same prompt.
 - Upscale x2: the image that was sent, through the catalog's upscale model (the result
   comes as a document, at full resolution; it has no buttons of its own).
@@ -29,6 +30,7 @@ class Action(StrEnum):
     VARIATIONS = "v"
     UPSCALE = "u"
     ORIGINAL = "o"
+    RETRY = "t"  # "Try again" under a failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,7 @@ def result_keyboard(job: Job) -> InlineKeyboardMarkup | None:
 
 def follow_up(press: Press, job: Job) -> FollowUp | None:
     """The request a press on ``job``'s result makes; None when it cannot be made."""
-    if press.action is Action.REGENERATE:
+    if press.action in (Action.REGENERATE, Action.RETRY):
         options = ImageOptions(
             aspect_ratio=job.aspect_ratio,
             seed=None,

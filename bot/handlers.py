@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import math
 
 import structlog
 from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -18,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot import answers, texts
+from bot.admission import admitted, answer_press
 from bot.banned import BannedGate
 from bot.buttons import follow_up, parse_press
 from bot.commands import Command, is_for_bot, message_command
@@ -25,21 +25,17 @@ from bot.conversation import Conversation
 from bot.deep_links import DeepLinks
 from bot.identity import sender_of
 from bot.inputs import EditSource, find_edit_source, source_problem
-from bot.model_choice import choice_refusal_text
 from bot.model_menu import ModelMenu
-from bot.moderation_admin import ModerationAdmin, refusal_text
+from bot.moderation_admin import ModerationAdmin
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
-from bot.payments import PaymentCommands, answer_refusal, prices_text
+from bot.payments import PaymentCommands, prices_text
 from bot.provenance import ProvenanceCommands
 from bot.stats import StatsCommand
 from bot.status import status_key
-from orchestrator.catalog.errors import UnknownLora, UnknownModel
 from orchestrator.frontend import JobSubmitter
-from orchestrator.moderation.errors import ModerationRefusal
-from orchestrator.payments.errors import PaymentRefusal
 from orchestrator.preferences import Preferences
 from orchestrator.settings import Settings
-from state.errors import RateLimited, StateError
+from state.errors import StateError
 from state.models import InputImage, Job, JobKind
 
 log = structlog.get_logger(__name__)
@@ -49,20 +45,11 @@ GENERATE_COMMANDS = ("generate", "gen", "imagine")
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # an edited message never starts a job
 EDIT_CAPTION = filters.CaptionRegex(r"^/edit(@\w+)?(\s|$)") & (filters.PHOTO | filters.Document.ALL)
-RATE_LIMITED_TEXTS = {"user": "rate_limited_user", "chat": "rate_limited_chat"}
 
 
 def _language(update: Update) -> str | None:
     user = update.effective_user
     return user.language_code if user else None
-
-
-async def _answer(query: CallbackQuery, text: str | None = None) -> None:
-    """Stop the button's spinner; a query too old to answer is no reason to fail."""
-    try:
-        await query.answer(text)
-    except TelegramError as exc:
-        log.info("callback_answer_failed", error=repr(exc))
 
 
 class Handlers:
@@ -173,18 +160,20 @@ class Handlers:
             job = await self._submitter.get_job(press.job_id) if press is not None else None
         except StateError as exc:
             log.error("button_job_lookup_failed", error=repr(exc))
-            await _answer(query, texts.text("state_unavailable", language))
+            await answer_press(query, texts.text("state_unavailable", language))
             return
         message = update.effective_message  # None when Telegram no longer shows it to us
         request = follow_up(press, job) if press is not None and job is not None else None
         if job is None or request is None or message is None or message.chat_id != job.chat_id:
-            await _answer(query, texts.text("button_expired", language))
+            await answer_press(query, texts.text("button_expired", language))
             return
         if query.from_user.id != job.user_id:
-            await _answer(query, texts.text("button_foreign", language))
+            await answer_press(query, texts.text("button_foreign", language))
             return
-        await _answer(query)
-        await self._start_job(update, request.kind, request.prompt, request.source, request.options)
+        # Answered once admission has spoken: a refusal is the button's own pop-up.
+        await self._start_job(
+            update, request.kind, request.prompt, request.source, request.options, query
+        )
 
     def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Command | None:
         message = update.effective_message
@@ -227,9 +216,12 @@ class Handlers:
         prompt: str,
         source: InputImage | None,
         options: ImageOptions,
+        query: CallbackQuery | None = None,
     ) -> None:
         """The one path every job takes: limits, status message, queue. The job is the true
-        sender's (``bot.identity``): an anonymous admin's or a channel's is its chat's."""
+        sender's (``bot.identity``): an anonymous admin's or a channel's is its chat's. A
+        button's press (``query``) is answered here: rate limited, with a pop-up saying so
+        (not a new message in the chat); otherwise without words."""
         message = update.effective_message
         sender = sender_of(update)
         assert message is not None
@@ -258,28 +250,7 @@ class Handlers:
             requester_name=sender.name,
             chat_type=message.chat.type,
         )
-        try:
-            await self._submitter.admit(job)
-        except (UnknownModel, UnknownLora) as exc:
-            await self._reply(update, choice_refusal_text(exc, language))
-            return
-        except ModerationRefusal as exc:
-            await self._reply(update, refusal_text(exc, language))
-            log.info("job_refused_by_moderation", refusal=type(exc).__name__, chat_id=job.chat_id)
-            return
-        except PaymentRefusal as exc:
-            await answer_refusal(update, exc, self._settings, language)
-            log.info("job_awaits_payment", refusal=type(exc).__name__, job_id=job.id)
-            return
-        except RateLimited as exc:
-            key = RATE_LIMITED_TEXTS.get(exc.scope, "rate_limited_busy")
-            seconds = max(1, math.ceil(exc.retry_after_s))
-            await self._reply(update, texts.text(key, language, seconds=seconds))
-            log.info("job_rate_limited", scope=exc.scope, chat_id=job.chat_id)
-            return
-        except StateError as exc:
-            await self._reply(update, texts.text("state_unavailable", language))
-            log.error("job_not_admitted", error=repr(exc))
+        if not await admitted(self._submitter, self._settings, update, job, query):
             return
         try:
             try:

@@ -27,6 +27,8 @@ and Redis (any number of processes on any number of machines). Contract:
   order given, then the cap) and when to retry. An admitted ticket holds an in-flight
   slot until ``release(ticket)`` (idempotent) or until its lease runs out, so a slot whose
   holder died frees itself. The clock is the backing store's, so machines may disagree.
+  ``forget_hits(ticket, keys)`` takes an admitted ticket's hit out of those windows (a
+  job that failed on our side or a provider's is not held against its sender); idempotent.
 - ``get_user_settings`` returns a user's saved settings (empty if none); ``set_user_settings``
   merges string values into them.
 - ``remember(key, value, ttl_s)`` keeps a short string (a cached answer, e.g. an enhanced
@@ -114,6 +116,9 @@ class StateStore(ABC):
 
     @abstractmethod
     async def release(self, ticket: str) -> None: ...
+
+    @abstractmethod
+    async def forget_hits(self, ticket: str, keys: Sequence[str]) -> None: ...
 
     @abstractmethod
     async def in_flight(self) -> int: ...

@@ -97,6 +97,11 @@ class RedisStateStore(StateStore):
         with translated_errors("release"):
             await self.client.zrem(self.keys.in_flight, ticket)
 
+    async def forget_hits(self, ticket: str, keys: Sequence[str]) -> None:
+        with translated_errors("forget_hits"):
+            for key in keys:
+                await self.client.zrem(self.keys.window(key), ticket)
+
     async def in_flight(self) -> int:
         with translated_errors("in_flight"):
             return int(await self._in_flight(keys=[self.keys.in_flight]))

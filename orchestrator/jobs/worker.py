@@ -18,9 +18,11 @@ from typing import TypeVar
 
 import structlog
 
+from fulmine.errors import Refusal
 from orchestrator.catalog import Catalog
 from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
 from orchestrator.frontend import JobFrontend
+from orchestrator.jobs.admission import rate_limits
 from orchestrator.jobs.image_making import ImageMaker
 from orchestrator.jobs.marks import delivery_mark, status_owner_mark
 from orchestrator.jobs.outage import through_outage
@@ -253,6 +255,10 @@ class Worker:
         job.finished_at = time.time()
         await self._outlasting(lambda: self._set_status(job, JobStatus.FAILED))
         log.warning("job_failed", kind=job.kind, error=repr(error))
+        if not isinstance(error, Refusal):  # ours or a provider's fault: not held against
+            keys = [limit.key for limit in rate_limits(self._settings, job)]  # its sender
+            with contextlib.suppress(StateError):
+                await self._store.forget_hits(job.id, keys)
         if self._payments is not None:  # before the user is told "you were not charged"
             await self._payments.release(job)
         try:

@@ -112,17 +112,40 @@ async def test_someone_elses_button_is_answered_and_starts_nothing(
 
 
 @pytest.mark.parametrize("extra_settings", [{"rate_limit_per_minute": 1}])
-async def test_a_press_counts_against_the_rate_limit(
+async def test_a_rate_limited_press_gets_the_buttons_pop_up(
     stack: Stack, fake_replicate: FakeReplicate
 ) -> None:
     ada = stack.emulator.user(1001, "Ada", language_code="en")
     chat = stack.emulator.private_chat(ada)
     await stack.send(stack.emulator.user_message(chat, ada, text="/generate a fox"))
+    messages_before = len(stack.emulator.calls_to("sendMessage"))
     result_id, regenerate, _ = _buttons(stack)
-    await _press(stack, chat, ada, result_id, regenerate)
+    pop_up = await _press(stack, chat, ada, result_id, regenerate)
     assert len(fake_replicate.creates()) == 1
-    refusal = stack.emulator.calls_to("sendMessage")[-1].params["text"]
-    assert refusal in {texts.text("rate_limited_user", seconds=s) for s in range(1, 61)}
+    assert pop_up in {texts.text("rate_limited_user", seconds=s) for s in range(1, 61)}
+    assert len(stack.emulator.calls_to("sendMessage")) == messages_before  # nothing posted
+
+
+async def test_try_again_under_a_failure_runs_the_same_request_with_a_new_seed(
+    stack: Stack, fake_replicate: FakeReplicate
+) -> None:
+    fake_replicate.final_error = "NSFW content detected"
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    chat = stack.emulator.private_chat(ada)
+    await stack.send(stack.emulator.user_message(chat, ada, text="/generate a fox --n 2"))
+    (failure,) = stack.emulator.calls_to("editMessageText")
+    assert failure.params["text"] == texts.text("failed_refused")
+    ((retry,),) = failure.params["reply_markup"]["inline_keyboard"]
+
+    fake_replicate.final_error = None
+    assert (
+        await _press(stack, chat, ada, failure.params["message_id"], retry["callback_data"]) == ""
+    )
+    first, again = fake_replicate.creates()
+    assert again["input"]["prompt"] == "a fox"
+    assert again["input"]["num_outputs"] == 2
+    assert again["input"]["seed"] != first["input"]["seed"]
+    assert stack.emulator.calls_to("sendMediaGroup")
 
 
 async def test_a_button_whose_job_is_forgotten_has_expired(

@@ -186,7 +186,7 @@ async def test_a_hang_past_the_timeout_is_cancelled_and_told_once(
         ({"final_error": "NSFW content detected"}, "failed_refused", 1, 0),
         (
             {"create_faults": [Fault(422, {"detail": "bad input", "status": 422})]},
-            "failed_refused",
+            "failed_provider_rejected",
             1,
             0,
         ),
@@ -210,6 +210,9 @@ async def test_each_fault_has_its_own_message(
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text="/generate a fox"))
     assert _failure_text(stack) == texts.text(expected_key)
+    (edit,) = stack.emulator.calls_to("editMessageText")
+    ((retry,),) = edit.params["reply_markup"]["inline_keyboard"]
+    assert retry["text"] == texts.text("button_try_again")
     assert len(fake_replicate.creates()) == creates
     assert _downloads(fake_replicate) == downloads
     assert stack.emulator.calls_to("sendPhoto") == []

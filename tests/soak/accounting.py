@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import texts
-from bot.delivery import FAILURE_TEXTS
+from bot.failures import FAILURE_TEXTS
 from devtools.emulator.models import ApiCall
 from orchestrator.stats.counters import REVENUE_SATS
 from state.models import Balance, Job, JobKind, JobStatus
@@ -22,7 +22,7 @@ from tests.soak.scripted_replicate import FAILING, marker
 from tests.soak.traffic import Fate, Sent, Traffic, Want
 
 RESULT_SENDS = ("sendPhoto", "sendDocument", "sendMediaGroup")
-FAILURE_KEYS = ["failed_internal", *(key for _, key in FAILURE_TEXTS)]
+FAILURE_KEYS = ["failed_internal", "failed_provider_rejected", *(key for _, key in FAILURE_TEXTS)]
 
 
 def log_entries(stderr: str) -> list[dict[str, Any]]:
