@@ -31,6 +31,7 @@ class Action(StrEnum):
     UPSCALE = "u"
     ORIGINAL = "o"
     RETRY = "t"  # "Try again" under a failure
+    CANCEL = "c"  # under a status message (bot/cancel.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from telegram.error import BadRequest, TelegramError
 from bot import answers, texts
 from bot.buttons import Action, callback_data
 from fulmine.errors import ImageTooLarge, InvalidInput
-from orchestrator.errors import DeliveryUncertain
+from orchestrator.errors import DeliveryUncertain, JobCancelled
 from orchestrator.moderation.errors import InputImageBlocked, OutputImagesBlocked
 from providers.errors import ContentRefused, ProviderTimeout, ProviderUnavailable, UnusableOutput
 from state.models import Job
@@ -40,6 +40,7 @@ FAILURE_TEXTS: list[tuple[type[BaseException], str]] = [
     (ProviderUnavailable, "failed_unavailable"),
     (UnusableOutput, "failed_output"),
     (DeliveryUncertain, "failed_delivery_uncertain"),
+    (JobCancelled, "failed_cancelled"),
 ]
 NO_RETRY = (InputImageBlocked,)
 _NOT_MODIFIED = "message is not modified"

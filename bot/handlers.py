@@ -20,6 +20,7 @@ from bot import answers, texts
 from bot.admission import admitted, answer_press
 from bot.banned import BannedGate
 from bot.buttons import follow_up, parse_press
+from bot.cancel import CancelCommands, cancel_keyboard, remember_active
 from bot.commands import Command, is_for_bot, message_command
 from bot.conversation import Conversation
 from bot.deep_links import DeepLinks
@@ -74,6 +75,7 @@ class Handlers:
                 StatsCommand(self._settings, self._submitter).handler(),
                 *PaymentCommands(self._settings, self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
+                *CancelCommands(self._settings, self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
                 *self._conversation.handlers(),
@@ -255,7 +257,9 @@ class Handlers:
         try:
             try:
                 # Sent once: a second copy would be left behind (see bot.answers).
-                status = await message.reply_text(texts.text(status_key(kind), language))
+                status = await message.reply_text(
+                    texts.text(status_key(kind), language), reply_markup=cancel_keyboard(job)
+                )
                 job.status_message_id = status.message_id
             except NetworkError as exc:
                 if isinstance(exc, BadRequest):
@@ -272,6 +276,7 @@ class Handlers:
             await self._reply(update, texts.text("state_unavailable", language))
             log.error("job_not_queued", error=repr(exc))
             return
+        await remember_active(self._submitter, self._settings, job)
         log.info("job_accepted", job_id=job.id, kind=kind, chat_id=job.chat_id)
 
     async def _preferences(self, user_id: int) -> Preferences:

@@ -49,6 +49,9 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
 - ``remember(key, value, ttl_s)`` keeps a short note (a question the front end asked and
   what its answer applies to) for ``ttl_s`` seconds, shared by every process;
   ``recall(key)`` reads it back (None once forgotten). Keys are the front end's own.
+- ``cancel(job_id)`` cancels a job that still waits or is being made: it then fails as
+  ``JobCancelled`` (released, its user told by ``report_failure``); returns the job, or
+  None when there was nothing to cancel (unknown, finished, or already being sent).
 - ``record_referral(user_id, referrer_id)`` records who brought a user, once: True when
   it was recorded now (not for oneself, not over an earlier referrer).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
@@ -128,6 +131,8 @@ class JobSubmitter(Protocol):
     async def recall(self, key: str) -> str | None: ...
 
     async def record_referral(self, user_id: int, referrer_id: int) -> bool: ...
+
+    async def cancel(self, job_id: str) -> Job | None: ...
 
 
 class JobFrontend(PaymentNotifier, Protocol):

@@ -16,6 +16,7 @@ from orchestrator.catalog.configured import catalog_for
 from orchestrator.enhancement import build_enhancer
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
 from orchestrator.jobs.admission import Admission
+from orchestrator.jobs.cancelling import request_cancel
 from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.positions import QueuePositions
@@ -297,6 +298,14 @@ class Runtime:
 
     async def recall(self, key: str) -> str | None:
         return await self.store.recall(f"note:{key}")
+
+    async def cancel(self, job_id: str) -> Job | None:
+        """Cancel the job if it still waits or is being made (``orchestrator.jobs.cancelling``):
+        the job, or None when there is nothing to cancel."""
+        job = await self.store.get_job(job_id)
+        if job is None or not await request_cancel(self.store, job, self.settings.job_deadline_s):
+            return None
+        return job
 
     async def record_referral(self, user_id: int, referrer_id: int) -> bool:
         return await record_referral(self.store, user_id, referrer_id)
