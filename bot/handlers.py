@@ -30,6 +30,7 @@ from bot.model_menu import ModelMenu
 from bot.moderation_admin import ModerationAdmin
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
 from bot.payments import PaymentCommands, prices_text
+from bot.privacy import PrivacyCommands
 from bot.provenance import ProvenanceCommands
 from bot.stats import StatsCommand
 from bot.status import status_key
@@ -76,6 +77,7 @@ class Handlers:
                 *PaymentCommands(self._settings, self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
                 *CancelCommands(self._settings, self._submitter).handlers(),
+                *PrivacyCommands(self._settings, self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
                 *self._conversation.handlers(),

@@ -52,6 +52,9 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
 - ``cancel(job_id)`` cancels a job that still waits or is being made: it then fails as
   ``JobCancelled`` (released, its user told by ``report_failure``); returns the job, or
   None when there was nothing to cancel (unknown, finished, or already being sent).
+- ``forget_user(user_id)`` deletes what is kept about a user until deleted (settings,
+  who referred them); the rest (jobs, originals, marks, notes) expires on its own, and
+  credits and payments are kept, being the user's money.
 - ``record_referral(user_id, referrer_id)`` records who brought a user, once: True when
   it was recorded now (not for oneself, not over an earlier referrer).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
@@ -133,6 +136,8 @@ class JobSubmitter(Protocol):
     async def record_referral(self, user_id: int, referrer_id: int) -> bool: ...
 
     async def cancel(self, job_id: str) -> Job | None: ...
+
+    async def forget_user(self, user_id: int) -> None: ...
 
 
 class JobFrontend(PaymentNotifier, Protocol):

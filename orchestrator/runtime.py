@@ -307,6 +307,9 @@ class Runtime:
             return None
         return job
 
+    async def forget_user(self, user_id: int) -> None:
+        await self.store.forget_user_settings(user_id)
+
     async def record_referral(self, user_id: int, referrer_id: int) -> bool:
         return await record_referral(self.store, user_id, referrer_id)
 

@@ -131,6 +131,9 @@ class MemoryStateStore(StateStore):
     async def set_user_settings(self, user_id: int, values: Mapping[str, str]) -> None:
         self._user_settings.setdefault(user_id, {}).update(values)
 
+    async def forget_user_settings(self, user_id: int) -> None:
+        self._user_settings.pop(user_id, None)
+
     async def remember(self, key: str, value: str, ttl_s: float) -> None:
         self._kept[key] = (value, time.monotonic() + ttl_s)
 

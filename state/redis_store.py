@@ -118,6 +118,10 @@ class RedisStateStore(StateStore):
             mapping: dict[Any, Any] = dict(values)
             await self.client.hset(self.keys.user_settings(user_id), mapping=mapping)
 
+    async def forget_user_settings(self, user_id: int) -> None:
+        with translated_errors("forget_user_settings"):
+            await self.client.delete(self.keys.user_settings(user_id))
+
     async def remember(self, key: str, value: str, ttl_s: float) -> None:
         with translated_errors("remember"):
             await self.client.set(self.keys.kept(key), value, px=_ms(ttl_s))
