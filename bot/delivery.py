@@ -21,7 +21,7 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot import texts
-from bot.buttons import result_keyboard
+from bot.buttons import album_keyboard, result_keyboard
 from bot.commands import CAPTION_LIMIT, cut_to_caption
 from bot.failures import report_failure
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
@@ -150,7 +150,7 @@ class Delivery:
             # No answer (a timeout, a 5xx): the photos may have arrived. Never sent twice.
             raise DeliveryUncertain(job.id, f"Telegram did not answer: {exc.message}") from exc
         if len(prepared) > 1 and keyboard is not None:  # an album cannot carry buttons
-            await self._send_album_buttons(job, keyboard)
+            await self._send_album_buttons(job, album_keyboard(job, len(sent)))
         job.result_file_ids = [file_id for m in sent if (file_id := _file_id(m))]
         await self._remove_status(job)
 

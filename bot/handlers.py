@@ -174,6 +174,10 @@ class Handlers:
         if query.from_user.id != job.user_id:
             await answer_press(query, texts.text("button_foreign", language))
             return
+        if request.kind is JobKind.EDIT and not request.prompt:  # Edit: asked what to change
+            await answer_press(query)
+            await self._conversation.ask(update, JobKind.EDIT, request.source)
+            return
         # Answered once admission has spoken: a refusal is the button's own pop-up.
         await self._start_job(
             update, request.kind, request.prompt, request.source, request.options, query

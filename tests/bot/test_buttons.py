@@ -91,10 +91,51 @@ async def test_an_albums_buttons_work_from_their_own_message(
     ada = stack.emulator.user(1001, "Ada", language_code="en")
     chat = stack.emulator.private_chat(ada)
     await stack.send(stack.emulator.user_message(chat, ada, text="/generate two foxes --n 2"))
-    buttons_id, regenerate, _ = _buttons(stack, "sendMessage")
-    await _press(stack, chat, ada, buttons_id, regenerate)
+    buttons = stack.emulator.calls_to("sendMessage")[-1]
+    ((regenerate,), *_) = buttons.params["reply_markup"]["inline_keyboard"]
+    await _press(stack, chat, ada, buttons.result["message_id"], regenerate["callback_data"])
     assert [c["input"]["num_outputs"] for c in fake_replicate.creates()] == [2, 2]
     assert len(stack.emulator.calls_to("sendMediaGroup")) == 2
+
+
+async def test_each_album_image_has_its_own_buttons(
+    stack: Stack, fake_replicate: FakeReplicate, fake_fal: FakeFal
+) -> None:
+    fake_replicate.outputs = lambda prediction, index: png((64, 64), ("red", "blue")[int(index)])
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    chat = stack.emulator.private_chat(ada)
+    await stack.send(stack.emulator.user_message(chat, ada, text="/generate two tiles --n 2"))
+    (album,) = stack.emulator.calls_to("sendMediaGroup")
+    buttons = stack.emulator.calls_to("sendMessage")[-1]
+    _, first, second = buttons.params["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for b in second] == [
+        texts.text(f"button_{name}_n", n=2) for name in ("upscale", "variations", "edit")
+    ]
+    message_id = buttons.result["message_id"]
+
+    # Variations of image 2: made from image 2, not image 1.
+    await _press(stack, chat, ada, message_id, second[1]["callback_data"])
+    (submit,) = fake_fal.submits()
+    second_sent = album.result[1]["photo"][-1]["file_id"]
+    assert base64.b64decode(submit["image_urls"][0].partition(",")[2]) == (
+        stack.emulator.file_bytes(second_sent)
+    )
+
+    # Edit image 1: asked what to change; the answer edits image 1.
+    await _press(stack, chat, ada, message_id, first[2]["callback_data"])
+    ask = stack.emulator.calls_to("sendMessage")[-1]
+    assert ask.params["text"] == texts.text("ask_edit")
+    await stack.send(
+        stack.emulator.user_message(
+            chat, ada, text="make it night", reply_to_message_id=ask.result["message_id"]
+        )
+    )
+    _, edit = fake_fal.submits()
+    assert edit["prompt"] == "make it night"
+    first_sent = album.result[0]["photo"][-1]["file_id"]
+    assert base64.b64decode(edit["image_urls"][0].partition(",")[2]) == (
+        stack.emulator.file_bytes(first_sent)
+    )
 
 
 async def test_someone_elses_button_is_answered_and_starts_nothing(

@@ -105,7 +105,9 @@ async def test_options_reach_replicate_and_come_back_as_an_album(
     assert "caption" not in media[1]
     _status, buttons = stack.emulator.calls_to("sendMessage")
     assert buttons.params["text"] == texts.text("result_buttons")
-    assert len(buttons.params["reply_markup"]["inline_keyboard"][0]) == 2
+    whole, first, second = buttons.params["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for b in whole] == [texts.text("button_regenerate")]
+    assert len(first) == len(second) == 3  # per image: upscale, variations, edit
 
 
 async def test_a_bad_option_gets_a_helpful_answer_and_calls_no_provider(
