@@ -13,6 +13,7 @@ state store. A press is a new request like a typed command:
 - Edit: "What should I change?" about the chosen image; the answer edits it
   (``bot.conversation``).
 - Original file: the signed original as a document (``bot/provenance.py``), no request.
+- Details: the seed, model and size, in the button's pop-up (``bot/details.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Action(StrEnum):
     RETRY = "t"  # "Try again" under a failure
     CANCEL = "c"  # under a status message (bot/cancel.py)
     EDIT = "e"
+    DETAILS = "i"  # seed, model and size, in the button's pop-up (bot/details.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,10 @@ def result_keyboard(job: Job) -> InlineKeyboardMarkup | None:
                     texts.text("button_original", job.language),
                     callback_data=callback_data(Action.ORIGINAL, job.id),
                 ),
+                InlineKeyboardButton(
+                    texts.text("button_details", job.language),
+                    callback_data=callback_data(Action.DETAILS, job.id),
+                ),
             ],
         ]
     )
@@ -112,7 +118,11 @@ def album_keyboard(job: Job, count: int) -> InlineKeyboardMarkup:
             InlineKeyboardButton(
                 texts.text("button_regenerate", language),
                 callback_data=callback_data(Action.REGENERATE, job.id),
-            )
+            ),
+            InlineKeyboardButton(
+                texts.text("button_details", language),
+                callback_data=callback_data(Action.DETAILS, job.id),
+            ),
         ]
     ]
     for index in range(count):

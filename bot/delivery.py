@@ -137,6 +137,9 @@ class Delivery:
         else:
             prepared = [await fitted(image) for image in images[:MEDIA_GROUP_MAX]]
         caption, entities = caption_of(job, len(prepared))
+        if prepared:  # the size the Details button tells (bot/details.py)
+            info = inspect_image(prepared[0].data, decode=False)
+            job.result_size = f"{info.width}x{info.height}"
         keyboard = result_keyboard(job)
         sent: Sequence[Message]
         try:

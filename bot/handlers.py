@@ -24,6 +24,7 @@ from bot.cancel import CancelCommands, cancel_keyboard, remember_active
 from bot.commands import Command, is_for_bot, message_command
 from bot.conversation import Conversation
 from bot.deep_links import DeepLinks
+from bot.details import DetailsButton
 from bot.identity import sender_of
 from bot.inputs import EditSource, find_edit_source, source_problem
 from bot.model_menu import ModelMenu
@@ -78,6 +79,7 @@ class Handlers:
                 *ProvenanceCommands(self._submitter).handlers(),
                 *CancelCommands(self._settings, self._submitter).handlers(),
                 *PrivacyCommands(self._settings, self._submitter).handlers(),
+                *DetailsButton(self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
                 *self._conversation.handlers(),

@@ -25,7 +25,8 @@ from tests.fakes.replicate import FakeReplicate
 def _buttons(stack: Stack, method: str = "sendPhoto") -> tuple[int, str, str]:
     """The message carrying the last result's buttons, and their data."""
     call = stack.emulator.calls_to(method)[-1]
-    row, (upscale, original) = call.params["reply_markup"]["inline_keyboard"]
+    row, (upscale, original, details) = call.params["reply_markup"]["inline_keyboard"]
+    assert details["callback_data"].startswith("i:")  # tests/bot/test_details.py
     assert upscale["callback_data"].startswith("u:")  # tests/bot/test_upscale.py
     assert original["callback_data"].startswith("o:")  # tests/bot/test_provenance.py
     regenerate, variations = (button["callback_data"] for button in row)
@@ -92,7 +93,7 @@ async def test_an_albums_buttons_work_from_their_own_message(
     chat = stack.emulator.private_chat(ada)
     await stack.send(stack.emulator.user_message(chat, ada, text="/generate two foxes --n 2"))
     buttons = stack.emulator.calls_to("sendMessage")[-1]
-    ((regenerate,), *_) = buttons.params["reply_markup"]["inline_keyboard"]
+    ((regenerate, _details), *_) = buttons.params["reply_markup"]["inline_keyboard"]
     await _press(stack, chat, ada, buttons.result["message_id"], regenerate["callback_data"])
     assert [c["input"]["num_outputs"] for c in fake_replicate.creates()] == [2, 2]
     assert len(stack.emulator.calls_to("sendMediaGroup")) == 2

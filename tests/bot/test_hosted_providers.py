@@ -79,6 +79,7 @@ async def test_generate_returns_replicates_image(
     assert [button["text"] for button in upscale_row] == [
         texts.text("button_upscale"),
         texts.text("button_original"),
+        texts.text("button_details"),
     ]
     assert all(len(button["callback_data"].encode()) <= 64 for button in row)
     assert len(stack.emulator.calls_to("deleteMessage")) == 1  # the status message
@@ -106,7 +107,10 @@ async def test_options_reach_replicate_and_come_back_as_an_album(
     _status, buttons = stack.emulator.calls_to("sendMessage")
     assert buttons.params["text"] == texts.text("result_buttons")
     whole, first, second = buttons.params["reply_markup"]["inline_keyboard"]
-    assert [b["text"] for b in whole] == [texts.text("button_regenerate")]
+    assert [b["text"] for b in whole] == [
+        texts.text("button_regenerate"),
+        texts.text("button_details"),
+    ]
     assert len(first) == len(second) == 3  # per image: upscale, variations, edit
 
 
