@@ -7,7 +7,8 @@ state store. A press is a new request like a typed command:
 
 - Regenerate (and Try again, under a failure): the same kind, prompt, options and source
   image, with a new seed.
-- Variations: an edit of the image that was sent, with the same prompt.
+- Variations: new images close to the one that was sent: the provider's image-to-image
+  with the original prompt at ``VARIATION_STRENGTH``.
 - Upscale x2: the image that was sent, through the catalog's upscale model (the result
   comes as a document, at full resolution; it has no buttons of its own).
 - Edit: "What should I change?" about the chosen image; the answer edits it
@@ -28,6 +29,7 @@ from bot.options import ImageOptions
 from state.models import InputImage, Job, JobKind
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
+VARIATION_STRENGTH = 0.6  # image-to-image: 0 keeps the image, 1 ignores it
 
 
 class Action(StrEnum):
@@ -154,6 +156,7 @@ def follow_up(press: Press, job: Job) -> FollowUp | None:
             lora=job.lora,
             lora_scale=job.lora_scale,
             enhance=job.enhance,
+            strength=job.variation_strength,
         )
         prompt = job.original_prompt or job.prompt  # enhanced again, if it was
         return FollowUp(job.kind, prompt, job.input_image, options)
@@ -164,4 +167,12 @@ def follow_up(press: Press, job: Job) -> FollowUp | None:
         return FollowUp(JobKind.UPSCALE, job.prompt, source, ImageOptions(num_images=1))
     if press.action is Action.EDIT:  # asked first: the answer is the instruction
         return FollowUp(JobKind.EDIT, "", source, ImageOptions(num_images=1))
-    return FollowUp(JobKind.EDIT, job.prompt, source, ImageOptions(num_images=job.num_images))
+    # Variations: image-to-image from the chosen image with the original prompt, at a
+    # moderate strength: close to it, not an edit whose instruction is the prompt.
+    options = ImageOptions(
+        aspect_ratio=job.aspect_ratio,
+        num_images=job.num_images,
+        model=job.model if job.kind is JobKind.GENERATE else None,
+        strength=VARIATION_STRENGTH,
+    )
+    return FollowUp(JobKind.GENERATE, job.original_prompt or job.prompt, source, options)

@@ -257,6 +257,7 @@ class Handlers:
             lora=options.lora,
             lora_scale=options.lora_scale,
             enhance=bool(options.enhance),
+            variation_strength=options.strength,
             requester_name=sender.name,
             chat_type=message.chat.type,
         )

@@ -72,6 +72,13 @@ class ImageMaker:
             source = await self._frontend.fetch_input_image(job)
             await self._moderation.check_input(job, source)
             operation = provider.edit(dataclasses.replace(request, input_image=source))
+        elif job.input_image is not None:  # a variation: image-to-image from the input
+            timeout_s = self._settings.generate_timeout_s
+            source = await self._frontend.fetch_input_image(job)
+            await self._moderation.check_input(job, source)
+            strength = job.variation_strength if job.variation_strength is not None else 0.6
+            varied = dataclasses.replace(request, input_image=source, strength=strength)
+            operation = provider.vary(varied)
         else:
             timeout_s = self._settings.generate_timeout_s
             operation = provider.generate(request)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bot import texts
+from bot.buttons import VARIATION_STRENGTH
 from bot.frontend import TelegramFrontend
 from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
@@ -68,22 +69,25 @@ async def test_regenerate_is_the_same_request_with_a_new_seed(
     assert photos[1].params["reply_parameters"]["message_id"] == result_id
 
 
-async def test_variations_edit_the_image_that_was_sent(
+async def test_variations_are_image_to_image_from_the_image_that_was_sent(
     stack: Stack, fake_replicate: FakeReplicate, fake_fal: FakeFal
 ) -> None:
     fake_replicate.outputs = lambda prediction, index: png((64, 64), "salmon")
     ada = stack.emulator.user(1001, "Ada", language_code="en")
     chat = stack.emulator.private_chat(ada)
-    await stack.send(stack.emulator.user_message(chat, ada, text="/generate a fox"))
+    await stack.send(stack.emulator.user_message(chat, ada, text="/generate a fox --ar 16:9"))
     result_id, _, variations = _buttons(stack)
     await _press(stack, chat, ada, result_id, variations)
 
-    (submit,) = fake_fal.submits()
-    assert submit["prompt"] == "a fox"
+    first, varied = fake_replicate.creates()
+    assert fake_fal.submits() == []  # not an edit whose instruction is the prompt
+    assert varied["input"]["prompt"] == "a fox"
+    assert varied["input"]["prompt_strength"] == VARIATION_STRENGTH
+    assert varied["input"]["aspect_ratio"] == "16:9"
+    assert varied["input"]["seed"] != first["input"]["seed"]
     (sent,) = stack.emulator.calls_to("sendPhoto")[0].files.values()
-    assert base64.b64decode(submit["image_urls"][0].partition(",")[2]) == sent
+    assert base64.b64decode(varied["input"]["image"].partition(",")[2]) == sent
     assert len(stack.emulator.calls_to("sendPhoto")) == 2
-    assert len(fake_replicate.creates()) == 1
 
 
 async def test_an_albums_buttons_work_from_their_own_message(
@@ -116,9 +120,9 @@ async def test_each_album_image_has_its_own_buttons(
 
     # Variations of image 2: made from image 2, not image 1.
     await _press(stack, chat, ada, message_id, second[1]["callback_data"])
-    (submit,) = fake_fal.submits()
+    _, varied = fake_replicate.creates()
     second_sent = album.result[1]["photo"][-1]["file_id"]
-    assert base64.b64decode(submit["image_urls"][0].partition(",")[2]) == (
+    assert base64.b64decode(varied["input"]["image"].partition(",")[2]) == (
         stack.emulator.file_bytes(second_sent)
     )
 
@@ -131,7 +135,7 @@ async def test_each_album_image_has_its_own_buttons(
             chat, ada, text="make it night", reply_to_message_id=ask.result["message_id"]
         )
     )
-    _, edit = fake_fal.submits()
+    (edit,) = fake_fal.submits()
     assert edit["prompt"] == "make it night"
     first_sent = album.result[0]["photo"][-1]["file_id"]
     assert base64.b64decode(edit["image_urls"][0].partition(",")[2]) == (
