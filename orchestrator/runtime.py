@@ -16,7 +16,6 @@ from orchestrator.catalog.configured import catalog_for
 from orchestrator.enhancement import build_enhancer
 from orchestrator.frontend import Frontend, FrontendFactory, Frontends
 from orchestrator.jobs.admission import Admission
-from orchestrator.jobs.cancelling import request_cancel
 from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.positions import QueuePositions
@@ -33,7 +32,7 @@ from orchestrator.preferences import (
     save_preference,
 )
 from orchestrator.provenance.service import Provenance
-from orchestrator.referrals import record_referral
+from orchestrator.requests import RequestsOfUsers
 from orchestrator.serving.lanes import Lanes
 from orchestrator.serving.metrics import LANE_DROPPED
 from orchestrator.serving.metrics_port import MetricsPort
@@ -61,7 +60,7 @@ class Component(Protocol):
     async def stop(self) -> None: ...
 
 
-class Runtime:
+class Runtime(RequestsOfUsers):
     """The process: state, providers, moderation, front ends, payments, queue positions and
     worker. It is the :class:`orchestrator.frontend.JobSubmitter` of every front end.
 
@@ -292,26 +291,6 @@ class Runtime:
 
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool:
         return await save_preference(self.store, user_id, key, value)
-
-    async def remember(self, key: str, value: str, ttl_s: float) -> None:
-        await self.store.remember(f"note:{key}", value, ttl_s)
-
-    async def recall(self, key: str) -> str | None:
-        return await self.store.recall(f"note:{key}")
-
-    async def cancel(self, job_id: str) -> Job | None:
-        """Cancel the job if it still waits or is being made (``orchestrator.jobs.cancelling``):
-        the job, or None when there is nothing to cancel."""
-        job = await self.store.get_job(job_id)
-        if job is None or not await request_cancel(self.store, job, self.settings.job_deadline_s):
-            return None
-        return job
-
-    async def forget_user(self, user_id: int) -> None:
-        await self.store.forget_user_settings(user_id)
-
-    async def record_referral(self, user_id: int, referrer_id: int) -> bool:
-        return await record_referral(self.store, user_id, referrer_id)
 
     async def stats_report(self, window_days: int) -> StatsReport:
         """What ``/stats`` shows (see ``orchestrator.stats.report``)."""

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import contextlib
 
+from fulmine.errors import Refusal
 from orchestrator.catalog import Catalog
 from orchestrator.catalog.choice import choose
 from orchestrator.enhancement import PromptEnhancer
+from orchestrator.errors import JobCancelled
 from orchestrator.jobs.tiers import tier_for
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
@@ -134,3 +136,14 @@ def rate_limits(settings: Settings, job: Job) -> list[Limit]:
         per_chat = settings.rate_limit_chat_per_minute
         limits.append(Limit("chat", f"chat:{job.chat_id}", per_chat, RATE_WINDOW_S))
     return limits
+
+
+async def forgive_failure(
+    store: StateStore, settings: Settings, job: Job, error: BaseException
+) -> None:
+    """A job that failed on our side or the provider's is taken out of its rate-limit
+    windows; a refusal (the provider's policy, moderation) or a cancellation is not."""
+    if isinstance(error, Refusal | JobCancelled):
+        return
+    with contextlib.suppress(StateError):
+        await store.forget_hits(job.id, [limit.key for limit in rate_limits(settings, job)])

@@ -18,11 +18,10 @@ from typing import TypeVar
 
 import structlog
 
-from fulmine.errors import Refusal
 from orchestrator.catalog import Catalog
 from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobCancelled, JobExpired
 from orchestrator.frontend import JobFrontend
-from orchestrator.jobs.admission import rate_limits
+from orchestrator.jobs.admission import forgive_failure
 from orchestrator.jobs.cancelling import cancel_requested, unless_cancelled
 from orchestrator.jobs.image_making import ImageMaker
 from orchestrator.jobs.marks import delivery_mark, status_owner_mark
@@ -259,10 +258,7 @@ class Worker:
         job.finished_at = time.time()
         await self._outlasting(lambda: self._set_status(job, JobStatus.FAILED))
         log.warning("job_failed", kind=job.kind, error=repr(error))
-        if not isinstance(error, Refusal | JobCancelled):  # ours or a provider's fault: not
-            keys = [limit.key for limit in rate_limits(self._settings, job)]  # held against it
-            with contextlib.suppress(StateError):
-                await self._store.forget_hits(job.id, keys)
+        await forgive_failure(self._store, self._settings, job, error)
         if self._payments is not None:  # before the user is told "you were not charged"
             await self._payments.release(job)
         try:
