@@ -169,7 +169,7 @@ class PaymentCommands:
         if message is None or user is None or payments is None:
             return
         language = user.language
-        if message.chat.type != message.chat.PRIVATE:  # an invoice and a balance are private
+        if message.chat.type != message.chat.PRIVATE and not user.is_chat:  # a person's own
             link = open_link(context.bot)
             await answers.reply(message, texts.text("buy_in_private", language, link=link))
             return

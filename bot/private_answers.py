@@ -4,7 +4,7 @@ In a private chat the answer is a reply. In a group it goes to the sender's priv
 the group is told "sent you a private message"; where the bot may not write first (the
 user never started it: Telegram answers 403) the group is told how to open a private chat,
 with a link that starts one. A message written on behalf of a chat (an anonymous admin, a
-channel) has nobody to write to privately: it is told the same.
+channel) asks about that chat's own credits, so it is answered in the chat.
 """
 
 from __future__ import annotations
@@ -35,22 +35,21 @@ async def answer_privately(update: Update, bot: Bot, send: Send) -> bool:
     sender = sender_of(update)
     if message is None or sender is None:
         return False
-    if message.chat.type == message.chat.PRIVATE:
+    # A message written on behalf of the chat (an anonymous admin, a channel) asks about
+    # the chat's own credits (``bot.identity``): the chat is where they belong.
+    if message.chat.type == message.chat.PRIVATE or sender.is_chat:
         await send(message.chat_id)
         return True
     language = sender.language
-    if not sender.is_chat:
-        try:
-            await send(sender.id)
-        except Forbidden as exc:
-            log.info("private_answer_refused", error=exc.message)
-        else:
-            said = texts.text("sent_privately", language, name=sender.name)
-            await answers.reply(message, said)
-            return True
-    said = texts.text("private_chat_needed", language, link=open_link(bot))
-    await answers.reply(message, said)
-    return False
+    try:
+        await send(sender.id)
+    except Forbidden as exc:
+        log.info("private_answer_refused", error=exc.message)
+        said = texts.text("private_chat_needed", language, link=open_link(bot))
+        await answers.reply(message, said)
+        return False
+    await answers.reply(message, texts.text("sent_privately", language, name=sender.name))
+    return True
 
 
 async def say_privately(update: Update, bot: Bot, text: str) -> bool:
