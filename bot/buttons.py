@@ -1,13 +1,20 @@
 """The inline buttons under a result: Regenerate, Variations, Upscale x2 and Original file.
 
-``callback_data`` is ``<action>:<job id>`` (34 bytes; Telegram allows 64), so a press is
-looked up in the state store. A press is a new request like a typed command:
+``callback_data`` is ``<action>:<job id>`` (34 bytes; Telegram allows 64), or
+``<action>:<job id>:<n>`` for the n-th image of an album (each image of an album has its own
+Upscale, Variations and Edit buttons, under the album), so a press is looked up in the
+state store. A press is a new request like a typed command:
 
-- Regenerate: the same kind, prompt, options and source image, with a new seed.
-- Variations: an edit of the image that was sent, with the same prompt.
+- Regenerate (and Try again, under a failure): the same kind, prompt, options and source
+  image, with a new seed.
+- Variations: new images close to the one that was sent: the provider's image-to-image
+  with the original prompt at ``VARIATION_STRENGTH``.
 - Upscale x2: the image that was sent, through the catalog's upscale model (the result
   comes as a document, at full resolution; it has no buttons of its own).
+- Edit: "What should I change?" about the chosen image; the answer edits it
+  (``bot.conversation``).
 - Original file: the signed original as a document (``bot/provenance.py``), no request.
+- Details: the seed, model and size, in the button's pop-up (``bot/details.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from bot.options import ImageOptions
 from state.models import InputImage, Job, JobKind
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
+VARIATION_STRENGTH = 0.6  # image-to-image: 0 keeps the image, 1 ignores it
 
 
 class Action(StrEnum):
@@ -29,12 +37,17 @@ class Action(StrEnum):
     VARIATIONS = "v"
     UPSCALE = "u"
     ORIGINAL = "o"
+    RETRY = "t"  # "Try again" under a failure
+    CANCEL = "c"  # under a status message (bot/cancel.py)
+    EDIT = "e"
+    DETAILS = "i"  # seed, model and size, in the button's pop-up (bot/details.py)
 
 
 @dataclass(frozen=True, slots=True)
 class Press:
     action: Action
     job_id: str
+    index: int = 0  # which image of the result
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +60,8 @@ class FollowUp:
     options: ImageOptions
 
 
-def callback_data(action: Action, job_id: str) -> str:
-    data = f"{action.value}:{job_id}"
+def callback_data(action: Action, job_id: str, index: int | None = None) -> str:
+    data = f"{action.value}:{job_id}" + (f":{index}" if index is not None else "")
     if len(data.encode()) > CALLBACK_DATA_LIMIT:
         raise ValueError("callback data over Telegram's 64 bytes")
     return data
@@ -56,10 +69,13 @@ def callback_data(action: Action, job_id: str) -> str:
 
 def parse_press(data: str | None) -> Press | None:
     """The press a button's data names, or None for data that is not ours."""
-    action, colon, job_id = (data or "").partition(":")
+    action, colon, rest = (data or "").partition(":")
+    job_id, _, index = rest.partition(":")
     if not colon or not job_id.isalnum() or action not in {a.value for a in Action}:
         return None
-    return Press(Action(action), job_id)
+    if index and not (index.isascii() and index.isdigit() and len(index) <= 2):
+        return None
+    return Press(Action(action), job_id, int(index or 0))
 
 
 def result_keyboard(job: Job) -> InlineKeyboardMarkup | None:
@@ -95,15 +111,52 @@ def result_keyboard(job: Job) -> InlineKeyboardMarkup | None:
                     texts.text("button_original", job.language),
                     callback_data=callback_data(Action.ORIGINAL, job.id),
                 ),
+                InlineKeyboardButton(
+                    texts.text("button_details", job.language),
+                    callback_data=callback_data(Action.DETAILS, job.id),
+                ),
             ],
             *(history if job.kind is JobKind.EDIT else []),
         ]
     )
 
 
+def album_keyboard(job: Job, count: int) -> InlineKeyboardMarkup:
+    """Under an album: Regenerate for the whole, then per image Upscale, Variations, Edit."""
+    language = job.language
+    rows = [
+        [
+            InlineKeyboardButton(
+                texts.text("button_regenerate", language),
+                callback_data=callback_data(Action.REGENERATE, job.id),
+            ),
+            InlineKeyboardButton(
+                texts.text("button_details", language),
+                callback_data=callback_data(Action.DETAILS, job.id),
+            ),
+        ]
+    ]
+    for index in range(count):
+        n = index + 1
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    texts.text(f"button_{name}_n", language, n=n),
+                    callback_data=callback_data(action, job.id, index),
+                )
+                for name, action in (
+                    ("upscale", Action.UPSCALE),
+                    ("variations", Action.VARIATIONS),
+                    ("edit", Action.EDIT),
+                )
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
 def follow_up(press: Press, job: Job) -> FollowUp | None:
     """The request a press on ``job``'s result makes; None when it cannot be made."""
-    if press.action is Action.REGENERATE:
+    if press.action in (Action.REGENERATE, Action.RETRY):
         options = ImageOptions(
             aspect_ratio=job.aspect_ratio,
             seed=None,
@@ -112,12 +165,23 @@ def follow_up(press: Press, job: Job) -> FollowUp | None:
             lora=job.lora,
             lora_scale=job.lora_scale,
             enhance=job.enhance,
+            strength=job.variation_strength,
         )
         prompt = job.original_prompt or job.prompt  # enhanced again, if it was
         return FollowUp(job.kind, prompt, job.input_image, options)
-    if not job.result_file_ids:
+    if press.index >= len(job.result_file_ids):
         return None
-    source = InputImage(file_id=job.result_file_ids[0])
+    source = InputImage(file_id=job.result_file_ids[press.index])
     if press.action is Action.UPSCALE:
         return FollowUp(JobKind.UPSCALE, job.prompt, source, ImageOptions(num_images=1))
-    return FollowUp(JobKind.EDIT, job.prompt, source, ImageOptions(num_images=job.num_images))
+    if press.action is Action.EDIT:  # asked first: the answer is the instruction
+        return FollowUp(JobKind.EDIT, "", source, ImageOptions(num_images=1))
+    # Variations: image-to-image from the chosen image with the original prompt, at a
+    # moderate strength: close to it, not an edit whose instruction is the prompt.
+    options = ImageOptions(
+        aspect_ratio=job.aspect_ratio,
+        num_images=job.num_images,
+        model=job.model if job.kind is JobKind.GENERATE else None,
+        strength=VARIATION_STRENGTH,
+    )
+    return FollowUp(JobKind.GENERATE, job.original_prompt or job.prompt, source, options)

@@ -20,19 +20,16 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError
 
-from bot import answers, texts
-from bot.buttons import result_keyboard
+from bot import texts
+from bot.buttons import album_keyboard, result_keyboard
 from bot.commands import CAPTION_LIMIT, cut_to_caption
+from bot.failures import report_failure
 from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
 from bot.photos import Prepared, fitted
-from fulmine.errors import ImageTooLarge, InvalidInput
+from fulmine.errors import InvalidInput
 from orchestrator.errors import DeliveryUncertain
-from orchestrator.moderation.errors import InputImageBlocked, OutputImagesBlocked
 from providers.base import ProviderImage
 from providers.errors import (
-    ContentRefused,
-    ProviderTimeout,
-    ProviderUnavailable,
     UnusableOutput,
 )
 from providers.images import inspect_image
@@ -40,28 +37,9 @@ from state.models import Job, JobKind
 
 log = structlog.get_logger(__name__)
 
-FAILURE_TEXTS: list[tuple[type[BaseException], str]] = [
-    (InputImageBlocked, "failed_moderation_input"),
-    (OutputImagesBlocked, "failed_moderation_output"),
-    (ImageTooLarge, "failed_input_too_large"),
-    (InvalidInput, "failed_input"),
-    (ProviderTimeout, "failed_timeout"),
-    (ContentRefused, "failed_refused"),
-    (ProviderUnavailable, "failed_unavailable"),
-    (UnusableOutput, "failed_output"),
-    (DeliveryUncertain, "failed_delivery_uncertain"),
-]
 MEDIA_GROUP_MAX = 10
 NAME_MAX = 64
 _NAME_MARK = "\x00"  # where the requester's name goes in a group caption
-_NOT_MODIFIED = "message is not modified"
-
-
-def failure_text_key(error: BaseException) -> str:
-    for error_type, key in FAILURE_TEXTS:
-        if isinstance(error, error_type):
-            return key
-    return "failed_internal"
 
 
 def _utf16_len(text: str) -> int:
@@ -159,6 +137,9 @@ class Delivery:
         else:
             prepared = [await fitted(image) for image in images[:MEDIA_GROUP_MAX]]
         caption, entities = caption_of(job, len(prepared))
+        if prepared:  # the size the Details button tells (bot/details.py)
+            info = inspect_image(prepared[0].data, decode=False)
+            job.result_size = f"{info.width}x{info.height}"
         keyboard = result_keyboard(job)
         sent: Sequence[Message]
         try:
@@ -172,7 +153,7 @@ class Delivery:
             # No answer (a timeout, a 5xx): the photos may have arrived. Never sent twice.
             raise DeliveryUncertain(job.id, f"Telegram did not answer: {exc.message}") from exc
         if len(prepared) > 1 and keyboard is not None:  # an album cannot carry buttons
-            await self._send_album_buttons(job, keyboard)
+            await self._send_album_buttons(job, album_keyboard(job, len(sent)))
         job.result_file_ids = [file_id for m in sent if (file_id := _file_id(m))]
         await self._remove_status(job)
 
@@ -239,24 +220,7 @@ class Delivery:
         )
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
-        message = texts.text(failure_text_key(error), job.language)
-        if job.reserved_sats is not None:  # payments on: its reservation was released
-            message += " " + texts.text("not_charged", job.language)
-        if job.status_message_id is not None:
-            try:
-                await self._bot.edit_message_text(message, job.chat_id, job.status_message_id)
-                return
-            except BadRequest as exc:
-                if _NOT_MODIFIED in exc.message.lower():  # a retried edit had been carried out
-                    return
-                log.info("status_edit_failed", error=repr(exc))  # gone: say it in a new one
-            except TelegramError as exc:  # no answer, even retried: better twice than never
-                log.info("status_edit_failed", error=repr(exc))
-        await answers.at_least_once(
-            lambda: self._bot.send_message(
-                job.chat_id, message, reply_parameters=self._reply_to(job)
-            )
-        )
+        await report_failure(self._bot, job, error)
 
     async def _send_album_buttons(self, job: Job, keyboard: InlineKeyboardMarkup) -> None:
         """The album is out, so the job is delivered whatever becomes of its buttons."""

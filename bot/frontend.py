@@ -14,6 +14,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot import menus, payments, stars, texts
 from bot.bot_api_request import RetryingRequest
+from bot.cancel import cancel_keyboard
 from bot.chat_actions import ChatActionBudget
 from bot.delivery import Delivery
 from bot.flood import SharedPaceLimiter
@@ -203,4 +204,6 @@ class TelegramFrontend:
             else:
                 wait = texts.wait(eta_s, job.language)
                 text = texts.text(f"{key}_eta", job.language, ahead=ahead, wait=wait)
-        await self.application.bot.edit_message_text(text, job.chat_id, job.status_message_id)
+        await self.application.bot.edit_message_text(
+            text, job.chat_id, job.status_message_id, reply_markup=cancel_keyboard(job)
+        )

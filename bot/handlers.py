@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import math
 
 import structlog
 from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -18,29 +17,32 @@ from telegram.ext import (
 )
 
 from bot import answers, texts
+from bot.admission import admitted, answer_press
+from bot.banned import BannedGate
 from bot.buttons import follow_up, parse_press
+from bot.cancel import CancelCommands, cancel_keyboard, remember_active
 from bot.commands import Command, is_for_bot, message_command
+from bot.conversation import Conversation
+from bot.deep_links import DeepLinks
+from bot.details import DetailsButton
 from bot.history import HistoryCommands
 from bot.identity import sender_of
-from bot.inputs import NoImage, TooBig, UnsupportedFile, find_edit_source
+from bot.inputs import EditSource, find_edit_source, source_problem
 from bot.mini_app import MiniAppCommands
-from bot.model_choice import choice_refusal_text
 from bot.model_menu import ModelMenu
-from bot.moderation_admin import ModerationAdmin, refusal_text
+from bot.moderation_admin import ModerationAdmin
 from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
-from bot.payments import PaymentCommands, answer_refusal, prices_text
+from bot.payments import PaymentCommands, prices_text
 from bot.pools import PoolCommands
+from bot.privacy import PrivacyCommands
 from bot.provenance import ProvenanceCommands
-from bot.stars import StarsCommands, stars_of
+from bot.stars import StarsCommands
 from bot.stats import StatsCommand
 from bot.status import status_key
-from orchestrator.catalog.errors import UnknownLora, UnknownModel
 from orchestrator.frontend import JobSubmitter
-from orchestrator.moderation.errors import ModerationRefusal
-from orchestrator.payments.errors import PaymentRefusal
 from orchestrator.preferences import Preferences
 from orchestrator.settings import Settings
-from state.errors import RateLimited, StateError
+from state.errors import StateError
 from state.models import InputImage, Job, JobKind
 
 log = structlog.get_logger(__name__)
@@ -50,7 +52,6 @@ GENERATE_COMMANDS = ("generate", "gen", "imagine")
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # an edited message never starts a job
 EDIT_CAPTION = filters.CaptionRegex(r"^/edit(@\w+)?(\s|$)") & (filters.PHOTO | filters.Document.ALL)
-RATE_LIMITED_TEXTS = {"user": "rate_limited_user", "chat": "rate_limited_chat"}
 
 
 def _language(update: Update) -> str | None:
@@ -58,21 +59,16 @@ def _language(update: Update) -> str | None:
     return user.language_code if user else None
 
 
-async def _answer(query: CallbackQuery, text: str | None = None) -> None:
-    """Stop the button's spinner; a query too old to answer is no reason to fail."""
-    try:
-        await query.answer(text)
-    except TelegramError as exc:
-        log.info("callback_answer_failed", error=repr(exc))
-
-
 class Handlers:
     def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
         self._settings = settings
         self._submitter = submitter
+        self._conversation = Conversation(settings, submitter, self)
+        self._deep_links = DeepLinks(settings, submitter, self._conversation)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
+        application.add_handlers(BannedGate(self._submitter).handlers(), group=-1)
         application.add_handlers(
             [
                 CommandHandler("start", self.start, filters=NEW_MESSAGES),
@@ -88,69 +84,74 @@ class Handlers:
                 *HistoryCommands(self._submitter).handlers(),
                 *PoolCommands(self._settings, self._submitter).handlers(),
                 *ProvenanceCommands(self._submitter).handlers(),
+                *CancelCommands(self._settings, self._submitter).handlers(),
+                *PrivacyCommands(self._settings, self._submitter).handlers(),
+                *DetailsButton(self._submitter).handlers(),
                 *ModelMenu(self._settings, self._submitter).handlers(),
                 *MiniAppCommands(self._settings).handlers(),
                 MessageHandler(NEW_MESSAGES & private & filters.COMMAND, self.unknown_command),
-                MessageHandler(NEW_MESSAGES & private & filters.TEXT, self.hint),
+                *self._conversation.handlers(),
                 CallbackQueryHandler(self.button),
             ]
         )
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The greeting; a deep link's payload (``bot.deep_links``) is acted on after it."""
         user = update.effective_user
         name = user.first_name if user else ""
         await self._reply(update, texts.text("start", _language(update), name=name))
+        await self._deep_links.follow(update, context.args or [])
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._reply(
-            update,
-            texts.text("help", _language(update), max_chars=self._settings.max_prompt_chars)
-            + prices_text(self._settings, _language(update)),
-        )
+        """Everything a user can do; an admin, in a private chat, also reads the admin
+        commands (never in a group: admin surfaces stay private)."""
+        language = _language(update)
+        text = texts.text(
+            "help", language, max_chars=self._settings.max_prompt_chars
+        ) + prices_text(self._settings, language)
+        user, chat = update.effective_user, update.effective_chat
+        if (
+            user is not None
+            and chat is not None
+            and chat.type == chat.PRIVATE
+            and user.id in self._settings.admin_user_ids
+        ):
+            text += texts.text("help_admin", language)
+        await self._reply(update, text)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(update, texts.text("unknown_command", _language(update)))
-
-    async def hint(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._reply(update, texts.text("private_hint", _language(update)))
 
     async def generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         command = self._command(update, context)
         if command is None:
             return
-        parsed = await self._prompt_and_options(
-            update, command.argument, JobKind.GENERATE, "generate_usage"
-        )
-        if parsed is not None:
-            await self._start_job(update, JobKind.GENERATE, parsed.prompt, None, parsed.options)
+        if not command.argument:  # a bare /generate: asked, and the answer is the prompt
+            await self._conversation.ask(update, JobKind.GENERATE)
+            return
+        await self.request(update, JobKind.GENERATE, command.argument, None)
 
     async def edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         command = self._command(update, context)
         if command is None:
             return
-        language = _language(update)
         message = update.effective_message
         assert message is not None  # guaranteed by the handlers' filters
-        source = find_edit_source(message)
-        if isinstance(source, NoImage):
-            await self._reply(update, texts.text("edit_needs_image", language))
-        elif isinstance(source, UnsupportedFile):
-            await self._reply(
-                update, texts.text("unsupported_file", language, mime_type=source.mime_type)
-            )
-        elif isinstance(source, TooBig):
-            await self._reply(
-                update,
-                texts.text(
-                    "file_too_big", language, size_mb=f"{source.size / 2**20:.1f}", limit_mb=20
-                ),
-            )
-        else:
-            parsed = await self._prompt_and_options(
-                update, command.argument, JobKind.EDIT, "edit_usage"
-            )
-            if parsed is not None:
-                await self._start_job(update, JobKind.EDIT, parsed.prompt, source, parsed.options)
+        await self.request(update, JobKind.EDIT, command.argument, find_edit_source(message))
+
+    async def request(
+        self, update: Update, kind: JobKind, argument: str, source: EditSource | None
+    ) -> None:
+        """A request in words (a command's argument, a caption, an answer, plain text):
+        its image (for an edit) and its options checked, then the job started."""
+        if source is not None and not isinstance(source, InputImage):
+            problem = source_problem(source, _language(update))
+            await self._reply(update, problem or texts.text("edit_needs_image", _language(update)))
+            return
+        usage_key = "edit_usage" if kind is JobKind.EDIT else "generate_usage"
+        parsed = await self._prompt_and_options(update, argument, kind, usage_key)
+        if parsed is not None:
+            await self._start_job(update, kind, parsed.prompt, source, parsed.options)
 
     async def upscale(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/upscale`` as a reply to an image: through the catalog's upscale model."""
@@ -173,18 +174,24 @@ class Handlers:
             job = await self._submitter.get_job(press.job_id) if press is not None else None
         except StateError as exc:
             log.error("button_job_lookup_failed", error=repr(exc))
-            await _answer(query, texts.text("state_unavailable", language))
+            await answer_press(query, texts.text("state_unavailable", language))
             return
         message = update.effective_message  # None when Telegram no longer shows it to us
         request = follow_up(press, job) if press is not None and job is not None else None
         if job is None or request is None or message is None or message.chat_id != job.chat_id:
-            await _answer(query, texts.text("button_expired", language))
+            await answer_press(query, texts.text("button_expired", language))
             return
         if query.from_user.id != job.user_id:
-            await _answer(query, texts.text("button_foreign", language))
+            await answer_press(query, texts.text("button_foreign", language))
             return
-        await _answer(query)
-        await self._start_job(update, request.kind, request.prompt, request.source, request.options)
+        if request.kind is JobKind.EDIT and not request.prompt:  # Edit: asked what to change
+            await answer_press(query)
+            await self._conversation.ask(update, JobKind.EDIT, request.source)
+            return
+        # Answered once admission has spoken: a refusal is the button's own pop-up.
+        await self._start_job(
+            update, request.kind, request.prompt, request.source, request.options, query
+        )
 
     def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Command | None:
         message = update.effective_message
@@ -227,9 +234,12 @@ class Handlers:
         prompt: str,
         source: InputImage | None,
         options: ImageOptions,
+        query: CallbackQuery | None = None,
     ) -> None:
         """The one path every job takes: limits, status message, queue. The job is the true
-        sender's (``bot.identity``): an anonymous admin's or a channel's is its chat's."""
+        sender's (``bot.identity``): an anonymous admin's or a channel's is its chat's. A
+        button's press (``query``) is answered here: rate limited, with a pop-up saying so
+        (not a new message in the chat); otherwise without words."""
         message = update.effective_message
         sender = sender_of(update)
         assert message is not None
@@ -255,37 +265,18 @@ class Handlers:
             lora=options.lora,
             lora_scale=options.lora_scale,
             enhance=bool(options.enhance),
+            variation_strength=options.strength,
             requester_name=sender.name,
             chat_type=message.chat.type,
         )
-        try:
-            await self._submitter.admit(job)
-        except (UnknownModel, UnknownLora) as exc:
-            await self._reply(update, choice_refusal_text(exc, language))
-            return
-        except ModerationRefusal as exc:
-            await self._reply(update, refusal_text(exc, language))
-            log.info("job_refused_by_moderation", refusal=type(exc).__name__, chat_id=job.chat_id)
-            return
-        except PaymentRefusal as exc:
-            stars = stars_of(self._settings, self._submitter)
-            await answer_refusal(update, exc, self._settings, language, stars)
-            log.info("job_awaits_payment", refusal=type(exc).__name__, job_id=job.id)
-            return
-        except RateLimited as exc:
-            key = RATE_LIMITED_TEXTS.get(exc.scope, "rate_limited_busy")
-            seconds = max(1, math.ceil(exc.retry_after_s))
-            await self._reply(update, texts.text(key, language, seconds=seconds))
-            log.info("job_rate_limited", scope=exc.scope, chat_id=job.chat_id)
-            return
-        except StateError as exc:
-            await self._reply(update, texts.text("state_unavailable", language))
-            log.error("job_not_admitted", error=repr(exc))
+        if not await admitted(self._submitter, self._settings, update, job, query):
             return
         try:
             try:
                 # Sent once: a second copy would be left behind (see bot.answers).
-                status = await message.reply_text(texts.text(status_key(kind), language))
+                status = await message.reply_text(
+                    texts.text(status_key(kind), language), reply_markup=cancel_keyboard(job)
+                )
                 job.status_message_id = status.message_id
             except NetworkError as exc:
                 if isinstance(exc, BadRequest):
@@ -302,6 +293,7 @@ class Handlers:
             await self._reply(update, texts.text("state_unavailable", language))
             log.error("job_not_queued", error=repr(exc))
             return
+        await remember_active(self._submitter, self._settings, job)
         log.info("job_accepted", job_id=job.id, kind=kind, chat_id=job.chat_id)
 
     async def _preferences(self, user_id: int) -> Preferences:

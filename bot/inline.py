@@ -40,7 +40,7 @@ from telegram.ext import BaseHandler, ChosenInlineResultHandler, ContextTypes, I
 
 from bot import texts
 from bot.commands import cut_to_caption
-from bot.delivery import failure_text_key
+from bot.failures import failure_text_key
 from bot.model_choice import choice_refusal_text
 from bot.moderation_admin import refusal_text
 from bot.options import OptionProblem, ParsedCommand, parse_options, with_defaults
@@ -282,6 +282,4 @@ class InlineMode:
         )
         key = "inline_needs_private_chat" if own_chat and unreachable else failure_text_key(error)
         text = texts.text(key, job.language)
-        if job.reserved_sats is not None:  # payments on: its reservation was released
-            text += " " + texts.text("not_charged", job.language)
         await self._say(job.inline_message_id, text, job.language)

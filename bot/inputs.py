@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from telegram import Message
 
+from bot import texts
 from bot.user_input import quoted
 from state.models import InputImage
 
@@ -59,3 +60,15 @@ def find_edit_source(message: Message) -> EditSource:
     if not isinstance(own, NoImage) or message.reply_to_message is None:
         return own
     return _image_of(message.reply_to_message)
+
+
+def source_problem(source: EditSource, language: str | None) -> str | None:
+    """What is wrong with the image a request names, in the user's words; None: nothing."""
+    if isinstance(source, NoImage):
+        return texts.text("edit_needs_image", language)
+    if isinstance(source, UnsupportedFile):
+        return texts.text("unsupported_file", language, mime_type=source.mime_type)
+    if isinstance(source, TooBig):
+        size_mb = f"{source.size / 2**20:.1f}"
+        return texts.text("file_too_big", language, size_mb=size_mb, limit_mb=20)
+    return None

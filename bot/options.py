@@ -51,6 +51,7 @@ class ImageOptions:
     lora: str | None = None
     lora_scale: float | None = None
     enhance: bool | None = None  # None: the user's own setting
+    strength: float | None = None  # a variation's (buttons only; never typed)
 
 
 @dataclass(frozen=True, slots=True)

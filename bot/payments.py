@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 import segno
 import structlog
 from telegram import Bot, InputFile, Message, ReplyParameters, Update
+from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, stars, texts
 from bot.identity import sender_of
+from bot.private_answers import open_link, say_privately
 from bot.user_input import parse_number
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
@@ -41,6 +43,7 @@ NOTICE_TEXTS = {
     NoticeKind.EXPIRED: "payment_expired",
     NoticeKind.STILL_SHORT: "payment_still_short",
 }
+PRIVATE_NOTICES = frozenset({NoticeKind.TOPUP_CREDITED, NoticeKind.STILL_SHORT})  # a balance
 
 
 def payments_of(submitter: JobSubmitter) -> PaymentService | None:
@@ -124,6 +127,12 @@ async def notify(bot: Bot, notice: PaymentNotice) -> int | None:
         if notice.reply_to_message_id is not None
         else None
     )
+    if notice.chat_id < 0 and notice.kind in PRIVATE_NOTICES:  # a balance: never in a group
+        try:
+            private = await answers.at_least_once(lambda: bot.send_message(notice.user_id, body))
+            return private.message_id
+        except Forbidden:  # the user never started the bot: the group learns how to
+            body = texts.text("private_chat_needed", notice.language, link=open_link(bot))
     sent = await answers.at_least_once(
         lambda: bot.send_message(notice.chat_id, body, reply_parameters=reply)
     )
@@ -156,16 +165,10 @@ class PaymentCommands:
             log.error("balance_unavailable", error=repr(exc))
             await answers.reply(message, texts.text("state_unavailable", language))
             return
-        await answers.reply(
-            message,
-            texts.text(
-                "balance",
-                language,
-                available=balance.available_sats,
-                reserved=balance.reserved_sats,
-            )
-            + prices_text(self._settings, language),
-        )
+        text = texts.text(
+            "balance", language, available=balance.available_sats, reserved=balance.reserved_sats
+        ) + prices_text(self._settings, language)
+        await say_privately(update, context.bot, text)  # a balance is never posted in a group
 
     async def buy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, sender_of(update)
@@ -173,6 +176,10 @@ class PaymentCommands:
         if message is None or user is None or payments is None:
             return
         language = user.language
+        if message.chat.type != message.chat.PRIVATE and not user.is_chat:  # a person's own
+            link = open_link(context.bot)
+            await answers.reply(message, texts.text("buy_in_private", language, link=link))
+            return
         args = context.args or []
         default = DEFAULT_TOPUP_IMAGES * self._settings.price_generate_sats
         sats = parse_number(args[0]) if len(args) == 1 else None

@@ -46,7 +46,8 @@ broke on our side or a service's, and the user is told and not charged.
         └── JobError                (orchestrator.errors) the orchestrator gave up a job
             ├── JobExpired
             ├── JobAbandoned
-            └── DeliveryUncertain
+            ├── DeliveryUncertain
+            └── JobCancelled        its sender cancelled it (``/cancel``, the Cancel button)
 
 So ``except Refusal`` and ``except Failure`` never overlap, and no clause order matters
 between them. Each module defines the leaves it raises; adapters map a library's errors

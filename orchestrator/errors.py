@@ -41,3 +41,11 @@ class DeliveryUncertain(JobError):
         self, job_id: str, reason: str = "worker died while delivering; not sent again"
     ) -> None:
         super().__init__(job_id, reason)
+
+
+class JobCancelled(JobError):
+    """Its sender cancelled the job while it waited or was being made; nothing is sent and
+    its reservation is released."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id, "cancelled by its sender")

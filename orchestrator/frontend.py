@@ -48,6 +48,17 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
   shared by every process; raises ``state.errors.RateLimited`` (naming ``scope``) when full.
 - ``first_time(mark, ttl_s)`` is True exactly once per ``mark`` within ``ttl_s`` across
   every process (e.g. one job per paid token).
+- ``remember(key, value, ttl_s)`` keeps a short note (a question the front end asked and
+  what its answer applies to) for ``ttl_s`` seconds, shared by every process;
+  ``recall(key)`` reads it back (None once forgotten). Keys are the front end's own.
+- ``cancel(job_id)`` cancels a job that still waits or is being made: it then fails as
+  ``JobCancelled`` (released, its user told by ``report_failure``); returns the job, or
+  None when there was nothing to cancel (unknown, finished, or already being sent).
+- ``forget_user(user_id)`` deletes what is kept about a user until deleted (settings,
+  who referred them); the rest (jobs, originals, marks, notes) expires on its own, and
+  credits and payments are kept, being the user's money.
+- ``record_referral(user_id, referrer_id)`` records who brought a user, once: True when
+  it was recorded now (not for oneself, not over an earlier referrer).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
   ``moderation_records`` are the blocks and bans admin commands show and change.
 - ``gallery`` holds each chat user's delivered images (``orchestrator.gallery``);
@@ -136,6 +147,16 @@ class JobSubmitter(Protocol):
     async def stats_report(
         self, window_days: int, chart_span: int | None = None
     ) -> StatsReport: ...
+
+    async def remember(self, key: str, value: str, ttl_s: float) -> None: ...
+
+    async def recall(self, key: str) -> str | None: ...
+
+    async def record_referral(self, user_id: int, referrer_id: int) -> bool: ...
+
+    async def cancel(self, job_id: str) -> Job | None: ...
+
+    async def forget_user(self, user_id: int) -> None: ...
 
 
 class JobFrontend(PaymentNotifier, Protocol):

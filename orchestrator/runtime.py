@@ -34,6 +34,7 @@ from orchestrator.preferences import (
     save_preference,
 )
 from orchestrator.provenance.service import Provenance
+from orchestrator.requests import RequestsOfUsers
 from orchestrator.serving.lanes import Lanes
 from orchestrator.serving.metrics import LANE_DROPPED
 from orchestrator.serving.metrics_port import MetricsPort
@@ -61,7 +62,7 @@ class Component(Protocol):
     async def stop(self) -> None: ...
 
 
-class Runtime:
+class Runtime(RequestsOfUsers):
     """The process: state, providers, moderation, front ends, payments, queue positions and
     worker. It is the :class:`orchestrator.frontend.JobSubmitter` of every front end.
 

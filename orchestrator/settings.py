@@ -51,6 +51,10 @@ class Settings(ApiSettings, BaseSettings):
     generate_provider: str = "auto"
     edit_provider: str = "auto"
     max_prompt_chars: int = Field(default=500, ge=1, le=4000)
+    # In a private chat, words without a command are a prompt (off: they get a hint).
+    plain_text_prompts: bool = True
+    # How long the bot's questions ("What should I draw?") wait for their answer.
+    ask_ttl_s: float = Field(default=24 * 3600.0, gt=0, le=30 * 24 * 3600.0)
 
     # Limits: Telegram updates and payment webhooks are a few KB; nothing needs more.
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)

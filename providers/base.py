@@ -11,6 +11,9 @@ Contract for every provider:
   provider never receives a chat platform's URL).
 - ``upscale`` makes a larger copy of ``request.input_image`` (the prompt is unused); a
   provider that cannot answers ``InvalidInput``.
+- ``vary`` makes new images close to ``request.input_image`` from the prompt: image-to-image
+  at ``request.strength`` (0: the input, 1: the prompt alone); a provider that cannot
+  answers ``InvalidInput``.
 - All return at least one :class:`ProviderImage` with bytes of an encoded image, or raise
   one of ``providers.errors``: ``ProviderTimeout``, ``ProviderUnavailable`` (try another),
   ``ContentRefused`` (the provider's own policy; do not retry), ``InvalidInput``.
@@ -36,6 +39,8 @@ class ImageRequest:
     lora: str | None = None
     """A LoRA's weights reference (None: the provider's configured one, if any)."""
     lora_scale: float = 1.0
+    strength: float = 0.6
+    """Image-to-image (``vary``): how far from the input image (0: the input, 1: a new one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +70,7 @@ class ImageProvider(ABC):
     async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
         """A larger copy of ``request.input_image``; providers without one refuse."""
         raise InvalidInput(self.name, "this provider does not upscale")
+
+    async def vary(self, request: ImageRequest) -> list[ProviderImage]:
+        """Image-to-image from ``request.input_image``; providers without one refuse."""
+        raise InvalidInput(self.name, "this provider does not make variations")

@@ -48,6 +48,9 @@ class ProviderChain(ImageProvider):
     async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
         return await self._first_available(lambda provider: provider.upscale(request))
 
+    async def vary(self, request: ImageRequest) -> list[ProviderImage]:
+        return await self._first_available(lambda provider: provider.vary(request))
+
     async def _first_available(
         self, call: Callable[[ImageProvider], Awaitable[list[ProviderImage]]]
     ) -> list[ProviderImage]:

@@ -120,6 +120,18 @@ def _draw_generated(request: ImageRequest, index: int, count: int) -> ProviderIm
     return _png(img)
 
 
+def _draw_varied(data: bytes, request: ImageRequest, index: int, count: int) -> ProviderImage:
+    """Image-to-image: the input blended with a new drawing of the prompt, by strength."""
+    with Image.open(io.BytesIO(data)) as src:
+        img = ImageOps.exif_transpose(src).convert("RGB")
+    img.thumbnail((MAX_EDIT_SIDE, MAX_EDIT_SIDE))  # only ever shrinks
+    digest = hashlib.sha256(f"{request.prompt}\0{request.seed}\0{index}".encode()).digest()
+    drawn = Image.new("RGB", img.size, tuple(digest[0:3]))
+    varied = Image.blend(img, drawn, max(0.0, min(1.0, request.strength)))
+    _label(varied, "VARIATION: " + request.prompt + _variant_note(index, count))
+    return _png(varied)
+
+
 def _draw_edited(data: bytes, prompt: str, index: int, count: int) -> ProviderImage:
     with Image.open(io.BytesIO(data)) as src:
         img = ImageOps.exif_transpose(src).convert("RGB")
@@ -166,6 +178,14 @@ class PlaceholderProvider(ImageProvider):
             raise InvalidInput(self.name, "edit needs an input image")
         await asyncio.to_thread(inspect_image, data, source=self.name)
         return [await asyncio.to_thread(_draw_edited, data, request.prompt, i, n) for i in range(n)]
+
+    async def vary(self, request: ImageRequest) -> list[ProviderImage]:
+        n = self._count(request)
+        data = request.input_image
+        if data is None:
+            raise InvalidInput(self.name, "a variation needs an input image")
+        await asyncio.to_thread(inspect_image, data, source=self.name)
+        return [await asyncio.to_thread(_draw_varied, data, request, i, n) for i in range(n)]
 
     async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
         data = request.input_image

@@ -109,6 +109,15 @@ class ReplicateProvider(ImageProvider):
         inputs["image"] = await asyncio.to_thread(to_data_uri, request.input_image)
         return await self._run(inputs)
 
+    async def vary(self, request: ImageRequest) -> list[ProviderImage]:
+        """FLUX image-to-image: ``image`` and ``prompt_strength`` beside the prompt."""
+        if request.input_image is None:
+            raise InvalidInput(self.name, "a variation needs an input image")
+        inputs = self._inputs(request)
+        inputs["image"] = await asyncio.to_thread(to_data_uri, request.input_image)
+        inputs["prompt_strength"] = request.strength
+        return await self._run(inputs)
+
     async def upscale(self, request: ImageRequest) -> list[ProviderImage]:
         """Real-ESRGAN and the like: ``image`` in (``scale`` from the params), one URL out."""
         if request.input_image is None:

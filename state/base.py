@@ -27,8 +27,10 @@ and Redis (any number of processes on any number of machines). Contract:
   order given, then the cap) and when to retry. An admitted ticket holds an in-flight
   slot until ``release(ticket)`` (idempotent) or until its lease runs out, so a slot whose
   holder died frees itself. The clock is the backing store's, so machines may disagree.
+  ``forget_hits(ticket, keys)`` takes an admitted ticket's hit out of those windows (a
+  job that failed on our side or a provider's is not held against its sender); idempotent.
 - ``get_user_settings`` returns a user's saved settings (empty if none); ``set_user_settings``
-  merges string values into them.
+  merges string values into them; ``forget_user_settings`` deletes them all.
 - ``remember(key, value, ttl_s)`` keeps a short string (a cached answer, e.g. an enhanced
   prompt) for ``ttl_s`` seconds, replacing any earlier one; ``recall(key)`` returns it or
   None once it expired or was never kept. Memory keeps a bounded number (oldest dropped).
@@ -118,6 +120,9 @@ class StateStore(ABC):
     async def release(self, ticket: str) -> None: ...
 
     @abstractmethod
+    async def forget_hits(self, ticket: str, keys: Sequence[str]) -> None: ...
+
+    @abstractmethod
     async def in_flight(self) -> int: ...
 
     @abstractmethod
@@ -125,6 +130,9 @@ class StateStore(ABC):
 
     @abstractmethod
     async def set_user_settings(self, user_id: int, values: Mapping[str, str]) -> None: ...
+
+    @abstractmethod
+    async def forget_user_settings(self, user_id: int) -> None: ...
 
     @abstractmethod
     async def remember(self, key: str, value: str, ttl_s: float) -> None: ...

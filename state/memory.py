@@ -36,7 +36,7 @@ class MemoryStateStore(StateStore):
             maxsize=MAX_REMEMBERED_KEYS, ttl=float("inf")
         )
         self._jobs: TTLCache[str, str] = TTLCache(maxsize=MAX_REMEMBERED_JOBS, ttl=JOB_RETENTION_S)
-        self._windows: TTLCache[str, deque[float]] = TTLCache(
+        self._windows: TTLCache[str, deque[tuple[float, str]]] = TTLCache(
             maxsize=MAX_RATE_WINDOWS, ttl=WINDOW_RETENTION_S
         )
         self._in_flight: dict[str, float] = {}  # ticket -> lease expiry
@@ -92,10 +92,10 @@ class MemoryStateStore(StateStore):
         windows = []
         for limit in limits:
             hits = self._windows.get(limit.key) or deque()
-            while hits and hits[0] <= now - limit.window_s:
+            while hits and hits[0][0] <= now - limit.window_s:
                 hits.popleft()
             if len(hits) >= limit.max_hits:
-                oldest = hits[len(hits) - limit.max_hits] if limit.max_hits > 0 else now
+                oldest = hits[len(hits) - limit.max_hits][0] if limit.max_hits > 0 else now
                 raise RateLimited(limit.scope, max(0.0, oldest + limit.window_s - now))
             windows.append((limit.key, hits))
         self._drop_expired_leases(now)
@@ -103,7 +103,7 @@ class MemoryStateStore(StateStore):
         if full and ticket not in self._in_flight:
             raise RateLimited(BUSY_SCOPE, cap.retry_after_s)
         for key, hits in windows:
-            hits.append(now)
+            hits.append((now, ticket))
             self._windows[key] = hits  # re-set: refreshes the entry's age
         self._in_flight[ticket] = now + cap.lease_s
 
@@ -114,6 +114,13 @@ class MemoryStateStore(StateStore):
     async def release(self, ticket: str) -> None:
         self._in_flight.pop(ticket, None)
 
+    async def forget_hits(self, ticket: str, keys: Sequence[str]) -> None:
+        for key in keys:
+            hits = self._windows.get(key)
+            if hits:
+                kept = deque(hit for hit in hits if hit[1] != ticket)
+                self._windows[key] = kept
+
     async def in_flight(self) -> int:
         self._drop_expired_leases(time.monotonic())
         return len(self._in_flight)
@@ -123,6 +130,9 @@ class MemoryStateStore(StateStore):
 
     async def set_user_settings(self, user_id: int, values: Mapping[str, str]) -> None:
         self._user_settings.setdefault(user_id, {}).update(values)
+
+    async def forget_user_settings(self, user_id: int) -> None:
+        self._user_settings.pop(user_id, None)
 
     async def remember(self, key: str, value: str, ttl_s: float) -> None:
         self._kept[key] = (value, time.monotonic() + ttl_s)

@@ -70,6 +70,9 @@ class Job(BaseModel):
     requester_name: str | None = None
     chat_type: str = "private"
     result_file_ids: list[str] = Field(default_factory=list)
+    result_size: str | None = None  # "<width>x<height>" of the first image sent
+    # A variation (image-to-image from ``input_image``, a generate job): how far from it.
+    variation_strength: float | None = None
     # Payments: sats reserved for this job (0: the free allowance paid); None when
     # nothing was reserved (payments off, or still waiting for its invoice to be paid).
     reserved_sats: int | None = None

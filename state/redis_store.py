@@ -97,6 +97,11 @@ class RedisStateStore(StateStore):
         with translated_errors("release"):
             await self.client.zrem(self.keys.in_flight, ticket)
 
+    async def forget_hits(self, ticket: str, keys: Sequence[str]) -> None:
+        with translated_errors("forget_hits"):
+            for key in keys:
+                await self.client.zrem(self.keys.window(key), ticket)
+
     async def in_flight(self) -> int:
         with translated_errors("in_flight"):
             return int(await self._in_flight(keys=[self.keys.in_flight]))
@@ -112,6 +117,10 @@ class RedisStateStore(StateStore):
         with translated_errors("set_user_settings"):
             mapping: dict[Any, Any] = dict(values)
             await self.client.hset(self.keys.user_settings(user_id), mapping=mapping)
+
+    async def forget_user_settings(self, user_id: int) -> None:
+        with translated_errors("forget_user_settings"):
+            await self.client.delete(self.keys.user_settings(user_id))
 
     async def remember(self, key: str, value: str, ttl_s: float) -> None:
         with translated_errors("remember"):

@@ -116,6 +116,8 @@ class Store:
         self.menu_buttons: dict[int | None, JSON] = {}  # by chat id; None: the default
         """Callback query ids handed to the bot, and whether it has answered each."""
         self._last_message_id: dict[int, int] = {}
+        self.senders: set[int] = set()
+        """Users who wrote in any chat: without a private chat, Telegram answers 403."""
         self._file_numbers = itertools.count(1)
         self._media_groups = itertools.count(13_000_000_000_000_001)
         self._update_ids = itertools.count(700_000_001)
@@ -139,6 +141,8 @@ class Store:
             for chat in self.chats.values():
                 if chat.get("username", "").lower() == chat_id[1:].lower():
                     return chat
+        if isinstance(chat_id, int) and chat_id in self.senders:  # never started the bot
+            raise ApiError("Forbidden: bot can't initiate conversation with a user", 403)
         raise ApiError("chat not found")
 
     def new_group_id(self, supergroup: bool) -> int:
@@ -171,6 +175,8 @@ class Store:
         chat_id = chat["id"]
         if chat_id not in self.chats:
             self.add_chat(chat)
+        if not sender.get("is_bot"):
+            self.senders.add(sender["id"])
         message_id = self._last_message_id.get(chat_id, 0) + 1
         self._last_message_id[chat_id] = message_id
         message: JSON = {

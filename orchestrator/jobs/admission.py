@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import contextlib
 
+from fulmine.errors import Refusal
 from orchestrator.catalog import Catalog
 from orchestrator.catalog.choice import choose
 from orchestrator.enhancement import PromptEnhancer
+from orchestrator.errors import JobCancelled
 from orchestrator.jobs.tiers import tier_for
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
@@ -105,16 +107,8 @@ class Admission:
 
     async def _take_rate_limit_slot(self, job: Job) -> None:
         settings = self._settings
-        limits = []
         exempt = job.user_id in settings.admin_user_ids
-        if not exempt and settings.rate_limit_per_minute:
-            limits.append(
-                Limit("user", f"user:{job.user_id}", settings.rate_limit_per_minute, RATE_WINDOW_S)
-            )
-        if not exempt and settings.rate_limit_chat_per_minute and job.chat_id < 0:
-            per_chat = settings.rate_limit_chat_per_minute
-            # Negative ids are groups; a private chat's limit is its user's.
-            limits.append(Limit("chat", f"chat:{job.chat_id}", per_chat, RATE_WINDOW_S))
+        limits = rate_limits(settings, job)
         cap = InFlightCap(
             max_jobs=None if exempt else settings.max_concurrent_jobs,
             lease_s=settings.job_deadline_s + LEASE_MARGIN_S,
@@ -126,3 +120,30 @@ class Admission:
             with contextlib.suppress(StateError):  # the refusal matters, not its count
                 await count(self._stats, REQUESTS_RATE_LIMITED)
             raise
+
+
+def rate_limits(settings: Settings, job: Job) -> list[Limit]:
+    """The sliding windows a job is counted in: its sender's, and in a group its chat's
+    (a private chat's limit is its user's); none for an admin."""
+    if job.user_id in settings.admin_user_ids:
+        return []
+    limits = []
+    if settings.rate_limit_per_minute:
+        limits.append(
+            Limit("user", f"user:{job.user_id}", settings.rate_limit_per_minute, RATE_WINDOW_S)
+        )
+    if settings.rate_limit_chat_per_minute and job.chat_id < 0:  # negative ids are groups
+        per_chat = settings.rate_limit_chat_per_minute
+        limits.append(Limit("chat", f"chat:{job.chat_id}", per_chat, RATE_WINDOW_S))
+    return limits
+
+
+async def forgive_failure(
+    store: StateStore, settings: Settings, job: Job, error: BaseException
+) -> None:
+    """A job that failed on our side or the provider's is taken out of its rate-limit
+    windows; a refusal (the provider's policy, moderation) or a cancellation is not."""
+    if isinstance(error, Refusal | JobCancelled):
+        return
+    with contextlib.suppress(StateError):
+        await store.forget_hits(job.id, [limit.key for limit in rate_limits(settings, job)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 import time
 
 from orchestrator.catalog import Catalog
@@ -17,6 +18,8 @@ from providers.base import ImageProvider, ImageRequest, ProviderImage
 from providers.errors import ProviderTimeout
 from providers.images import MAX_PIXELS, inspect_image
 from state.models import Job, JobKind
+
+SEED_RANGE = 2**31  # every provider takes seeds below this
 
 
 class ImageMaker:
@@ -46,6 +49,8 @@ class ImageMaker:
         """The job's images and, for an edit, the input they were made from."""
         source: bytes | None = None
         provider, lora = self._provider(job)
+        if job.seed is None and job.kind is not JobKind.UPSCALE:  # chosen here, so that the
+            job.seed = secrets.randbelow(SEED_RANGE)  # result tells it (--seed reproduces)
         request = ImageRequest(
             prompt=job.prompt,
             num_images=job.num_images,
@@ -67,6 +72,13 @@ class ImageMaker:
             source = await self._frontend.fetch_input_image(job)
             await self._moderation.check_input(job, source)
             operation = provider.edit(dataclasses.replace(request, input_image=source))
+        elif job.input_image is not None:  # a variation: image-to-image from the input
+            timeout_s = self._settings.generate_timeout_s
+            source = await self._frontend.fetch_input_image(job)
+            await self._moderation.check_input(job, source)
+            strength = job.variation_strength if job.variation_strength is not None else 0.6
+            varied = dataclasses.replace(request, input_image=source, strength=strength)
+            operation = provider.vary(varied)
         else:
             timeout_s = self._settings.generate_timeout_s
             operation = provider.generate(request)

@@ -19,8 +19,10 @@ from typing import TypeVar
 import structlog
 
 from orchestrator.catalog import Catalog
-from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobExpired
+from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobCancelled, JobExpired
 from orchestrator.frontend import JobFrontend
+from orchestrator.jobs.admission import forgive_failure
+from orchestrator.jobs.cancelling import cancel_requested, unless_cancelled
 from orchestrator.jobs.image_making import ImageMaker
 from orchestrator.jobs.marks import delivery_mark, status_owner_mark
 from orchestrator.jobs.outage import through_outage
@@ -153,6 +155,8 @@ class Worker:
                 await self._fail(job, JobAbandoned(job.id, job.attempts, "workers kept dying"))
             elif job.deadline_at is not None and time.time() > job.deadline_at:
                 await self._fail(job, JobExpired(job.id, time.time() - job.deadline_at))
+            elif await cancel_requested(self._store, job.id):
+                await self._fail(job, JobCancelled(job.id))
             else:
                 await self._attempt(job)
         except StateError as exc:  # left unacknowledged: a durable queue hands it out again
@@ -177,7 +181,8 @@ class Worker:
             progress = asyncio.create_task(self._keep_showing_progress(job))
             started = time.perf_counter()
             try:
-                images, source = await self._images.make_from(job)
+                making = self._images.make_from(job)
+                images, source = await unless_cancelled(making, self._store, job.id)
                 images = await self._moderation.allowed_outputs(job, images)
                 if self._provenance is not None:  # never raises: an image is never lost
                     name = self._images.provider_name(job)
@@ -253,6 +258,7 @@ class Worker:
         job.finished_at = time.time()
         await self._outlasting(lambda: self._set_status(job, JobStatus.FAILED))
         log.warning("job_failed", kind=job.kind, error=repr(error))
+        await forgive_failure(self._store, self._settings, job, error)
         if self._payments is not None:  # before the user is told "you were not charged"
             await self._payments.release(job)
         try:

@@ -122,7 +122,9 @@ async def test_edit_as_reply_to_a_photo(stack: Stack) -> None:
     edited = _photo_of(stack)
     assert edited.size == (320, 200)
     assert edited.convert("RGB").getpixel((300, 190)) != (0, 0, 255)
-    assert stack.emulator.calls_to("sendMessage")[0].params["text"] == texts.text("status_editing")
+    asked, status = stack.emulator.calls_to("sendMessage")  # the photo alone was asked about
+    assert asked.params["text"] == texts.text("ask_edit")
+    assert status.params["text"] == texts.text("status_editing")
 
 
 async def test_edit_as_reply_to_the_bots_own_photo(stack: Stack) -> None:
@@ -233,8 +235,9 @@ async def test_edit_of_an_image_document_pillow_cannot_open(stack: Stack) -> Non
 @pytest.mark.parametrize(
     ("text", "expected_key", "fields"),
     [
-        ("/generate", "generate_usage", {}),
-        ("/generate    ", "generate_usage", {}),
+        ("/generate", "ask_prompt", {}),
+        ("/generate    ", "ask_prompt", {}),
+        ("/generate --seed 7", "generate_usage", {}),
         ("/edit", "edit_needs_image", {}),
         ("/generate " + "x" * 501, "prompt_too_long", {"length": 501, "max_chars": 500}),
     ],

@@ -79,6 +79,7 @@ async def test_generate_returns_replicates_image(
     assert [button["text"] for button in upscale_row] == [
         texts.text("button_upscale"),
         texts.text("button_original"),
+        texts.text("button_details"),
     ]
     assert all(len(button["callback_data"].encode()) <= 64 for button in row)
     assert len(stack.emulator.calls_to("deleteMessage")) == 1  # the status message
@@ -105,7 +106,12 @@ async def test_options_reach_replicate_and_come_back_as_an_album(
     assert "caption" not in media[1]
     _status, buttons = stack.emulator.calls_to("sendMessage")
     assert buttons.params["text"] == texts.text("result_buttons")
-    assert len(buttons.params["reply_markup"]["inline_keyboard"][0]) == 2
+    whole, first, second = buttons.params["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for b in whole] == [
+        texts.text("button_regenerate"),
+        texts.text("button_details"),
+    ]
+    assert len(first) == len(second) == 3  # per image: upscale, variations, edit
 
 
 async def test_a_bad_option_gets_a_helpful_answer_and_calls_no_provider(
@@ -186,7 +192,7 @@ async def test_a_hang_past_the_timeout_is_cancelled_and_told_once(
         ({"final_error": "NSFW content detected"}, "failed_refused", 1, 0),
         (
             {"create_faults": [Fault(422, {"detail": "bad input", "status": 422})]},
-            "failed_refused",
+            "failed_provider_rejected",
             1,
             0,
         ),
@@ -210,6 +216,9 @@ async def test_each_fault_has_its_own_message(
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text="/generate a fox"))
     assert _failure_text(stack) == texts.text(expected_key)
+    (edit,) = stack.emulator.calls_to("editMessageText")
+    ((retry,),) = edit.params["reply_markup"]["inline_keyboard"]
+    assert retry["text"] == texts.text("button_try_again")
     assert len(fake_replicate.creates()) == creates
     assert _downloads(fake_replicate) == downloads
     assert stack.emulator.calls_to("sendPhoto") == []

@@ -107,7 +107,11 @@ async def test_a_blocked_edit_instruction_is_refused(
             reply_to_message_id=photo["message"]["message_id"],
         )
     )
-    assert _texts_to(stack, 1001) == [texts.text("moderation_blocked_sexual")]
+    # The photo alone was asked about; the /edit replying to it is refused.
+    assert _texts_to(stack, 1001) == [
+        texts.text("ask_edit"),
+        texts.text("moderation_blocked_sexual"),
+    ]
     assert stack.emulator.calls_to("getFile") == []
     assert _provider_requests(fake_replicate, fake_fal) == 0
 

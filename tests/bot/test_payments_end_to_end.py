@@ -224,7 +224,7 @@ async def test_provider_failure_after_payment_releases_and_says_not_charged(
         await stack.send(stack.emulator.user_message(chat, user, text="/generate a fox"))
         (pending,) = await payments.ledger.pending_invoices()
         await _webhook(stack, fake.mark_paid(pending.invoice_id))
-        failure = texts.text("failed_refused") + " " + texts.text("not_charged")
+        failure = texts.text("failed_provider_rejected")  # a 422; it says "not charged" itself
         assert failure in _texts(stack) + [
             str(c.params["text"]) for c in stack.emulator.calls_to("editMessageText")
         ]

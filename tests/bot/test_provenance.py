@@ -81,7 +81,7 @@ async def test_verify_without_an_image_says_how_to_use_it(stack: Stack) -> None:
 async def test_the_original_file_button_sends_the_signed_original(stack: Stack) -> None:
     user, chat, _, message_id = await _generate(stack)
     (photo,) = stack.emulator.calls_to("sendPhoto")
-    _, (_, original_button) = photo.params["reply_markup"]["inline_keyboard"]
+    _, (_, original_button, _) = photo.params["reply_markup"]["inline_keyboard"]
     assert original_button["text"] == texts.text("button_original", "en")
     press = stack.emulator.button_press(chat, user, message_id, original_button["callback_data"])
     await stack.send(press)

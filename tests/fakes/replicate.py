@@ -102,6 +102,9 @@ def _validate(inputs: Any, version: str = "") -> list[str]:
     image = inputs.get("image")
     if image is not None and not (isinstance(image, str) and image.startswith(("data:", "http"))):
         problems.append("input.image: Does not match format 'uri'")
+    strength = inputs.get("prompt_strength", 0.8)
+    if not isinstance(strength, int | float) or not 0 <= strength <= 1:
+        problems.append("input.prompt_strength: Must be between 0 and 1")
     return problems
 
 

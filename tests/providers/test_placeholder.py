@@ -145,3 +145,27 @@ async def test_generate_follows_the_aspect_ratio(aspect_ratio: str, size: tuple[
         ImageRequest(prompt="x", aspect_ratio=aspect_ratio)
     )
     assert _open(image).size == size
+
+
+async def test_vary_stays_close_to_the_input_by_strength() -> None:
+    from PIL import ImageChops, ImageStat
+
+    source = io.BytesIO()
+    Image.new("RGB", (120, 80), "blue").save(source, format="PNG")
+    provider = PlaceholderProvider()
+
+    async def varied(strength: float) -> Image.Image:
+        request = ImageRequest(
+            prompt="a fox", input_image=source.getvalue(), seed=3, strength=strength
+        )
+        (image,) = await provider.vary(request)
+        return Image.open(io.BytesIO(image.data)).convert("RGB")
+
+    blue = Image.new("RGB", (120, 80), "blue")
+    near, far = await varied(0.2), await varied(0.9)
+    assert near.size == far.size == (120, 80)  # the input's shape, not a new drawing's
+
+    def distance(image: Image.Image) -> float:
+        return sum(ImageStat.Stat(ImageChops.difference(image, blue)).mean)
+
+    assert 0 < distance(near) < distance(far)

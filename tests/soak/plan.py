@@ -53,11 +53,11 @@ def _bad_input(traffic: Traffic, chat: dict[str, Any], user: dict[str, Any]) -> 
     price = PRICES[JobKind.GENERATE]
     prices = texts.text("help_prices", generate=price, edit=PRICES[JobKind.EDIT], free=0)
     cases = [
-        ("/generate", texts.text("generate_usage")),
+        ("/generate", texts.text("ask_prompt")),
+        ("/generate --seed 7", texts.text("generate_usage")),
         ("/generate a fox --n 9", texts.text("option_bad_n", value="9", max=4)),
         ("/edit make it blue", texts.text("edit_needs_image")),
         ("/nope", texts.text("unknown_command")),
-        ("hello there", texts.text("private_hint")),
         ("/generate " + "x" * 501, texts.text("prompt_too_long", length=501, max_chars=500)),
         ("/buy lots", texts.text("buy_usage", default=10 * price, max=1_000_000)),
         ("/start", texts.text("start", name=user["first_name"])),
