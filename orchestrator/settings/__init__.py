@@ -5,7 +5,7 @@ front ends); the GPU server has its own (``gpu_server/settings.py``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AnyHttpUrl,
@@ -17,9 +17,12 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from orchestrator.settings_api import ApiSettings
-from state.models import Tier
-from state.scheduling import TierPolicy
+from orchestrator.settings.api import ApiSettings
+from orchestrator.settings.moderation import ModerationSettings
+from orchestrator.settings.payments import PaymentSettings
+from orchestrator.settings.providers import ProviderSettings
+from orchestrator.settings.queue import QueueSettings
+from orchestrator.settings.telegram import TelegramSettings
 
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token;
 # it is all that tells Telegram's updates from forged ones, so a short one is refused.
@@ -33,7 +36,15 @@ HOSTED_DEFAULTS: dict[str, tuple[str | None, str]] = {
 }
 
 
-class Settings(ApiSettings, BaseSettings):
+class Settings(
+    ApiSettings,
+    TelegramSettings,
+    ProviderSettings,
+    QueueSettings,
+    PaymentSettings,
+    ModerationSettings,
+    BaseSettings,
+):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
@@ -77,36 +88,6 @@ class Settings(ApiSettings, BaseSettings):
     generate_timeout_s: float = Field(default=90.0, gt=0)
     edit_timeout_s: float = Field(default=30.0, gt=0)
     worker_concurrency: int = Field(default=8, ge=1, le=1000)
-    # Chat actions are cosmetic: the first after this long, at most this many a second
-    # per process (0: no budget). See bot/chat_actions.py.
-    # Telegram's flood control: a 429 is always waited out and the call retried (up to
-    # this many times: a refused call was not carried out, so retrying cannot double it).
-    # Sends are paced before Telegram refuses, in one budget shared by every process on
-    # Redis (bot/flood.py), at Telegram's published limits: messages a second overall, a
-    # second per chat, a minute per group (0: that scope unpaced).
-    telegram_flood_retries: int = Field(default=3, ge=0, le=10)
-    telegram_messages_per_s: float = Field(default=30, ge=0)
-    telegram_chat_messages_per_s: float = Field(default=1, ge=0)
-    telegram_group_messages_per_min: float = Field(default=20, ge=0)
-    # Telegram not answering (bot/bot_api_request.py): how long to wait
-    # for a Bot API answer; then a call safe to repeat (chat action, edit, delete, reads)
-    # is retried this many times, backing off from this long (doubling). A send is
-    # repeated only if it never left (no connection): it may have arrived otherwise.
-    telegram_read_timeout_s: float = Field(default=5.0, gt=0)  # python-telegram-bot's default
-    telegram_safe_retries: int = Field(default=2, ge=0, le=10)
-    telegram_retry_backoff_s: float = Field(default=1.0, gt=0)
-    # At start-up, set the command menus and descriptions (bot/menus.py); `fulmine
-    # set-webhook` always does.
-    telegram_set_menus: bool = True
-    # Inline mode (bot/inline.py): `@bot a red fox` in any chat. Off by default; switch it
-    # on in BotFather too (/setinline, and /setinlinefeedback for the chosen results). An
-    # inline message can only show a file already on Telegram, so each image is first sent
-    # to this chat (e.g. a private channel the bot posts in), or, unset, to the user's own
-    # chat with the bot.
-    telegram_inline: bool = False
-    telegram_inline_storage_chat: int | None = None
-    chat_action_after_s: float = Field(default=1.0, ge=0)
-    chat_actions_per_s: float = Field(default=10.0, ge=0)
     # Updates handled at once per process; more wait their turn (well under the Bot API
     # client's pool of 256 connections).
     max_concurrent_updates: int = Field(default=64, ge=1, le=10_000)
@@ -114,47 +95,6 @@ class Settings(ApiSettings, BaseSettings):
     # holds one slot, not all); this many may wait behind, the newer ones are dropped.
     max_waiting_per_chat: int = Field(default=20, ge=1, le=1000)
     shutdown_grace_s: float = Field(default=25.0, ge=0)
-
-    # The model catalog (orchestrator/catalog/): a TOML file; unset: the shipped default.
-    # The model settings below override it (orchestrator/catalog/configured.py).
-    catalog_file: str | None = None
-
-    # Hosted image providers: keys, models, and how hard to try each call.
-    replicate_api_token: SecretStr | None = None
-    replicate_base_url: str = "https://api.replicate.com"
-    fal_key: SecretStr | None = None
-    generate_model: str = Field(
-        default="black-forest-labs/flux-dev-lora", pattern=r"^[\w.-]+/[\w.-]+(:[0-9a-f]{8,})?$"
-    )
-    generate_lora: str | None = None  # Replicate lora_weights / fal loras[].path
-    generate_lora_scale: float = Field(default=1.0, ge=-1, le=3)
-    fal_generate_model: str = Field(default="fal-ai/flux-lora", pattern=r"^[\w.-]+(/[\w.-]+)+$")
-    edit_model: str = Field(default="fal-ai/nano-banana/edit", pattern=r"^[\w.-]+(/[\w.-]+)+$")
-    provider_attempts: int = Field(default=3, ge=1, le=10)  # tries of one call, in all
-    provider_backoff_s: float = Field(default=1.0, gt=0)  # first retry wait, then doubling
-    provider_max_wait_s: float = Field(default=20.0, gt=0)  # longest wait / Retry-After honoured
-    provider_request_timeout_s: float = Field(default=20.0, gt=0)  # one HTTP call
-    provider_poll_interval_s: float = Field(default=1.0, gt=0)
-
-    # Prompt enhancement (orchestrator/enhancement.py): none (offline: --enhance answers
-    # that it is not configured), openai (any OpenAI-compatible chat endpoint) or replicate
-    # (REPLICATE_API_TOKEN). LLM_MODEL unset: gpt-4o-mini / meta/meta-llama-3-8b-instruct.
-    llm_backend: Literal["none", "openai", "replicate"] = "none"
-    llm_base_url: str = "https://api.openai.com/v1"
-    llm_api_key: SecretStr | None = None
-    llm_model: str = ""
-    llm_timeout_s: float = Field(default=10.0, gt=0, le=60)  # then the user's own prompt
-    llm_cache_s: float = Field(default=7 * 24 * 3600.0, ge=1)  # answers kept per prompt
-
-    # Self-hosted GPU provider: the client of `fulmine gpu-server`, with the server's bearer
-    # token. One or more comma-separated server URLs: the least loaded is tried first.
-    gpu_server_token: SecretStr | None = None
-    gpu_backend_urls: Annotated[tuple[str, ...], NoDecode] = ()
-    gpu_lora: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    gpu_lora_scale: float = Field(default=1.0, ge=-4, le=4)
-    gpu_steps: int | None = Field(default=None, ge=1, le=100)  # unset: the server's default
-    gpu_output_format: Literal["png", "webp", "jpeg"] = "png"
-    gpu_request_timeout_s: float = Field(default=120.0, gt=0)  # one call, queue included
 
     # State and scale-out. No REDIS_URL: one process, state in memory.
     redis_url: SecretStr | None = None  # may carry a password
@@ -166,121 +106,6 @@ class Settings(ApiSettings, BaseSettings):
     job_visibility_timeout_s: float = Field(default=60.0, gt=0)  # then a dead worker's job moves
     job_max_attempts: int = Field(default=3, ge=1)
     queue_edit_interval_s: float = Field(default=5.0, gt=0)  # per chat, queue position edits
-
-    # Scheduling (state/scheduling.py): the tiers' weights, the share of the picks every
-    # tier with jobs waiting keeps, and how long a job of each tier waits before it is
-    # promoted, as "turbo=10,fast=5,relax=1". TURBO_USER_IDS: users the operator grants
-    # turbo (admins have it); credits bought give fast, the free allowance relax.
-    queue_tier_weights: Annotated[dict[Tier, int], NoDecode] = Field(
-        default_factory=lambda: dict(TierPolicy().weights)
-    )
-    queue_min_share: float = Field(default=0.10, ge=0, le=0.33)
-    queue_max_wait_s: Annotated[dict[Tier, float], NoDecode] = Field(
-        default_factory=lambda: dict(TierPolicy().max_wait_s)
-    )
-    turbo_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
-
-    @field_validator("queue_tier_weights", "queue_max_wait_s", mode="before")
-    @classmethod
-    def _per_tier(cls, value: object) -> object:
-        if isinstance(value, str):
-            pairs = [part.partition("=") for part in value.split(",") if part.strip()]
-            value = {name.strip().lower(): number.strip() for name, _, number in pairs}
-        if isinstance(value, dict) and set(value) != {tier.value for tier in Tier}:
-            raise ValueError("must give turbo, fast and relax each a number, e.g. turbo=10")
-        return value
-
-    @field_validator("queue_tier_weights")
-    @classmethod
-    def _positive_weights(cls, value: dict[Tier, int]) -> dict[Tier, int]:
-        if any(weight < 1 for weight in value.values()):
-            raise ValueError("weights must be whole numbers of 1 or more")
-        return value
-
-    @field_validator("queue_max_wait_s")
-    @classmethod
-    def _positive_waits(cls, value: dict[Tier, float]) -> dict[Tier, float]:
-        if any(wait <= 0 for wait in value.values()):
-            raise ValueError("maximum waits must be more than 0 seconds")
-        return value
-
-    @field_validator("turbo_user_ids", mode="before")
-    @classmethod
-    def _turbo_users(cls, value: object) -> object:
-        return cls._comma_separated(value)
-
-    def tier_policy(self) -> TierPolicy:
-        return TierPolicy(self.queue_tier_weights, self.queue_min_share, self.queue_max_wait_s)
-
-    # Payments: Lightning invoices in sats. "none": every request is free.
-    payments_backend: Literal["none", "fake", "lnbits", "btcpay"] = "none"
-    price_generate_sats: int = Field(default=100, ge=1)  # per image
-    price_edit_sats: int = Field(default=100, ge=1)  # per image
-    free_generations_per_day: int = Field(default=0, ge=0)  # per user, used before credits
-    invoice_expiry_s: int = Field(default=900, ge=60, le=86400)  # BTCPay rounds up to minutes
-    lnbits_url: AnyHttpUrl | None = None
-    lnbits_invoice_key: SecretStr | None = None  # the wallet's invoice/read key, never admin
-    # The same wallet's admin key, used only to pay refunds out (unset: no payouts; refund
-    # claims are spent on new requests instead).
-    lnbits_admin_key: SecretStr | None = None
-    btcpay_url: AnyHttpUrl | None = None
-    btcpay_api_key: SecretStr | None = None  # can create + view invoices of the store
-    btcpay_store_id: str | None = None
-    btcpay_webhook_secret: SecretStr | None = None  # the store webhook's secret
-    payments_reconcile_s: float = Field(default=30.0, gt=0)  # re-check pending invoices
-    # Telegram Stars beside Lightning (orchestrator/payments/stars.py): what one credit (the
-    # ledger's unit, one sat) costs in Stars, rounded up per invoice; 0: Stars are off.
-    stars_per_credit: float = Field(default=0.0, ge=0, le=1000)
-    # A job paid in Stars that fails: "refund" (refundStarPayment) or "credit" (kept).
-    stars_failed_job: Literal["refund", "credit"] = "refund"
-    # Group pools (/fund, /allowance, /pool): images a member may draw from a group's pool
-    # per UTC day until the funders set a cap of their own.
-    pool_daily_cap: int = Field(default=10, ge=0, le=100)
-    # Who answers /paysupport (a @username, an e-mail address or a link); shown as is.
-    payment_support_contact: str = Field(default="", max_length=200)
-    # /buy answers with an invoice (a reused one too) at most this often per user; 0: no limit.
-    topup_invoices_per_hour: int = Field(default=5, ge=0)
-    # Unpaid, unexpired top-up invoices one user may hold at once.
-    topup_open_invoices_max: int = Field(default=3, ge=1)
-    # Webhooks about our invoices checked with the backend, per second and process (a burst
-    # of as many); more are answered 503 and left to reconciliation.
-    payment_webhook_checks_per_s: float = Field(default=10.0, gt=0)
-    # A reservation held this long whose job is neither queued nor running (its process
-    # died) is settled by the reconciliation loop: released, or captured if it was delivered.
-    reservation_sweep_grace_s: float = Field(default=600.0, gt=0)
-
-    # Moderation: orchestrator/moderation/, README "Moderation".
-    # Policy per chat kind: off (only the minors rule; images unchecked) / standard / strict.
-    moderation_private: Literal["off", "standard", "strict"] = "standard"
-    moderation_groups: Literal["off", "standard", "strict"] = "strict"  # groups, channels
-    # Prompt thresholds per category overriding the defaults in moderation/models.py,
-    # as "sexual=0.7,abuse=0.95"; strict multiplies them by the factor (all but abuse's).
-    moderation_thresholds: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
-    moderation_strict_factor: float = Field(default=0.6, gt=0, le=1)
-    # Image thresholds on open_nsfw's P(nsfw), for standard and for strict.
-    moderation_image_threshold: float = Field(default=0.8, gt=0, le=1)
-    moderation_image_threshold_strict: float = Field(default=0.4, gt=0, le=1)
-    # Comma-separated phrases added to the allow-list (known false positives).
-    moderation_allow_terms: Annotated[tuple[str, ...], NoDecode] = ()
-    moderation_terms_dir: str | None = None  # replaces the bundled term lists
-    moderation_image_model_path: str | None = None  # a copy of open-nsfw.onnx (SHA-256 checked)
-    moderation_threads: int = Field(default=2, ge=1, le=32)  # the checks' thread pool
-    # Bearer key of POST /api/v1/moderation/check; unset: the endpoint answers 404.
-    moderation_api_key: SecretStr | None = None
-    # Repeat offenders: this many blocks within the window throttle the user for the
-    # cool-down (0 blocks: never).
-    moderation_repeat_blocks: int = Field(default=3, ge=0)
-    moderation_repeat_window_s: float = Field(default=3600.0, gt=0)
-    moderation_repeat_cooldown_s: float = Field(default=3600.0, gt=0)
-    # A hosted classifier asked about prompts the local checks let through (moderation/
-    # hosted/): none, openai (the moderations endpoint) or llamaguard (Llama Guard 3 behind
-    # an OpenAI-compatible chat completions endpoint). Its outage never refuses a request.
-    moderation_hosted: Literal["none", "openai", "llamaguard"] = "none"
-    moderation_hosted_url: str | None = None  # openai: https://api.openai.com; llamaguard: required
-    moderation_hosted_key: SecretStr | None = None  # bearer key; required for openai
-    moderation_hosted_model: str | None = None  # omni-moderation-latest / Llama-Guard-3-8B
-    moderation_hosted_timeout_s: float = Field(default=3.0, gt=0, le=30)  # one call, in all
-    moderation_hosted_cache: int = Field(default=10_000, ge=0)  # verdicts kept (LRU); 0: none
 
     # Provenance (orchestrator/provenance): the operator's C2PA certificate chain and key,
     # as PEM text or a file's path; without them a development certificate is made at
@@ -309,33 +134,6 @@ class Settings(ApiSettings, BaseSettings):
                 raise ValueError("must look like replicate=40,fal=50") from None
         if isinstance(value, dict) and any(int(cost) < 0 for cost in value.values()):
             raise ValueError("costs must be 0 or more sats")
-        return value
-
-    @field_validator("moderation_thresholds", mode="before")
-    @classmethod
-    def _moderation_thresholds(cls, value: object) -> object:
-        from orchestrator.moderation.models import Category
-
-        if isinstance(value, str):
-            pairs = [part.partition("=") for part in value.split(",") if part.strip()]
-            try:
-                value = {name.strip(): float(number) for name, _, number in pairs}
-            except ValueError:
-                raise ValueError("must look like sexual=0.7,abuse=0.95") from None
-        if isinstance(value, dict):
-            known = {category.value for category in Category}
-            unknown = sorted(str(name) for name in value if name not in known)
-            if unknown:
-                raise ValueError(f"names unknown categories {unknown} (known: {sorted(known)})")
-            if any(not 0 < float(number) <= 1 for number in value.values()):
-                raise ValueError("thresholds must be above 0 and at most 1")
-        return value
-
-    @field_validator("moderation_allow_terms", mode="before")
-    @classmethod
-    def _moderation_allow_terms(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("moderation_terms_dir", "moderation_image_model_path", "catalog_file")
@@ -438,11 +236,6 @@ class Settings(ApiSettings, BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
-
-    @field_validator("payments_backend", mode="before")
-    @classmethod
-    def _backend_name(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("moderation_hosted", "llm_backend", mode="before")
     @classmethod
