@@ -37,8 +37,8 @@ from bench.support import (
     emit,
     register_bench_providers,
 )
-from bot.buttons import result_keyboard
 from bot.frontend import TelegramFrontend, build_application
+from bot.results.buttons import result_keyboard
 from orchestrator.runtime import Runtime
 from orchestrator.serving.logs import configure_logging
 from state.models import Job, JobKind

@@ -1,7 +1,7 @@
 """Text answers, sent at least once.
 
 A text whose sending got no answer (a timeout, a 5xx) may or may not have arrived.
-Photos are then never sent again (see ``bot.delivery``), and neither is the status
+Photos are then never sent again (see ``bot.sending.delivery``), and neither is the status
 message, which later calls change by its id (a second copy would be left behind). A
 plain text answer is different: the same words twice are a small annoyance, a user left
 without an answer is worse, so it is sent again, a few times, backing off.

@@ -12,16 +12,18 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import menus, payments, stars, texts
-from bot.bot_api_request import RetryingRequest
-from bot.cancel import cancel_keyboard
-from bot.chat_actions import ChatActionBudget
-from bot.delivery import Delivery
-from bot.flood import SharedPaceLimiter
+from bot import texts
+from bot.account.mini_app import set_menu_button
+from bot.admin import menus
 from bot.handlers import Handlers
-from bot.inline import InlineMode
-from bot.mini_app import set_menu_button
-from bot.status import status_key
+from bot.intake.cancel import cancel_keyboard
+from bot.money import payments, stars
+from bot.results.inline import InlineMode
+from bot.sending.bot_api_request import RetryingRequest
+from bot.sending.chat_actions import ChatActionBudget
+from bot.sending.delivery import Delivery
+from bot.sending.flood import SharedPaceLimiter
+from bot.sending.status import status_key
 from bot.webhook import webhook_router
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.notices import PaymentNotice
@@ -155,7 +157,7 @@ class TelegramFrontend:
         return await self._delivery.fetch_input_image(job)
 
     async def show_progress(self, job: Job) -> None:
-        """A chat action, within the process's budget (``bot.chat_actions``); none for an
+        """A chat action, within the process's budget (``bot.sending.chat_actions``); none for an
         inline job (its chat is not the bot's to act in)."""
         if job.inline_message_id is None and self._chat_actions.take():
             await self._delivery.show_progress(job)

@@ -17,28 +17,34 @@ from telegram.ext import (
 )
 
 from bot import answers, texts
-from bot.admission import admitted, answer_press
-from bot.banned import BannedGate
-from bot.buttons import follow_up, parse_press
-from bot.cancel import CancelCommands, cancel_keyboard, remember_active
-from bot.commands import Command, is_for_bot, message_command
-from bot.conversation import Conversation
-from bot.deep_links import DeepLinks
-from bot.details import DetailsButton
-from bot.history import HistoryCommands
-from bot.identity import sender_of
-from bot.inputs import EditSource, find_edit_source, source_problem
-from bot.mini_app import MiniAppCommands
-from bot.model_menu import ModelMenu
-from bot.moderation_admin import ModerationAdmin
-from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options, with_defaults
-from bot.payments import PaymentCommands, prices_text
-from bot.pools import PoolCommands
-from bot.privacy import PrivacyCommands
-from bot.provenance import ProvenanceCommands
-from bot.stars import StarsCommands
-from bot.stats import StatsCommand
-from bot.status import status_key
+from bot.account.mini_app import MiniAppCommands
+from bot.account.model_menu import ModelMenu
+from bot.account.privacy import PrivacyCommands
+from bot.admin.moderation_admin import ModerationAdmin
+from bot.admin.stats import StatsCommand
+from bot.intake.admission import admitted, answer_press
+from bot.intake.banned import BannedGate
+from bot.intake.cancel import CancelCommands, cancel_keyboard, remember_active
+from bot.intake.commands import Command, is_for_bot, message_command
+from bot.intake.conversation import Conversation
+from bot.intake.deep_links import DeepLinks
+from bot.intake.identity import sender_of
+from bot.intake.inputs import EditSource, find_edit_source, source_problem
+from bot.intake.options import (
+    ImageOptions,
+    OptionProblem,
+    ParsedCommand,
+    parse_options,
+    with_defaults,
+)
+from bot.money.payments import PaymentCommands, prices_text
+from bot.money.pools import PoolCommands
+from bot.money.stars import StarsCommands
+from bot.results.buttons import follow_up, parse_press
+from bot.results.details import DetailsButton
+from bot.results.history import HistoryCommands
+from bot.results.provenance import ProvenanceCommands
+from bot.sending.status import status_key
 from orchestrator.frontend import JobSubmitter
 from orchestrator.preferences import Preferences
 from orchestrator.settings import Settings
@@ -96,7 +102,7 @@ class Handlers:
         )
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The greeting; a deep link's payload (``bot.deep_links``) is acted on after it."""
+        """The greeting; a deep link's payload (``bot.intake.deep_links``) is acted on after it."""
         user = update.effective_user
         name = user.first_name if user else ""
         await self._reply(update, texts.text("start", _language(update), name=name))
@@ -237,7 +243,7 @@ class Handlers:
         query: CallbackQuery | None = None,
     ) -> None:
         """The one path every job takes: limits, status message, queue. The job is the true
-        sender's (``bot.identity``): an anonymous admin's or a channel's is its chat's. A
+        sender's (``bot.intake.identity``): an anonymous admin's or a channel's is its chat's. A
         button's press (``query``) is answered here: rate limited, with a pop-up saying so
         (not a new message in the chat); otherwise without words."""
         message = update.effective_message

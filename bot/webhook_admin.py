@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from bot.menus import menu_calls
-from bot.stars import stars_on
+from bot.admin.menus import menu_calls
+from bot.money.stars import stars_on
 from orchestrator.settings import Settings
 
 INLINE_UPDATES = ["inline_query", "chosen_inline_result"]
@@ -62,7 +62,7 @@ async def set_webhook(settings: Settings) -> dict[str, Any]:
 
 
 async def set_menus(settings: Settings) -> dict[str, Any]:
-    """The command menus and descriptions (``bot.menus``): the first refusal, else ok."""
+    """The command menus and descriptions (``bot.admin.menus``): the first refusal, else ok."""
     for method, params in menu_calls(settings):
         answer = await call_bot_api(settings, method, params)
         if not answer.get("ok"):

@@ -1,7 +1,7 @@
 """Group pools: credits a group's members put in for everyone in it.
 
 The pool is the group's own ledger account (its chat id): what an anonymous admin or a
-channel post spends already, since such a message speaks for the chat (``bot.identity``);
+channel post spends already, since such a message speaks for the chat (``bot.intake.identity``);
 so they act as the chat, never as a shared service account. ``/fund`` moves credits from a
 member's balance into it (``Ledger.transfer``, once per request).
 

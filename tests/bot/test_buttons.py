@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bot import texts
-from bot.buttons import VARIATION_STRENGTH
 from bot.frontend import TelegramFrontend
+from bot.results.buttons import VARIATION_STRENGTH
 from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
 from orchestrator.serving.server import serve_in_background

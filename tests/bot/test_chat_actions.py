@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from bot.chat_actions import ChatActionBudget
+from bot.sending.chat_actions import ChatActionBudget
 
 
 def test_budget_allows_a_burst_then_refills_at_its_rate(monkeypatch: pytest.MonkeyPatch) -> None:

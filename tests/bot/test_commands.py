@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from telegram import MessageEntity
 
-from bot.commands import cut_to_caption, is_for_bot, parse_command
+from bot.intake.commands import cut_to_caption, is_for_bot, parse_command
 
 
 def _cmd(length: int) -> tuple[MessageEntity, ...]:

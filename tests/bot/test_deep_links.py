@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.deep_links import prompt_payload
+from bot.intake.deep_links import prompt_payload
 from orchestrator.referrals import referrer_of
 from tests.conftest import Stack
 

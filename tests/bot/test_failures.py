@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import texts
-from bot.failures import failure_text_key, retry_keyboard
+from bot.sending.failures import failure_text_key, retry_keyboard
 from fulmine.errors import ImageTooLarge, InvalidInput
 from orchestrator.errors import JobExpired
 from orchestrator.moderation.errors import InputImageBlocked

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.inline import GENERATE_RESULT
-from bot.moderation_admin import refusal_text
+from bot.admin.moderation_admin import refusal_text
+from bot.results.inline import GENERATE_RESULT
 from bot.webhook_admin import allowed_updates, set_webhook
 from orchestrator.moderation.errors import PromptBlocked
 from orchestrator.stats.counters import JOBS_ACCEPTED

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from telegram.ext import CommandHandler
 
-from bot import menus, texts, webhook_admin
+from bot import texts, webhook_admin
+from bot.admin import menus
 from bot.frontend import TelegramFrontend
 from devtools.emulator import BotApiEmulator
 from tests.conftest import Stack, make_settings

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from bot import texts
-from bot.moderation_admin import refusal_text
+from bot.admin.moderation_admin import refusal_text
 from orchestrator.moderation.errors import PromptBlocked, UserBanned
 from orchestrator.stats.counters import blocks
 from tests.bot.hosted import extra_settings, settings_overrides  # noqa: F401 (fixtures)

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.buttons import Action, callback_data, parse_press
-from bot.options import ImageOptions, OptionProblem, ParsedCommand, parse_options
+from bot.intake.options import ImageOptions, OptionProblem, ParsedCommand, parse_options
+from bot.results.buttons import Action, callback_data, parse_press
 from state.models import JobKind
 
 

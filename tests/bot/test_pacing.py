@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.flood import OVERALL_BURST, SharedPaceLimiter
+from bot.sending.flood import OVERALL_BURST, SharedPaceLimiter
 from devtools.emulator import BotApiEmulator
 from devtools.emulator.limits import SendingLimits, counted
 from orchestrator.serving.server import serve_in_background

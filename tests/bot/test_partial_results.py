@@ -1,4 +1,4 @@
-"""The caption of a result with fewer images than asked (``bot.delivery.caption_of``): it
+"""The caption of a result with fewer images than asked (``bot.sending.delivery.caption_of``): it
 says how many could not be sent and, with payments on, that only those sent were charged,
 within Telegram's caption limit and without breaking a group's mention of the requester."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
-from bot.commands import CAPTION_LIMIT
-from bot.delivery import caption_of
+from bot.intake.commands import CAPTION_LIMIT
+from bot.sending.delivery import caption_of
 from state.models import Job, JobKind
 
 

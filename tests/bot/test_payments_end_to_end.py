@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from bot import texts
-from bot.payments import qr_png
+from bot.money.payments import qr_png
 from orchestrator.payments.service import PaymentService
 from orchestrator.stats.counters import REVENUE_SATS
 from providers.payments.fake import FakePaymentBackend, FakeWebhook

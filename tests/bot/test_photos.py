@@ -7,7 +7,7 @@ import os
 
 from PIL import Image
 
-from bot.photos import PHOTO_MAX_BYTES, fitted, prepare
+from bot.sending.photos import PHOTO_MAX_BYTES, fitted, prepare
 from providers.base import ProviderImage
 
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bot import texts
-from bot.stats_chart import CHART_SIZE_PX
+from bot.admin.stats_chart import CHART_SIZE_PX
 from orchestrator.stats import counters as names
 from orchestrator.stats.report import DayPoint
 from tests.conftest import Stack

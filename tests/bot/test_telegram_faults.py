@@ -1,12 +1,11 @@
 """Telegram itself failing: flood control (429 with retry_after), server errors and calls
 that time out (carried out, the answer lost: the emulator's ``status="timeout"`` fault).
 
-What the bot does about each (bot/bot_api_request.py, bot/delivery.py): a 429 is waited
-out and retried; a call safe to repeat (chat action, edit, delete, reads) is retried after
-a timeout or a 5xx; a send whose answer was lost is never repeated (one that never left
-is): the job fails as ``DeliveryUncertain``, its reservation released, and the user is
-told the image may still show up.
-"""
+What the bot does about each (bot/sending/bot_api_request.py, bot/sending/delivery.py): a
+429 is waited out and retried; a call safe to repeat (chat action, edit, delete, reads) is
+retried after a timeout or a 5xx; a send whose answer was lost is never repeated (one that
+never left is): the job fails as ``DeliveryUncertain``, its reservation released, and the
+user is told the image may still show up."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ import pytest
 import telegram
 
 from bot import texts
-from bot.bot_api_request import RetryingRequest
+from bot.sending.bot_api_request import RetryingRequest
 from devtools.emulator import BotApiEmulator
 from orchestrator.serving.server import serve_in_background
 from state.models import Balance

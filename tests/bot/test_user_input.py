@@ -11,9 +11,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from bot import texts
-from bot.options import MAX_IMAGES, MAX_SEED
-from bot.payments import DEFAULT_TOPUP_IMAGES, MAX_TOPUP_SATS
-from bot.user_input import MAX_DIGITS, QUOTED_MAX_CHARS, parse_number, quoted
+from bot.intake.options import MAX_IMAGES, MAX_SEED
+from bot.intake.user_input import MAX_DIGITS, QUOTED_MAX_CHARS, parse_number, quoted
+from bot.money.payments import DEFAULT_TOPUP_IMAGES, MAX_TOPUP_SATS
 from tests.conftest import Stack
 
 ADMIN_ID = 42  # tests/conftest.py make_settings

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import texts
-from bot.failures import FAILURE_TEXTS
+from bot.sending.failures import FAILURE_TEXTS
 from devtools.emulator.models import ApiCall
 from orchestrator.stats.counters import REVENUE_SATS
 from state.models import Balance, Job, JobKind, JobStatus

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from bot.stats import parse_window
+from bot.admin.stats import parse_window
 from orchestrator.stats.report import cost_per_call, last_days, percentile
 from tests.conftest import make_settings
 

@@ -16,7 +16,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
-from bot.stats_chart import ChartLabels, render_chart
+from bot.admin.stats_chart import ChartLabels, render_chart
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from orchestrator.stats.report import CHART_DAYS, StatsReport

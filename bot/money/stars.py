@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot import answers, texts
-from bot.identity import sender_of
+from bot.intake.identity import sender_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.service import PaymentService
 from orchestrator.payments.stars import CURRENCY, StarsOrder, StarsPayments

@@ -14,10 +14,10 @@ from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 
 from bot import answers, texts
-from bot.model_choice import choice_refusal_text
-from bot.moderation_admin import refusal_text
-from bot.payments import answer_refusal
-from bot.stars import stars_of
+from bot.account.model_choice import choice_refusal_text
+from bot.admin.moderation_admin import refusal_text
+from bot.money.payments import answer_refusal
+from bot.money.stars import stars_of
 from orchestrator.catalog.errors import UnknownLora, UnknownModel
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import ModerationRefusal

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.user_input import quoted
+from bot.intake.user_input import quoted
 from orchestrator.catalog.errors import UnknownLora, UnknownModel
 
 

@@ -13,8 +13,8 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
-from bot.admission import answer_press
-from bot.identity import sender_of
+from bot.intake.admission import answer_press
+from bot.intake.identity import sender_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from state.errors import StateError

@@ -7,7 +7,7 @@ or options (``failed_provider_rejected``: an HTTP 422, never "I couldn't read th
 image"), a provider that is slow, down or answers nonsense, Telegram, or the bot itself.
 Every text says the user was not charged (a failed job's reservation is released before
 the user is told), and carries a "Try again" button: the same request with a new seed
-(``bot.buttons``), except where trying again cannot help (an input image the content
+(``bot.results.buttons``), except where trying again cannot help (an input image the content
 filter blocked).
 """
 
@@ -18,7 +18,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from telegram.error import BadRequest, TelegramError
 
 from bot import answers, texts
-from bot.buttons import Action, callback_data
+from bot.results.buttons import Action, callback_data
 from fulmine.errors import ImageTooLarge, InvalidInput
 from orchestrator.errors import DeliveryUncertain, JobCancelled
 from orchestrator.moderation.errors import InputImageBlocked, OutputImagesBlocked

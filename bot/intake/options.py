@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.user_input import parse_number, quoted
+from bot.intake.user_input import parse_number, quoted
 from orchestrator.preferences import Preferences
 from state.models import JobKind
 

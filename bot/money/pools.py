@@ -13,9 +13,9 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
-from bot.identity import sender_of
-from bot.payments import payments_of
-from bot.user_input import parse_number
+from bot.intake.identity import sender_of
+from bot.intake.user_input import parse_number
+from bot.money.payments import payments_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.pools import CAP_MAX
 from orchestrator.settings import Settings

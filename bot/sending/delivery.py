@@ -21,11 +21,11 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot import texts
-from bot.buttons import album_keyboard, result_keyboard
-from bot.commands import CAPTION_LIMIT, cut_to_caption
-from bot.failures import report_failure
-from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT
-from bot.photos import Prepared, fitted
+from bot.intake.commands import CAPTION_LIMIT, cut_to_caption
+from bot.intake.inputs import TELEGRAM_DOWNLOAD_LIMIT
+from bot.results.buttons import album_keyboard, result_keyboard
+from bot.sending.failures import report_failure
+from bot.sending.photos import Prepared, fitted
 from fulmine.errors import InvalidInput
 from orchestrator.errors import DeliveryUncertain
 from providers.base import ProviderImage
@@ -137,7 +137,7 @@ class Delivery:
         else:
             prepared = [await fitted(image) for image in images[:MEDIA_GROUP_MAX]]
         caption, entities = caption_of(job, len(prepared))
-        if prepared:  # the size the Details button tells (bot/details.py)
+        if prepared:  # the size the Details button tells (bot/results/details.py)
             info = inspect_image(prepared[0].data, decode=False)
             job.result_size = f"{info.width}x{info.height}"
         keyboard = result_keyboard(job)

@@ -18,10 +18,11 @@ from telegram import Bot, InputFile, Message, ReplyParameters, Update
 from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot import answers, stars, texts
-from bot.identity import sender_of
-from bot.private_answers import open_link, say_privately
-from bot.user_input import parse_number
+from bot import answers, texts
+from bot.intake.identity import sender_of
+from bot.intake.private_answers import open_link, say_privately
+from bot.intake.user_input import parse_number
+from bot.money import stars
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
 from orchestrator.payments.invoices import OPEN_TOPUPS_SCOPE

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
-from bot.identity import sender_of
+from bot.intake.identity import sender_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.history import Version
 from state.errors import StateError

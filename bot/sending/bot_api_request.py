@@ -8,7 +8,7 @@ effect as once: reading (getMe, getFile), a chat action, editing or deleting a m
 treats that as done). Anything that sends a message (sendMessage, sendPhoto,
 sendMediaGroup, ...) is never repeated here once it may have reached Telegram: a second
 try could show it twice, so its error goes to the caller, which decides: photos are
-never sent again (``bot.delivery``), plain text answers are (``bot.answers``; this layer
+never sent again (``bot.sending.delivery``), plain text answers are (``bot.answers``; this layer
 cannot tell them from the status message, which must not be doubled). A call that
 never left (no connection could be made, or none was free in the pool) cannot have been
 carried out, so any call is retried then. A 429 is not handled here: the rate limiter

@@ -16,7 +16,7 @@ from telegram import Bot, Message, Update
 from telegram.error import Forbidden
 
 from bot import answers, texts
-from bot.identity import sender_of
+from bot.intake.identity import sender_of
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +36,7 @@ async def answer_privately(update: Update, bot: Bot, send: Send) -> bool:
     if message is None or sender is None:
         return False
     # A message written on behalf of the chat (an anonymous admin, a channel) asks about
-    # the chat's own credits (``bot.identity``): the chat is where they belong.
+    # the chat's own credits (``bot.intake.identity``): the chat is where they belong.
     if message.chat.type == message.chat.PRIVATE or sender.is_chat:
         await send(message.chat_id)
         return True

@@ -21,9 +21,9 @@ import structlog
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 
 from bot import answers, texts
-from bot.conversation import MAX_INPUT_PLACEHOLDER, Conversation
-from bot.identity import sender_of
-from bot.user_input import parse_number
+from bot.intake.conversation import MAX_INPUT_PLACEHOLDER, Conversation
+from bot.intake.identity import sender_of
+from bot.intake.user_input import parse_number
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from state.errors import StateError

@@ -12,9 +12,9 @@ state store. A press is a new request like a typed command:
 - Upscale x2: the image that was sent, through the catalog's upscale model (the result
   comes as a document, at full resolution; it has no buttons of its own).
 - Edit: "What should I change?" about the chosen image; the answer edits it
-  (``bot.conversation``).
-- Original file: the signed original as a document (``bot/provenance.py``), no request.
-- Details: the seed, model and size, in the button's pop-up (``bot/details.py``).
+  (``bot.intake.conversation``).
+- Original file: the signed original as a document (``bot/results/provenance.py``), no request.
+- Details: the seed, model and size, in the button's pop-up (``bot/results/details.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
-from bot.options import ImageOptions
+from bot.intake.options import ImageOptions
 from state.models import InputImage, Job, JobKind
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
@@ -38,9 +38,9 @@ class Action(StrEnum):
     UPSCALE = "u"
     ORIGINAL = "o"
     RETRY = "t"  # "Try again" under a failure
-    CANCEL = "c"  # under a status message (bot/cancel.py)
+    CANCEL = "c"  # under a status message (bot/intake/cancel.py)
     EDIT = "e"
-    DETAILS = "i"  # seed, model and size, in the button's pop-up (bot/details.py)
+    DETAILS = "i"  # seed, model and size, in the button's pop-up (bot/results/details.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ def parse_press(data: str | None) -> Press | None:
 
 def result_keyboard(job: Job) -> InlineKeyboardMarkup | None:
     """The buttons under a result; none under an upscaled one; History under an edit's
-    (``bot/history.py``)."""
+    (``bot/results/history.py``)."""
     if job.kind is JobKind.UPSCALE:
         return None
     history = [

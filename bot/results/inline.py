@@ -39,12 +39,12 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ChosenInlineResultHandler, ContextTypes, InlineQueryHandler
 
 from bot import texts
-from bot.commands import cut_to_caption
-from bot.failures import failure_text_key
-from bot.model_choice import choice_refusal_text
-from bot.moderation_admin import refusal_text
-from bot.options import OptionProblem, ParsedCommand, parse_options, with_defaults
-from bot.photos import fitted
+from bot.account.model_choice import choice_refusal_text
+from bot.admin.moderation_admin import refusal_text
+from bot.intake.commands import cut_to_caption
+from bot.intake.options import OptionProblem, ParsedCommand, parse_options, with_defaults
+from bot.sending.failures import failure_text_key
+from bot.sending.photos import fitted
 from orchestrator.catalog.errors import UnknownLora, UnknownModel
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import ModerationRefusal

@@ -22,8 +22,8 @@ from telegram.ext import (
 )
 
 from bot import answers, texts
-from bot.commands import is_for_bot, message_command
-from bot.identity import sender_of
+from bot.intake.commands import is_for_bot, message_command
+from bot.intake.identity import sender_of
 from orchestrator.frontend import JobSubmitter
 from state.errors import StateError
 

@@ -14,9 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
-from bot.admission import answer_press
-from bot.buttons import Action, callback_data, parse_press
-from bot.identity import sender_of
+from bot.intake.admission import answer_press
+from bot.intake.identity import sender_of
+from bot.results.buttons import Action, callback_data, parse_press
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from state.errors import StateError

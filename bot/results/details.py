@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot import texts
-from bot.admission import answer_press
-from bot.buttons import Action, parse_press
+from bot.intake.admission import answer_press
+from bot.results.buttons import Action, parse_press
 from orchestrator.frontend import JobSubmitter
 from state.errors import StateError
 

@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
-from bot.user_input import parse_number
+from bot.intake.user_input import parse_number
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import (
     ContentBlocked,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from telegram import Message
 
 from bot import texts
-from bot.user_input import quoted
+from bot.intake.user_input import quoted
 from state.models import InputImage
 
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots cannot download bigger files

@@ -24,7 +24,7 @@ from telegram import ForceReply, Message, Update
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot import answers, texts
-from bot.inputs import EditSource, find_edit_source
+from bot.intake.inputs import EditSource, find_edit_source
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from state.errors import StateError

@@ -13,10 +13,10 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
-from bot.buttons import Action, parse_press
-from bot.commands import is_for_bot, message_command
-from bot.inputs import TELEGRAM_DOWNLOAD_LIMIT, TooBig, UnsupportedFile
-from bot.inputs import find_edit_source as find_image
+from bot.intake.commands import is_for_bot, message_command
+from bot.intake.inputs import TELEGRAM_DOWNLOAD_LIMIT, TooBig, UnsupportedFile
+from bot.intake.inputs import find_edit_source as find_image
+from bot.results.buttons import Action, parse_press
 from fulmine.errors import InvalidInput
 from orchestrator.frontend import JobSubmitter
 from orchestrator.provenance.service import Verdict

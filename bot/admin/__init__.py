@@ -1,0 +1,1 @@
+"""The admins' commands: /stats (and its chart), moderation, and the command menus."""

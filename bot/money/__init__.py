@@ -1,0 +1,1 @@
+"""Paying from Telegram: Lightning top-ups, Telegram Stars, and group pools."""

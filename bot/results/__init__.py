@@ -1,0 +1,1 @@
+"""What a result offers: its buttons, details, edit history, provenance, and inline mode."""
