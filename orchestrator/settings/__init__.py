@@ -192,7 +192,7 @@ class Settings(
             raise ValueError("must be comma-separated http:// or https:// URLs")
         return value
 
-    @field_validator("admin_user_ids", mode="before")
+    @field_validator("admin_user_ids", "turbo_user_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

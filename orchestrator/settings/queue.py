@@ -51,16 +51,5 @@ class QueueSettings(BaseSettings):
             raise ValueError("maximum waits must be more than 0 seconds")
         return value
 
-    @field_validator("turbo_user_ids", mode="before")
-    @classmethod
-    def _turbo_users(cls, value: object) -> object:
-        if isinstance(value, str):
-            parts = [part.strip() for part in value.split(",") if part.strip()]
-            try:
-                return frozenset(int(part) for part in parts)
-            except ValueError:
-                raise ValueError("must be comma-separated numeric Telegram user ids") from None
-        return value
-
     def tier_policy(self) -> TierPolicy:
         return TierPolicy(self.queue_tier_weights, self.queue_min_share, self.queue_max_wait_s)
