@@ -173,12 +173,14 @@ class TelegramFrontend:
             log.warning("history_not_recorded", job_id=job.id, error=repr(exc))
 
     async def report_failure(self, job: Job, error: BaseException) -> None:
-        if job.inline_message_id is not None:
-            await self._inline.report_failure(job, error)
-        else:
-            await self._delivery.report_failure(job, error)
-        in_stars = stars.stars_of(self._settings, self.submitter)
-        await stars.refund_failed(self.application.bot, in_stars, job)
+        try:
+            if job.inline_message_id is not None:
+                await self._inline.report_failure(job, error)
+            else:
+                await self._delivery.report_failure(job, error)
+        finally:  # a refund needs no chat: a user who blocked the bot still gets it
+            in_stars = stars.stars_of(self._settings, self.submitter)
+            await stars.refund_failed(self.application.bot, in_stars, job)
 
     async def ping(self) -> bool:
         try:

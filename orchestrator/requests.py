@@ -1,9 +1,11 @@
 """What the runtime does for front ends about their users' requests beyond admitting them:
 notes a conversation needs (a question and what its answer applies to), cancelling a job,
-forgetting a user's settings, and referrals (see ``orchestrator.frontend.JobSubmitter``)."""
+forgetting a user's settings and gallery, and referrals (see
+``orchestrator.frontend.JobSubmitter``)."""
 
 from __future__ import annotations
 
+from orchestrator.gallery import Gallery
 from orchestrator.jobs.cancelling import request_cancel
 from orchestrator.referrals import record_referral
 from orchestrator.settings import Settings
@@ -12,10 +14,12 @@ from state.models import Job
 
 
 class RequestsOfUsers:
-    """Mixed into :class:`orchestrator.runtime.Runtime`, which sets ``settings`` and ``store``."""
+    """Mixed into :class:`orchestrator.runtime.Runtime`, which sets ``settings``, ``store``
+    and ``gallery``."""
 
     settings: Settings
     store: StateStore
+    gallery: Gallery
 
     async def remember(self, key: str, value: str, ttl_s: float) -> None:
         await self.store.remember(f"note:{key}", value, ttl_s)
@@ -33,6 +37,7 @@ class RequestsOfUsers:
 
     async def forget_user(self, user_id: int) -> None:
         await self.store.forget_user_settings(user_id)
+        await self.gallery.clear(user_id)  # out of the gallery now; files by retention
 
     async def record_referral(self, user_id: int, referrer_id: int) -> bool:
         return await record_referral(self.store, user_id, referrer_id)

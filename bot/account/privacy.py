@@ -48,6 +48,7 @@ class PrivacyCommands:
             "privacy",
             language,
             job_days=JOB_DAYS,
+            gallery_days=settings.image_retention_days,
             original_hours=max(1, round(settings.provenance_originals_s / 3600)),
             mark_days=max(1, round(settings.provenance_keep_s / 86400)),
         )
@@ -85,6 +86,12 @@ class PrivacyCommands:
         log.info("user_data_deleted", user_id=query.from_user.id)
         await answer_press(query)
         try:
-            await query.edit_message_text(texts.text("delete_data_done", language))
+            await query.edit_message_text(
+                texts.text(
+                    "delete_data_done",
+                    language,
+                    gallery_days=self._settings.image_retention_days,
+                )
+            )
         except TelegramError as exc:
             log.info("delete_confirmation_not_shown", error=repr(exc))

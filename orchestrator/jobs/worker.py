@@ -212,6 +212,11 @@ class Worker:
             return
         job.delivery_started_at = time.time()
         await self._outlasting(lambda: self._store.save_job(job))
+        # A cancel asked while the images were checked and stamped was answered "not
+        # charged": it holds. From here on (the start saved above) a cancel is refused.
+        if await cancel_requested(self._store, job.id):
+            await self._fail(job, JobCancelled(job.id))
+            return
         if len(images) < job.num_images:  # the provider made fewer, or moderation dropped some
             log.warning("images_short", asked=job.num_images, delivered=len(images))
         # Once sending has begun it is finished, even when shutdown's grace runs out.

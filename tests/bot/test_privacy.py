@@ -12,7 +12,7 @@ async def test_privacy_says_what_is_kept_and_how_to_delete_it(stack: Stack) -> N
     await stack.send(stack.emulator.user_message(chat, user, text="/privacy"))
     (answer,) = stack.emulator.calls_to("sendMessage")
     assert answer.params["text"] == texts.text(
-        "privacy", job_days=7, original_hours=24, mark_days=90
+        "privacy", job_days=7, gallery_days=7, original_hours=24, mark_days=90
     )
     assert "/deletemydata" in answer.params["text"]
 
@@ -26,6 +26,10 @@ async def test_delete_my_data_deletes_after_its_owners_press(stack: Stack) -> No
     )
     assert await stack.runtime.set_preference(1001, "aspect_ratio", "16:9")
     assert await stack.runtime.store.get_user_settings(1001) != {}
+    await stack.send(
+        stack.emulator.user_message(stack.emulator.private_chat(ada), ada, text="/generate a fox")
+    )
+    assert await stack.runtime.gallery.page(1001, None, 10)  # the delivered image is kept
 
     await stack.send(stack.emulator.user_message(group, ada, text="/deletemydata"))
     confirm = stack.emulator.calls_to("sendMessage")[-1]
@@ -41,5 +45,6 @@ async def test_delete_my_data_deletes_after_its_owners_press(stack: Stack) -> No
 
     await stack.send(stack.emulator.button_press(group, ada, message_id, button["callback_data"]))
     assert await stack.runtime.store.get_user_settings(1001) == {}
-    (done,) = stack.emulator.calls_to("editMessageText")
-    assert done.params["text"] == texts.text("delete_data_done")
+    assert await stack.runtime.gallery.page(1001, None, 10) == []
+    done = stack.emulator.calls_to("editMessageText")[-1]
+    assert done.params["text"] == texts.text("delete_data_done", gallery_days=7)
