@@ -75,6 +75,10 @@ def make_settings(emulator_url: str, **overrides: Any) -> Settings:
         "telegram_file_base_url": f"{emulator_url}/file/bot",
         "admin_user_ids": "42",
         "telegram_set_menus": False,  # tests/bot/test_menus.py sets them
+        # One message a second per chat makes every test that answers a chat twice wait;
+        # tests/bot/test_pacing.py (and the scale tests' processes) run the published rates.
+        "telegram_chat_messages_per_s": 0,
+        "telegram_group_messages_per_min": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -31,6 +31,12 @@ async def emulator() -> AsyncIterator[tuple[BotApiEmulator, str]]:
         yield limited, url
 
 
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Telegram's published rates (the shared test settings leave chats unpaced)."""
+    return {"telegram_chat_messages_per_s": 1, "telegram_group_messages_per_min": 20}
+
+
 def burst(emulator: BotApiEmulator) -> list[dict[str, Any]]:
     """From private chats and one group's members: /help a few times and one /generate."""
     updates = []
