@@ -127,7 +127,7 @@ async def test_a_failure_edits_the_placeholder_into_a_short_message(
     inline_id = await _choose_generate(stack, _ada(stack), "a red fox")
     shown = stack.emulator.inline_message(inline_id)
     assert shown is not None
-    assert shown["text"] == texts.text("failed_refused")
+    assert shown["text"] == texts.text("failed_provider_rejected")
     assert stack.emulator.calls_to("editMessageMedia") == []
 
 
