@@ -50,7 +50,7 @@ def test_chat_in_a_terminal(tmp_path: Path) -> None:
             assert image.size == (768, 768)
 
         child.sendline("/generate")
-        child.expect_exact("Tell me what to draw")
+        child.expect_exact("What should I draw?")
         child.sendline("/quit")
         child.expect(pexpect.EOF)
     finally:
