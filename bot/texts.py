@@ -3,6 +3,15 @@
 One JSON file per language in ``bot/locales``; adding a language means adding a file.
 Texts are formatted with named fields. A user whose ``language_code`` has no file gets
 English.
+
+A text that says a number of things is a JSON object of CLDR plural forms, with
+``"count"`` naming the field that picks the form::
+
+    "images_left": {"count": "n", "one": "{n} image left", "other": "{n} images left"}
+
+Each language lists the forms its plural rules use (Babel's ``Locale.plural_form``):
+English ``one``/``other``, Russian and Ukrainian ``one``/``few``/``many``/``other``,
+Spanish, French, Italian and Portuguese also ``many`` (for millions).
 """
 
 from __future__ import annotations
@@ -14,19 +23,49 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from babel import Locale
+
 DEFAULT_LANGUAGE = "en"
 _LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 
+PLURAL_FIELD = "count"
+Template = str | dict[str, str]
+
+
 @cache
-def _catalog(language: str) -> dict[str, str]:
+def _catalog(language: str) -> dict[str, Template]:
     path = resources.files("bot") / "locales" / f"{language}.json"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    loaded: dict[str, str] = json.loads(text)
+    loaded: dict[str, Template] = json.loads(text)
     return loaded
+
+
+@cache
+def babel_locale(language: str) -> Locale:
+    """The Babel locale of a catalog's language tag (``pt-br`` → ``pt_BR``)."""
+    return Locale.parse(language, sep="-")
+
+
+def plural_forms(language: str) -> set[str]:
+    """The plural forms a language's texts must give (always including ``other``)."""
+    return set(babel_locale(language).plural_form.tags) | {"other"}
+
+
+def plural_form(language: str, number: float) -> str:
+    """CLDR's plural form of ``number`` in ``language``: ``one``, ``few``, ``other``…"""
+    form: str = babel_locale(language).plural_form(abs(number))
+    return form
+
+
+def templates(template: Template) -> list[str]:
+    """Every string a text may format to (one, or one per plural form)."""
+    if isinstance(template, str):
+        return [template]
+    return [value for form, value in template.items() if form != PLURAL_FIELD]
 
 
 def available_languages() -> list[str]:
@@ -55,7 +94,12 @@ def field_names(template: str) -> set[str]:
 
 def text(key: str, language_code: str | None = None, /, **fields: Any) -> str:
     language = pick_language(language_code)
-    template = _catalog(language).get(key) or _catalog(DEFAULT_LANGUAGE)[key]
+    template = _catalog(language).get(key)
+    if not template:
+        language, template = DEFAULT_LANGUAGE, _catalog(DEFAULT_LANGUAGE)[key]
+    if isinstance(template, dict):
+        form = plural_form(language, fields[template[PLURAL_FIELD]])
+        template = template.get(form) or template["other"]
     return template.format(**fields)
 
 

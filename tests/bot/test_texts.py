@@ -14,7 +14,13 @@ def test_every_language_has_every_key_with_the_same_fields() -> None:
         catalog = json.loads((resources.files("bot") / "locales" / f"{language}.json").read_text())
         assert set(catalog) == set(english), language
         for key, template in catalog.items():
-            assert texts.field_names(template) == texts.field_names(english[key]), (language, key)
+            fields = set().union(*map(texts.field_names, texts.templates(english[key])))
+            for written in texts.templates(template):
+                assert texts.field_names(written) <= fields, (language, key)
+            if isinstance(template, dict):
+                forms = set(template) - {texts.PLURAL_FIELD}
+                assert forms == texts.plural_forms(language), (language, key)
+                assert template[texts.PLURAL_FIELD] in fields, (language, key)
 
 
 def test_unknown_or_hostile_language_codes_fall_back_to_english() -> None:
@@ -28,3 +34,15 @@ def test_text_formats_named_fields() -> None:
     assert "42" in texts.text("prompt_too_long", "en", length=42, max_chars=10)
     with pytest.raises(KeyError):
         texts.text("prompt_too_long", "en", length=42)
+
+
+def test_a_count_picks_its_plural_form() -> None:
+    assert texts.text("pool_used_line", "en", name="Ann", images=1) == "Ann: 1 image today"
+    assert texts.text("pool_used_line", "en", name="Ann", images=3) == "Ann: 3 images today"
+
+
+def test_plural_forms_follow_each_languages_rules() -> None:
+    assert texts.plural_forms("en") == {"one", "other"}
+    assert texts.plural_forms("ru") == {"one", "few", "many", "other"}
+    assert [texts.plural_form("ru", n) for n in (1, 3, 5, 21)] == ["one", "few", "many", "one"]
+    assert texts.plural_form("pt-br", 0) == "one"
