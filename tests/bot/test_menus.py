@@ -25,6 +25,14 @@ def settings_overrides() -> dict[str, Any]:
     return {"telegram_set_menus": True, "payments_backend": "fake", "stars_per_credit": 0.1}
 
 
+def _per_language(key: str) -> dict[str, str]:
+    """What each language's catalog says for ``key``, by the code Telegram stores it under."""
+    return {
+        "" if language == texts.DEFAULT_LANGUAGE else language: texts.text(key, language)
+        for language in texts.available_languages()
+    }
+
+
 def _names(emulator: BotApiEmulator, scope: dict[str, Any], language: str = "") -> list[str]:
     commands = emulator.commands(scope, language)
     assert commands is not None, f"no commands for {scope} {language!r}"
@@ -50,8 +58,11 @@ async def test_start_up_sets_menus_per_scope(stack: Stack) -> None:
     assert _names(emulator, ADMIN) == admin
     (generate, *_) = emulator.commands(PRIVATE) or []
     assert generate["description"] == texts.text("menu_generate")
-    assert emulator.store.descriptions == {"": texts.text("bot_description")}
-    assert emulator.store.short_descriptions == {"": texts.text("bot_short_description")}
+    assert emulator.store.descriptions == _per_language("bot_description")
+    assert emulator.store.short_descriptions == _per_language("bot_short_description")
+    for language in texts.available_languages():
+        code = "" if language == texts.DEFAULT_LANGUAGE else language
+        assert _names(emulator, GROUPS, code) == _names(emulator, GROUPS)
 
     # Every command listed is one the bot answers.
     telegram = stack.runtime.frontends.of("telegram")
@@ -93,4 +104,4 @@ async def test_set_webhook_command_sets_the_same_menus(
     assert "buy" in _names(bot_api, PRIVATE)
     assert "paysupport" not in _names(bot_api, PRIVATE)  # Stars are off
     assert "stats" in _names(bot_api, ADMIN)
-    assert bot_api.store.short_descriptions == {"": texts.text("bot_short_description")}
+    assert bot_api.store.short_descriptions == _per_language("bot_short_description")
