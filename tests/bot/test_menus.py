@@ -31,6 +31,14 @@ def _names(emulator: BotApiEmulator, scope: dict[str, Any], language: str = "") 
     return [command["command"] for command in commands]
 
 
+def _per_language(key: str) -> dict[str, str]:
+    """A text as Telegram should hold it: English as the default, each other file by its code."""
+    return {
+        "" if language == texts.DEFAULT_LANGUAGE else language: texts.text(key, language)
+        for language in texts.available_languages()
+    }
+
+
 async def test_start_up_sets_menus_per_scope(stack: Stack) -> None:
     emulator = stack.emulator
     private = [
@@ -50,8 +58,8 @@ async def test_start_up_sets_menus_per_scope(stack: Stack) -> None:
     assert _names(emulator, ADMIN) == admin
     (generate, *_) = emulator.commands(PRIVATE) or []
     assert generate["description"] == texts.text("menu_generate")
-    assert emulator.store.descriptions == {"": texts.text("bot_description")}
-    assert emulator.store.short_descriptions == {"": texts.text("bot_short_description")}
+    assert emulator.store.descriptions == _per_language("bot_description")
+    assert emulator.store.short_descriptions == _per_language("bot_short_description")
 
     # Every command listed is one the bot answers.
     telegram = stack.runtime.frontends.of("telegram")
@@ -93,4 +101,4 @@ async def test_set_webhook_command_sets_the_same_menus(
     assert "buy" in _names(bot_api, PRIVATE)
     assert "paysupport" not in _names(bot_api, PRIVATE)  # Stars are off
     assert "stats" in _names(bot_api, ADMIN)
-    assert bot_api.store.short_descriptions == {"": texts.text("bot_short_description")}
+    assert bot_api.store.short_descriptions == _per_language("bot_short_description")
