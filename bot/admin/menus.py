@@ -54,8 +54,14 @@ def menu_calls(settings: Settings) -> Iterator[ApiCall]:
     """Every Bot API call that sets the menus and descriptions, as (method, parameters)."""
     on = enabled(settings)
     private = PRIVATE + PRIVATE_END
-    for language in texts.available_languages():
-        code = {} if language == texts.DEFAULT_LANGUAGE else {"language_code": language}
+    languages = texts.available_languages()
+    for language in languages:
+        # Menus take two letters of ISO 639-1: a regional file (pt-br) speaks for its
+        # language unless that language has a file of its own.
+        base = language.split("-")[0]
+        if base != language and base in languages:
+            continue
+        code = {} if language == texts.DEFAULT_LANGUAGE else {"language_code": base}
         scopes: list[tuple[dict[str, Any], tuple[str, ...]]] = [
             ({"type": "all_private_chats"}, private),
             ({"type": "all_group_chats"}, GROUPS),

@@ -106,9 +106,20 @@ def set_my_commands(
             raise ApiError("BOT_COMMAND_INVALID")
         if not 1 <= len(command["description"]) <= 256:
             raise ApiError("BOT_COMMAND_DESCRIPTION_INVALID")
-    key = commands_key(params.get("scope"), params.get("language_code", ""))
+    key = commands_key(params.get("scope"), _language_code(params))
     store.commands[key] = copy.deepcopy(commands)
     return True
+
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2}")
+
+
+def _language_code(params: Mapping[str, Any]) -> str:
+    """The menus' ``language_code``: empty, or two letters of ISO 639-1 as the API says."""
+    code: str = params.get("language_code", "")
+    if code and not _LANGUAGE_CODE.fullmatch(code):
+        raise ApiError("LANGUAGE_CODE_INVALID")
+    return code
 
 
 DESCRIPTION_MAX = 512
@@ -121,7 +132,7 @@ def set_my_description(
     text = params.get("description", "")
     if utf16_len(text) > DESCRIPTION_MAX:
         raise ApiError("BOT_DESCRIPTION_INVALID")
-    store.descriptions[params.get("language_code", "")] = text
+    store.descriptions[_language_code(params)] = text
     return True
 
 
@@ -131,7 +142,7 @@ def set_my_short_description(
     text = params.get("short_description", "")
     if utf16_len(text) > SHORT_DESCRIPTION_MAX:
         raise ApiError("BOT_SHORT_DESCRIPTION_INVALID")
-    store.short_descriptions[params.get("language_code", "")] = text
+    store.short_descriptions[_language_code(params)] = text
     return True
 
 

@@ -290,6 +290,13 @@ async def test_set_my_commands(emulator: BotApiEmulator, bot: telegram.Bot) -> N
     ]
     with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([("Bad-Name", "x")])
+    assert await bot.set_my_commands([("generate", "Zeichne")], language_code="de")
+    assert emulator.commands(language_code="de") == [
+        {"command": "generate", "description": "Zeichne"}
+    ]
+    # Menus are kept per two-letter ISO 639-1 code, not per regional tag.
+    with pytest.raises(BadRequest, match=r"(?i)LANGUAGE_CODE_INVALID"):
+        await bot.set_my_commands([("generate", "Desenhe")], language_code="pt-br")
 
 
 # Errors --------------------------------------------------------------------------------
