@@ -25,6 +25,11 @@ def settings_overrides() -> dict[str, Any]:
     return {"telegram_set_menus": True, "payments_backend": "fake", "stars_per_credit": 0.1}
 
 
+def _code(language: str) -> str:
+    """The ``language_code`` a language's lists are set with (English: none, the default)."""
+    return "" if language == texts.DEFAULT_LANGUAGE else language
+
+
 def _names(emulator: BotApiEmulator, scope: dict[str, Any], language: str = "") -> list[str]:
     commands = emulator.commands(scope, language)
     assert commands is not None, f"no commands for {scope} {language!r}"
@@ -48,10 +53,20 @@ async def test_start_up_sets_menus_per_scope(stack: Stack) -> None:
     assert _names(emulator, GROUPS) == ["generate", "edit", "undo", "fund", "pool", "help"]
     admin = [*private, "stats", "moderation", "ban", "unban", "paysupport", "terms", "help"]
     assert _names(emulator, ADMIN) == admin
-    (generate, *_) = emulator.commands(PRIVATE) or []
-    assert generate["description"] == texts.text("menu_generate")
-    assert emulator.store.descriptions == {"": texts.text("bot_description")}
-    assert emulator.store.short_descriptions == {"": texts.text("bot_short_description")}
+    # Every language with a file has its own lists and descriptions, in its own words.
+    codes = {language: _code(language) for language in texts.available_languages()}
+    for language, code in codes.items():
+        assert _names(emulator, ADMIN, code) == admin, language
+        for scope in (PRIVATE, GROUPS, ADMIN):
+            for command in emulator.commands(scope, code) or []:
+                name = command["command"]
+                assert command["description"] == texts.text(f"menu_{name}", language), name
+    assert emulator.store.descriptions == {
+        code: texts.text("bot_description", language) for language, code in codes.items()
+    }
+    assert emulator.store.short_descriptions == {
+        code: texts.text("bot_short_description", language) for language, code in codes.items()
+    }
 
     # Every command listed is one the bot answers.
     telegram = stack.runtime.frontends.of("telegram")
@@ -93,4 +108,7 @@ async def test_set_webhook_command_sets_the_same_menus(
     assert "buy" in _names(bot_api, PRIVATE)
     assert "paysupport" not in _names(bot_api, PRIVATE)  # Stars are off
     assert "stats" in _names(bot_api, ADMIN)
-    assert bot_api.store.short_descriptions == {"": texts.text("bot_short_description")}
+    assert bot_api.store.short_descriptions == {
+        _code(language): texts.text("bot_short_description", language)
+        for language in texts.available_languages()
+    }
