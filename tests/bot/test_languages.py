@@ -136,3 +136,16 @@ async def test_a_group_is_answered_in_each_askers_language(stack: Stack, languag
         texts.text("status_generating", "en"): 1,
         texts.text("result_buttons", "en"): 1,
     }
+
+
+@pytest.mark.parametrize("language", OTHERS)
+async def test_deleting_my_data_forgets_the_choice(stack: Stack, language: str) -> None:
+    user = stack.emulator.user(3109, "Ada", language_code="en")
+    chat = stack.emulator.private_chat(user)
+    await _choose(stack, chat, user, language)
+    await stack.send(stack.emulator.user_message(chat, user, text="/deletemydata"))
+    confirm = stack.emulator.calls_to("sendMessage")[-1]
+    assert confirm.params["text"] == texts.text("delete_data_confirm", language)
+    press = stack.emulator.button_press(chat, user, confirm.result["message_id"], "x:3109")
+    await stack.send(press)
+    assert await _start(stack, chat, user) == texts.text("start", "en", name="Ada")
