@@ -12,11 +12,12 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import texts
+from bot import language, texts
 from bot.account.mini_app import set_menu_button
 from bot.admin import menus
 from bot.handlers import Handlers
 from bot.intake.cancel import cancel_keyboard
+from bot.intake.identity import sender_of
 from bot.money import payments, stars
 from bot.results.inline import InlineMode
 from bot.sending.bot_api_request import RetryingRequest
@@ -149,8 +150,14 @@ class TelegramFrontend:
         except Exception as exc:  # a payload Telegram would never send
             log.warning("unparseable_update", update_id=data.get("update_id"), error=repr(exc))
             return
+        # The sender's language, read once: every text answering this update uses it.
+        sender = sender_of(update)
+        speaks = await language.resolve(self.submitter, update, sender.id if sender else None)
         # Every line logged while handling it (handlers, admission) names the update.
-        with structlog.contextvars.bound_contextvars(update_id=update.update_id):
+        with (
+            structlog.contextvars.bound_contextvars(update_id=update.update_id),
+            language.answering(update, speaks),
+        ):
             await self.application.process_update(update)
 
     async def fetch_input_image(self, job: Job) -> bytes:

@@ -37,6 +37,7 @@ from bot.intake.options import (
     parse_options,
     with_defaults,
 )
+from bot.language import language_of
 from bot.money.payments import PaymentCommands, prices_text
 from bot.money.pools import PoolCommands
 from bot.money.stars import StarsCommands
@@ -58,11 +59,6 @@ GENERATE_COMMANDS = ("generate", "gen", "imagine")
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # an edited message never starts a job
 EDIT_CAPTION = filters.CaptionRegex(r"^/edit(@\w+)?(\s|$)") & (filters.PHOTO | filters.Document.ALL)
-
-
-def _language(update: Update) -> str | None:
-    user = update.effective_user
-    return user.language_code if user else None
 
 
 class Handlers:
@@ -105,13 +101,13 @@ class Handlers:
         """The greeting; a deep link's payload (``bot.intake.deep_links``) is acted on after it."""
         user = update.effective_user
         name = user.first_name if user else ""
-        await self._reply(update, texts.text("start", _language(update), name=name))
+        await self._reply(update, texts.text("start", language_of(update), name=name))
         await self._deep_links.follow(update, context.args or [])
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Everything a user can do; an admin, in a private chat, also reads the admin
         commands (never in a group: admin surfaces stay private)."""
-        language = _language(update)
+        language = language_of(update)
         text = texts.text(
             "help", language, max_chars=self._settings.max_prompt_chars
         ) + prices_text(self._settings, language)
@@ -126,7 +122,7 @@ class Handlers:
         await self._reply(update, text)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._reply(update, texts.text("unknown_command", _language(update)))
+        await self._reply(update, texts.text("unknown_command", language_of(update)))
 
     async def generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         command = self._command(update, context)
@@ -151,8 +147,10 @@ class Handlers:
         """A request in words (a command's argument, a caption, an answer, plain text):
         its image (for an edit) and its options checked, then the job started."""
         if source is not None and not isinstance(source, InputImage):
-            problem = source_problem(source, _language(update))
-            await self._reply(update, problem or texts.text("edit_needs_image", _language(update)))
+            problem = source_problem(source, language_of(update))
+            await self._reply(
+                update, problem or texts.text("edit_needs_image", language_of(update))
+            )
             return
         usage_key = "edit_usage" if kind is JobKind.EDIT else "generate_usage"
         parsed = await self._prompt_and_options(update, argument, kind, usage_key)
@@ -166,7 +164,7 @@ class Handlers:
             return
         source = find_edit_source(message)
         if not isinstance(source, InputImage):
-            await self._reply(update, texts.text("upscale_needs_image", _language(update)))
+            await self._reply(update, texts.text("upscale_needs_image", language_of(update)))
             return
         await self._start_job(update, JobKind.UPSCALE, "upscale", source, ImageOptions())
 
@@ -174,7 +172,7 @@ class Handlers:
         """Regenerate / Variations: a new request through the same path as a command."""
         query = update.callback_query
         assert query is not None  # guaranteed by CallbackQueryHandler
-        language = _language(update)
+        language = language_of(update)
         press = parse_press(query.data)
         try:
             job = await self._submitter.get_job(press.job_id) if press is not None else None
@@ -214,10 +212,10 @@ class Handlers:
         """The prompt and options, or None after telling the user what is wrong."""
         parsed = parse_options(argument, kind)
         if isinstance(parsed, OptionProblem):
-            await self._reply(update, texts.text(parsed.key, _language(update), **parsed.fields))
+            await self._reply(update, texts.text(parsed.key, language_of(update), **parsed.fields))
             return None
         if not parsed.prompt:
-            await self._reply(update, texts.text(usage_key, _language(update)))
+            await self._reply(update, texts.text(usage_key, language_of(update)))
             return None
         if await self._too_long(update, parsed.prompt):
             return None
@@ -229,7 +227,7 @@ class Handlers:
             return False
         await self._reply(
             update,
-            texts.text("prompt_too_long", _language(update), length=len(prompt), max_chars=limit),
+            texts.text("prompt_too_long", language_of(update), length=len(prompt), max_chars=limit),
         )
         return True
 
@@ -251,7 +249,7 @@ class Handlers:
         assert message is not None
         if sender is None:  # a service account speaking for no chat: nobody to charge
             return
-        language = _language(update)
+        language = language_of(update)
         if options.enhance and not self._submitter.can_enhance:
             await self._reply(update, texts.text("enhance_not_configured", language))
             return

@@ -2,7 +2,9 @@
 
 One JSON file per language in ``bot/locales``; adding a language means adding a file.
 Texts are formatted with named fields. A user whose ``language_code`` has no file gets
-English.
+the file of its bare language (``de-at`` → ``de``); a bare language with no file of its
+own gets that language's one regional file, when there is exactly one (``pt`` and
+``pt-pt`` → ``pt-br``); anything else gets English.
 
 A text that says a number of things is a JSON object of CLDR plural forms, with
 ``"count"`` naming the field that picks the form::
@@ -68,23 +70,36 @@ def templates(template: Template) -> list[str]:
     return [value for form, value in template.items() if form != PLURAL_FIELD]
 
 
-def available_languages() -> list[str]:
+@cache
+def _language_files() -> tuple[str, ...]:
     folder = resources.files("bot") / "locales"
-    return sorted(
-        entry.name.removesuffix(".json")
-        for entry in folder.iterdir()
-        if entry.name.endswith(".json")
+    return tuple(
+        sorted(
+            entry.name.removesuffix(".json")
+            for entry in folder.iterdir()
+            if entry.name.endswith(".json")
+        )
     )
 
 
+def available_languages() -> list[str]:
+    """Every language with a file, by tag (``de``, ``pt-br``), English included."""
+    return list(_language_files())
+
+
 def pick_language(language_code: str | None) -> str:
-    """``pt-br`` → ``pt-br`` if there is a file, else ``pt``, else English."""
+    """``pt-br`` → ``pt-br`` if there is a file, else ``pt``, else the one regional
+    ``pt-…`` file, else English."""
     # The code comes from the user's client: only a well-formed tag may name a file.
     if language_code and _LANGUAGE_TAG.fullmatch(language_code.lower()):
         code = language_code.lower()
-        for candidate in (code, code.split("-")[0]):
+        bare = code.split("-")[0]
+        for candidate in (code, bare):
             if _catalog(candidate):
                 return candidate
+        regional = [name for name in available_languages() if name.startswith(f"{bare}-")]
+        if len(regional) == 1:
+            return regional[0]
     return DEFAULT_LANGUAGE
 
 

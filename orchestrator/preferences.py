@@ -1,5 +1,9 @@
-"""A user's defaults: the model per kind, the aspect ratio, the number of images and
-prompt enhancement, kept in the state store's user settings (memory or Redis).
+"""A user's defaults: the model per kind, the aspect ratio, the number of images, prompt
+enhancement and the language they are answered in, kept in the state store's user settings
+(memory or Redis).
+
+The language is a tag (``de``, ``pt-br``) or nothing for "automatic" (the app's own); which
+languages exist is the front end's business, so here it is only checked to be a tag.
 
 A request's own options win over these; these win over the catalog's defaults. A value
 read back that no longer fits (a model dropped from the catalog, a ratio no longer
@@ -8,6 +12,7 @@ offered) is ignored, never an error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from orchestrator.catalog import Catalog
@@ -16,7 +21,8 @@ from state.base import StateStore
 ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "5:4", "4:5", "21:9", "9:21")
 MAX_IMAGES = 4
 MODEL_PREFIX = "model:"
-KEYS = ("aspect_ratio", "num_images", "enhance")
+KEYS = ("aspect_ratio", "num_images", "enhance", "language")
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +31,7 @@ class Preferences:
     aspect_ratio: str | None = None
     num_images: int | None = None
     enhance: bool = False
+    language: str | None = None  # None: the language of the user's app
 
     def model_for(self, kind: str) -> str | None:
         return self.models.get(kind)
@@ -40,6 +47,7 @@ async def load_preferences(store: StateStore, catalog: Catalog, user_id: int) ->
             models[kind] = name
     ratio = saved.get("aspect_ratio")
     number = saved.get("num_images", "")
+    language = saved.get("language", "")
     return Preferences(
         models=models,
         aspect_ratio=ratio if ratio in ASPECT_RATIOS else None,
@@ -47,6 +55,7 @@ async def load_preferences(store: StateStore, catalog: Catalog, user_id: int) ->
         if number.isascii() and number.isdigit() and 1 <= int(number) <= MAX_IMAGES
         else None,
         enhance=saved.get("enhance") == "on",
+        language=language if LANGUAGE_TAG.fullmatch(language) else None,
     )
 
 
@@ -68,6 +77,7 @@ async def save_preference(store: StateStore, user_id: int, key: str, value: str 
             "aspect_ratio": value in ASPECT_RATIOS,
             "num_images": value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_IMAGES,
             "enhance": value in ("on", "off"),
+            "language": LANGUAGE_TAG.fullmatch(value) is not None,
         }[key]
         if not fits:
             return False

@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts
+from bot.language import language_of
 from orchestrator.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -57,8 +58,7 @@ class MiniAppCommands:
         message = update.effective_message
         if message is None:
             return
-        user = update.effective_user
-        language = user.language_code if user else None
+        language = language_of(update)
         url = app_url(self._settings)
         if url is None:
             await message.reply_text(texts.text("gallery_not_configured", language))

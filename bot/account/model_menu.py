@@ -3,7 +3,9 @@
 ``/models`` lists every model a user can pick (``GET /api/v1/models`` serves the same
 entries), with a button per generate and edit model that makes it the user's default.
 ``/settings`` shows the user's defaults with buttons to change them: aspect ratio, number
-of images, prompt enhancement. Presses carry ``m:<model>`` or ``s:<key>:<value>``
+of images, prompt enhancement, and the language the bot answers in (each available
+language by its own name, or "Automatic": the language of the user's Telegram app).
+Presses carry ``m:<model>`` or ``s:<key>:<value>``
 (at most 40 bytes; Telegram allows 64) and are checked again before anything is saved.
 """
 
@@ -16,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import answers, texts
 from bot.intake.identity import sender_of
+from bot.language import language_of, native_name, with_choice
 from orchestrator.catalog import KINDS, Catalog
 from orchestrator.frontend import JobSubmitter
 from orchestrator.preferences import Preferences
@@ -27,6 +30,7 @@ log = structlog.get_logger(__name__)
 PICKABLE = ("generate", "edit")  # an upscale has one model: nothing to choose
 MENU_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
 PRESS_PATTERN = r"^(m|s):"
+LANGUAGES_PER_ROW = 3
 
 
 def models_text(
@@ -92,7 +96,7 @@ def settings_text(catalog: Catalog, preferences: Preferences, language: str | No
 
 
 def settings_keyboard(
-    preferences: Preferences, language: str | None, can_enhance: bool = True
+    preferences: Preferences, language: str, can_enhance: bool = True
 ) -> InlineKeyboardMarkup:
     ratio = preferences.aspect_ratio or "1:1"
     count = preferences.num_images or 1
@@ -116,10 +120,23 @@ def settings_keyboard(
                 )
             ]
         )
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup([*rows, *language_rows(preferences, language)])
 
 
-SETTING_KEYS = {"ar": "aspect_ratio", "n": "num_images", "enhance": "enhance"}
+def language_rows(preferences: Preferences, language: str) -> list[list[InlineKeyboardButton]]:
+    """ "Automatic", then every available language by its own name; the choice ticked."""
+    available = texts.available_languages()
+    chosen = preferences.language if preferences.language in available else ""
+    named = [("", texts.text("button_language_auto", language))]
+    named += [(tag, native_name(tag)) for tag in available]
+    buttons = [
+        InlineKeyboardButton(("✓ " if tag == chosen else "") + name, callback_data=f"s:lang:{tag}")
+        for tag, name in named
+    ]
+    return [buttons[i : i + LANGUAGES_PER_ROW] for i in range(0, len(buttons), LANGUAGES_PER_ROW)]
+
+
+SETTING_KEYS = {"ar": "aspect_ratio", "n": "num_images", "enhance": "enhance", "lang": "language"}
 
 
 class ModelMenu:
@@ -139,7 +156,7 @@ class ModelMenu:
         message, sender = update.effective_message, sender_of(update)
         if message is None or sender is None:
             return
-        language = _language(update)
+        language = language_of(update)
         catalog = self._submitter.catalog
         try:
             preferences = await self._submitter.preferences(sender.id)
@@ -155,7 +172,7 @@ class ModelMenu:
         message, sender = update.effective_message, sender_of(update)
         if message is None or sender is None:
             return
-        language = _language(update)
+        language = language_of(update)
         try:
             preferences = await self._submitter.preferences(sender.id)
         except StateError:
@@ -168,7 +185,7 @@ class ModelMenu:
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, sender = update.callback_query, sender_of(update)
         assert query is not None  # guaranteed by CallbackQueryHandler
-        language = _language(update)
+        language = language_of(update)
         if sender is None:
             await _answer(query, texts.text("button_expired", language))
             return
@@ -185,12 +202,19 @@ class ModelMenu:
                 return
             key, _, value = rest.partition(":")
             setting = SETTING_KEYS.get(key)
+            saved_value: str | None = value
+            if setting == "language":  # empty: automatic; else a language with a file
+                saved_value = value or None
+                if value and value not in texts.available_languages():
+                    setting = None
             if setting is None or not await self._submitter.set_preference(
-                sender.id, setting, value
+                sender.id, setting, saved_value
             ):
                 await _answer(query, texts.text("button_expired", language))
                 return
             preferences = await self._submitter.preferences(sender.id)
+            if setting == "language":  # answered in the language just chosen
+                language = with_choice(update, preferences.language)
         except StateError as exc:
             log.error("preferences_not_saved", error=repr(exc))
             await _answer(query, texts.text("state_unavailable", language))
@@ -204,11 +228,6 @@ class ModelMenu:
             )
         except TelegramError as exc:  # cosmetic: the setting is saved
             log.info("settings_not_redrawn", error=repr(exc))
-
-
-def _language(update: Update) -> str | None:
-    user = update.effective_user
-    return user.language_code if user else None
 
 
 async def _answer(query: CallbackQuery, text: str) -> None:

@@ -15,6 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot import answers, texts
 from bot.intake.admission import answer_press
 from bot.intake.identity import sender_of
+from bot.language import language_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from state.errors import StateError
@@ -42,7 +43,7 @@ class PrivacyCommands:
         message = update.effective_message
         if message is None:
             return
-        language = update.effective_user.language_code if update.effective_user else None
+        language = language_of(update)
         settings = self._settings
         text = texts.text(
             "privacy",
@@ -58,7 +59,7 @@ class PrivacyCommands:
         message, sender = update.effective_message, sender_of(update)
         if message is None or sender is None:
             return
-        language = update.effective_user.language_code if update.effective_user else None
+        language = language_of(update)
         button = InlineKeyboardButton(
             texts.text("button_delete_data", language), callback_data=f"{DELETE_PREFIX}{sender.id}"
         )
@@ -72,7 +73,7 @@ class PrivacyCommands:
     async def confirmed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
-        language = query.from_user.language_code
+        language = language_of(update)
         owner = (query.data or "").removeprefix(DELETE_PREFIX)
         if owner != str(query.from_user.id):
             await answer_press(query, texts.text("button_foreign", language))

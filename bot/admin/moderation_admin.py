@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
 from bot.intake.user_input import parse_number
+from bot.language import language_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import (
     ContentBlocked,
@@ -43,11 +44,6 @@ def refusal_text(refusal: ModerationRefusal, language: str | None) -> str:
     return texts.text(BLOCKED_TEXTS.get(category, "moderation_blocked"), language)
 
 
-def _language(update: Update) -> str | None:
-    user = update.effective_user
-    return user.language_code if user else None
-
-
 def _user_id_argument(context: ContextTypes.DEFAULT_TYPE) -> int | None:
     args = context.args or []
     return parse_number(args[0], allow_negative=True) if len(args) == 1 else None
@@ -69,7 +65,7 @@ class ModerationAdmin:
     async def recent(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self._allowed(update, "/moderation"):
             return
-        language = _language(update)
+        language = language_of(update)
         args = context.args or []
         asked = parse_number(args[0]) if len(args) == 1 else None
         limit = max(1, min(RECENT_SHOWN if asked is None else asked, RECENT_MAX))
@@ -117,7 +113,7 @@ class ModerationAdmin:
     ) -> None:
         if not await self._allowed(update, "/ban" if ban else "/unban"):
             return
-        language = _language(update)
+        language = language_of(update)
         user_id = _user_id_argument(context)
         if user_id is None:
             usage = "moderation_ban_usage" if ban else "moderation_unban_usage"
@@ -143,7 +139,7 @@ class ModerationAdmin:
         """An admin, in a private chat: the answers quote other users' blocked prompts
         and name who is banned, which are not for a group's eyes (as with /stats)."""
         user, chat = update.effective_user, update.effective_chat
-        language = _language(update)
+        language = language_of(update)
         if user is None or user.id not in self._settings.admin_user_ids:
             await self._reply(update, texts.text("moderation_admins_only", language))
             return False

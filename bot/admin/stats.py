@@ -17,6 +17,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
 from bot.admin.stats_chart import ChartLabels, render_chart
+from bot.language import language_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from orchestrator.stats.report import CHART_DAYS, StatsReport
@@ -109,7 +110,7 @@ class StatsCommand:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        language = user.language_code
+        language = language_of(update)
         if user.id not in self._settings.admin_user_ids:
             await answers.reply(message, texts.text("stats_admins_only", language))
             return

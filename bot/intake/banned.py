@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot import answers, texts
 from bot.intake.commands import is_for_bot, message_command
 from bot.intake.identity import sender_of
+from bot.language import language_of
 from orchestrator.frontend import JobSubmitter
 from state.errors import StateError
 
@@ -60,7 +61,7 @@ class BannedGate:
         if message.chat.type != message.chat.PRIVATE and command is None:
             return
         if await self._banned(update):
-            language = update.effective_user.language_code if update.effective_user else None
+            language = language_of(update)
             await answers.reply(message, texts.text("moderation_banned", language))
             raise ApplicationHandlerStop
 
@@ -69,7 +70,7 @@ class BannedGate:
         assert query is not None
         if await self._banned(update):
             try:
-                await query.answer(texts.text("moderation_banned", query.from_user.language_code))
+                await query.answer(texts.text("moderation_banned", language_of(update)))
             except TelegramError as exc:
                 log.info("callback_answer_failed", error=repr(exc))
             raise ApplicationHandlerStop

@@ -16,6 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot import answers, texts
 from bot.intake.admission import answer_press
 from bot.intake.identity import sender_of
+from bot.language import language_of
 from bot.results.buttons import Action, callback_data, parse_press
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
@@ -63,7 +64,7 @@ class CancelCommands:
         message, sender = update.effective_message, sender_of(update)
         if message is None or sender is None:
             return
-        language = update.effective_user.language_code if update.effective_user else None
+        language = language_of(update)
         try:
             job_id = await self._submitter.recall(_active_key(message.chat_id, sender.id))
             job = await self._submitter.cancel(job_id) if job_id is not None else None
@@ -80,7 +81,7 @@ class CancelCommands:
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
-        language = query.from_user.language_code
+        language = language_of(update)
         press = parse_press(query.data)
         try:
             job = await self._submitter.get_job(press.job_id) if press is not None else None

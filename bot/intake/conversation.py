@@ -25,6 +25,7 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot import answers, texts
 from bot.intake.inputs import EditSource, find_edit_source
+from bot.language import language_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from state.errors import StateError
@@ -75,11 +76,6 @@ class Ask:
             return None
 
 
-def _language(update: Update) -> str | None:
-    user = update.effective_user
-    return user.language_code if user else None
-
-
 def _ask_key(chat_id: int, message_id: int) -> str:
     return f"ask:{chat_id}:{message_id}"
 
@@ -106,7 +102,7 @@ class Conversation:
         assert message is not None
         if user is None:
             return
-        language = _language(update)
+        language = language_of(update)
         name = "ask_edit" if kind is JobKind.EDIT else "ask_prompt"
         markup = ForceReply(
             selective=True,
@@ -139,7 +135,7 @@ class Conversation:
         if message.chat.type != message.chat.PRIVATE:
             return  # a group's conversation is not for the bot
         if not self._settings.plain_text_prompts:
-            await answers.reply(message, texts.text("private_hint", _language(update)))
+            await answers.reply(message, texts.text("private_hint", language_of(update)))
             return
         await self._requester.request(update, JobKind.GENERATE, message.text, None)
 

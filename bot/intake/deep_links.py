@@ -24,6 +24,7 @@ from bot import answers, texts
 from bot.intake.conversation import MAX_INPUT_PLACEHOLDER, Conversation
 from bot.intake.identity import sender_of
 from bot.intake.user_input import parse_number
+from bot.language import language_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.settings import Settings
 from state.errors import StateError
@@ -89,7 +90,7 @@ class DeepLinks:
     async def _offer(self, update: Update, prompt: str) -> None:
         message = update.effective_message
         assert message is not None
-        language = update.effective_user.language_code if update.effective_user else None
+        language = language_of(update)
         prompt = prompt[: self._settings.max_prompt_chars]
         private = message.chat.type == message.chat.PRIVATE
         sent = prompt if private and self._settings.plain_text_prompts else f"/generate {prompt}"

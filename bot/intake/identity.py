@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from telegram import Update
 
+from bot.language import language_of
+
 SERVICE_ACCOUNT_IDS = frozenset({1087968824, 136817688, 777000})
 
 
@@ -23,7 +25,7 @@ SERVICE_ACCOUNT_IDS = frozenset({1087968824, 136817688, 777000})
 class Sender:
     id: int  # a user id, or the id of the chat the message speaks for
     name: str
-    language: str | None
+    language: str  # the one it is answered in (``bot.language``)
     is_chat: bool  # speaks for a chat (anonymous admin, channel)
 
 
@@ -33,8 +35,9 @@ def sender_of(update: Update) -> Sender | None:
     message = update.effective_message
     if update.callback_query is None and message is not None and message.sender_chat:
         chat = message.sender_chat
-        return Sender(chat.id, chat.title or chat.username or str(chat.id), None, True)
+        name = chat.title or chat.username or str(chat.id)
+        return Sender(chat.id, name, language_of(update), True)
     user = update.effective_user
     if user is None or user.id in SERVICE_ACCOUNT_IDS:
         return None
-    return Sender(user.id, user.first_name, user.language_code, False)
+    return Sender(user.id, user.first_name, language_of(update), False)

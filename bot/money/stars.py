@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot import answers, texts
 from bot.intake.identity import sender_of
+from bot.language import language_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.service import PaymentService
 from orchestrator.payments.stars import CURRENCY, StarsOrder, StarsPayments
@@ -125,7 +126,7 @@ class StarsCommands:
         query, stars = update.pre_checkout_query, self._stars
         assert query is not None
         assert stars is not None
-        language = query.from_user.language_code
+        language = language_of(update)
         try:
             ok = await stars.check(
                 query.invoice_payload, query.from_user.id, query.currency, query.total_amount
@@ -152,7 +153,7 @@ class StarsCommands:
         # Errors propagate: the update is handled again when Telegram re-sends it, and
         # crediting is idempotent by charge id.
         credit = await stars.credit(payment.invoice_payload, payer.id, charge)
-        language = payer.language_code
+        language = language_of(update)
         if credit is None:
             await answers.reply(message, texts.text("stars_payment_unknown", language))
         elif credit.credited and not credit.job_resumed:

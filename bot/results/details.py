@@ -9,6 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot import texts
 from bot.intake.admission import answer_press
+from bot.language import language_of
 from bot.results.buttons import Action, parse_press
 from orchestrator.frontend import JobSubmitter
 from state.errors import StateError
@@ -26,7 +27,7 @@ class DetailsButton:
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
-        language = query.from_user.language_code
+        language = language_of(update)
         press = parse_press(query.data)
         try:
             job = await self._submitter.get_job(press.job_id) if press is not None else None

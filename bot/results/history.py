@@ -16,6 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import answers, texts
 from bot.intake.identity import sender_of
+from bot.language import language_of
 from orchestrator.frontend import JobSubmitter
 from orchestrator.history import Version
 from state.errors import StateError
@@ -97,7 +98,7 @@ class HistoryCommands:
     async def album(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None  # guaranteed by CallbackQueryHandler
-        language = query.from_user.language_code
+        language = language_of(update)
         message = update.effective_message
         job_id = (query.data or "").removeprefix(HISTORY_PREFIX)
         try:

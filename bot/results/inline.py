@@ -43,6 +43,7 @@ from bot.account.model_choice import choice_refusal_text
 from bot.admin.moderation_admin import refusal_text
 from bot.intake.commands import cut_to_caption
 from bot.intake.options import OptionProblem, ParsedCommand, parse_options, with_defaults
+from bot.language import language_of
 from bot.sending.failures import failure_text_key
 from bot.sending.photos import fitted
 from orchestrator.catalog.errors import UnknownLora, UnknownModel
@@ -108,7 +109,7 @@ class InlineMode:
     async def offer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.inline_query
         assert query is not None  # guaranteed by InlineQueryHandler
-        language = query.from_user.language_code
+        language = language_of(update)
         results: list[InlineQueryResultArticle | InlineQueryResultCachedPhoto] = []
         parsed = self._parsed(query.query)
         if parsed is not None:
@@ -149,7 +150,7 @@ class InlineMode:
         if chosen.result_id != GENERATE_RESULT or inline_id is None:
             return  # a recent image: sent by Telegram as it was, nothing to do
         user = chosen.from_user
-        language = user.language_code
+        language = language_of(update)
         parsed = self._parsed(chosen.query)
         if parsed is None:
             await self._say(inline_id, texts.text("generate_usage", language), language)

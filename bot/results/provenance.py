@@ -16,6 +16,7 @@ from bot import answers, texts
 from bot.intake.commands import is_for_bot, message_command
 from bot.intake.inputs import TELEGRAM_DOWNLOAD_LIMIT, TooBig, UnsupportedFile
 from bot.intake.inputs import find_edit_source as find_image
+from bot.language import language_of
 from bot.results.buttons import Action, parse_press
 from fulmine.errors import InvalidInput
 from orchestrator.frontend import JobSubmitter
@@ -81,7 +82,7 @@ class ProvenanceCommands:
         command = message_command(message)
         if command is None or not is_for_bot(command, context.bot.username):
             return
-        language = update.effective_user.language_code if update.effective_user else None
+        language = language_of(update)
         source = find_image(message)
         if isinstance(source, UnsupportedFile):
             answer = texts.text("unsupported_file", language, mime_type=source.mime_type)
@@ -114,7 +115,7 @@ class ProvenanceCommands:
         """The signed files of a result, as documents, in the chat it was sent to."""
         query = update.callback_query
         assert query is not None  # guaranteed by CallbackQueryHandler
-        language = query.from_user.language_code
+        language = language_of(update)
         press = parse_press(query.data)
         message = update.effective_message
         try:

@@ -58,13 +58,20 @@ async def test_start_up_sets_menus_per_scope(stack: Stack) -> None:
     assert _names(emulator, GROUPS) == ["generate", "edit", "undo", "fund", "pool", "help"]
     admin = [*private, "stats", "moderation", "ban", "unban", "paysupport", "terms", "help"]
     assert _names(emulator, ADMIN) == admin
-    (generate, *_) = emulator.commands(PRIVATE) or []
-    assert generate["description"] == texts.text("menu_generate")
-    assert emulator.store.descriptions == _per_language("bot_description")
-    assert emulator.store.short_descriptions == _per_language("bot_short_description")
-    for language in texts.available_languages():
-        code = _code(language)
-        assert _names(emulator, GROUPS, code) == _names(emulator, GROUPS)
+    # Every language with a file has its own lists and descriptions, in its own words.
+    codes = {language: _code(language) for language in texts.available_languages()}
+    for language, code in codes.items():
+        assert _names(emulator, ADMIN, code) == admin, language
+        for scope in (PRIVATE, GROUPS, ADMIN):
+            for command in emulator.commands(scope, code) or []:
+                name = command["command"]
+                assert command["description"] == texts.text(f"menu_{name}", language), name
+    assert emulator.store.descriptions == {
+        code: texts.text("bot_description", language) for language, code in codes.items()
+    }
+    assert emulator.store.short_descriptions == {
+        code: texts.text("bot_short_description", language) for language, code in codes.items()
+    }
 
     # Every command listed is one the bot answers.
     telegram = stack.runtime.frontends.of("telegram")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import string
 from importlib import resources
 
 import pytest
@@ -21,6 +22,51 @@ def test_every_language_has_every_key_with_the_same_fields() -> None:
                 forms = set(template) - {texts.PLURAL_FIELD}
                 assert forms == texts.plural_forms(language), (language, key)
                 assert template[texts.PLURAL_FIELD] in fields, (language, key)
+
+
+def _has_letters(template: str) -> bool:
+    """Whether a template says any words once its {placeholders} are taken out."""
+    literal = "".join(text for text, *_ in string.Formatter().parse(template))
+    return any(character.isalpha() for character in literal)
+
+
+def test_no_language_leaves_a_text_in_english() -> None:
+    """A text identical to English is an untranslated one, unless it has no words at all
+    (``"{name}: {prompt}"``, ``"🔍 {n}"``)."""
+    english = json.loads((resources.files("bot") / "locales" / "en.json").read_text())
+    for language in texts.available_languages():
+        if language == texts.DEFAULT_LANGUAGE:
+            continue
+        catalog = json.loads((resources.files("bot") / "locales" / f"{language}.json").read_text())
+        for key, template in catalog.items():
+            same = set(texts.templates(template)) & set(texts.templates(english[key]))
+            assert not {written for written in same if _has_letters(written)}, (language, key)
+
+
+def test_has_letters_sees_words_outside_placeholders_only() -> None:
+    assert not _has_letters("{name}: {prompt}")
+    assert not _has_letters("🔍 {n}")
+    assert _has_letters("{seconds} s")
+    assert _has_letters("Saved.")
+
+
+def test_every_language_is_picked_by_its_own_tag() -> None:
+    for language in texts.available_languages():
+        assert texts.pick_language(language) == language
+        assert texts.pick_language(language.upper()) == language
+        if "-" not in language:
+            assert texts.pick_language(f"{language}-zz") == language  # a region without a file
+
+
+def test_a_bare_language_takes_its_one_regional_file() -> None:
+    """``pt`` (and ``pt-pt``) get ``pt-br`` when it is the only Portuguese file."""
+    languages = texts.available_languages()
+    for language in languages:
+        bare, _, region = language.partition("-")
+        regional = [other for other in languages if other.startswith(f"{bare}-")]
+        if region and bare not in languages and regional == [language]:
+            assert texts.pick_language(bare) == language
+            assert texts.pick_language(f"{bare}-zz") == language
 
 
 def test_unknown_or_hostile_language_codes_fall_back_to_english() -> None:
