@@ -1,6 +1,7 @@
 """Group pools in the chat (``orchestrator.payments.pools``): ``/fund <sats>`` puts credit
 from the sender's balance into the group's pool, ``/allowance <images>`` sets how many
-images each member may draw from it per day (those who funded it, or an anonymous admin),
+images each member may draw from it per day (those who funded it, or the group's owner
+and administrators: Telegram's ``getChatMember`` says who they are),
 ``/pool`` shows what is left and who drew what today. Groups only; registered when
 payments are on. A message sent as the group (anonymous admin, channel) is the group: it
 spends the pool already and cannot fund it from itself.
@@ -9,7 +10,8 @@ spends the pool already and cannot fund it from itself.
 from __future__ import annotations
 
 import structlog
-from telegram import Update
+from telegram import Bot, ChatMember, Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
@@ -24,6 +26,16 @@ from state.errors import InsufficientCredits, StateError
 log = structlog.get_logger(__name__)
 
 FUND_MAX_SATS = 10_000_000
+
+
+async def group_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
+    """Whether Telegram says the user owns or administers the group (a failed check: no)."""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log.warning("chat_member_unknown", error=repr(exc))
+        return False
+    return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 
 
 class PoolCommands:
@@ -90,7 +102,10 @@ class PoolCommands:
             return
         pools = payments.pools
         try:
-            if not await pools.may_set_cap(message.chat_id, sender.id):
+            allowed = await pools.may_set_cap(message.chat_id, sender.id)
+            if not allowed and not sender.is_chat:
+                allowed = await group_admin(context.bot, message.chat_id, sender.id)
+            if not allowed:
                 await answers.reply(message, texts.text("allowance_not_allowed", language))
                 return
             await pools.set_cap(message.chat_id, images)
