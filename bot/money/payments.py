@@ -172,16 +172,19 @@ class PaymentCommands:
         await say_privately(update, context.bot, text)  # a balance is never posted in a group
 
     async def buy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.topup(update, context.bot, context.args or [])
+
+    async def topup(self, update: Update, bot: Bot, args: list[str]) -> None:
+        """``/buy`` with ``args`` (also the ``buy`` deep link's, with none)."""
         message, user = update.effective_message, sender_of(update)
         payments = payments_of(self._submitter)
         if message is None or user is None or payments is None:
             return
         language = user.language
         if message.chat.type != message.chat.PRIVATE and not user.is_chat:  # a person's own
-            link = open_link(context.bot)
+            link = open_link(bot)
             await answers.reply(message, texts.text("buy_in_private", language, link=link))
             return
-        args = context.args or []
         default = DEFAULT_TOPUP_IMAGES * self._settings.price_generate_sats
         sats = parse_number(args[0]) if len(args) == 1 else None
         if args == []:

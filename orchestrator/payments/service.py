@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import structlog
 
 from orchestrator.jobs.outage import through_outage
-from orchestrator.payments.errors import PaymentRequired
+from orchestrator.payments.errors import CreditShort, PaymentRequired
 from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.payments.pools import GroupPools
@@ -113,7 +113,8 @@ class PaymentService:
 
     async def charge(self, job: Job) -> None:
         """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
-        invoice for what is missing (the job is parked) or ``PaymentsUnavailable``."""
+        invoice for what is missing (the job is parked), ``CreditShort`` for an inline
+        request (nowhere to show an invoice) or ``PaymentsUnavailable``."""
         each = self.price_of(job)
         pooled = await self.pools.draw(job, each)  # a group's members: its pool first
         if pooled is not None:
@@ -123,6 +124,10 @@ class PaymentService:
         try:
             reservation = await self._reserve(job, each)
         except InsufficientCredits as short:
+            if job.inline_message_id is not None:  # no chat shows an invoice: never parked
+                balance = await self.ledger.balance(job.user_id)
+                price = each * job.num_images
+                raise CreditShort(price, short.missing_sats, balance.available_sats) from short
             invoice = await self._issue(short.missing_sats, f"Fulmine: {job.kind.value}", job.id)
             job.invoice_id = invoice.id
             await self._store.save_job(job)  # parked: queued when the invoice is paid
