@@ -63,9 +63,13 @@ async def test_members_draw_from_the_pool_within_the_cap(stack: Stack) -> None:
         ]
     )
 
+    # Short, and without a private chat for the invoice: how to open one, nothing taken.
     await stack.send(emulator.user_message(group, ada, text="/fund 100000"))
-    assert _last_text(stack) == texts.text("fund_short", missing=100000 - 500)
+    link = f"https://t.me/{emulator.bot_user['username']}"
+    assert _last_text(stack) == texts.text("fund_needs_private_chat", name="Ada", link=link)
     assert await payments.balance(group["id"]) == Balance(400, 0)
+    assert await payments.balance(ada["id"]) == Balance(500, 0)
+    assert await payments.ledger.pending_of(ada["id"]) == []
 
 
 async def test_an_anonymous_admin_acts_as_the_group(stack: Stack) -> None:
