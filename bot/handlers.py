@@ -66,7 +66,9 @@ class Handlers:
         self._settings = settings
         self._submitter = submitter
         self._conversation = Conversation(settings, submitter, self)
-        self._deep_links = DeepLinks(settings, submitter, self._conversation)
+        self._payments = PaymentCommands(settings, submitter)
+        topup = self._payments.topup if settings.payments_backend != "none" else None
+        self._deep_links = DeepLinks(settings, submitter, self._conversation, topup)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
@@ -81,7 +83,7 @@ class Handlers:
                 MessageHandler(NEW_MESSAGES & EDIT_CAPTION, self.edit),
                 *ModerationAdmin(self._settings, self._submitter).handlers(),
                 StatsCommand(self._settings, self._submitter).handler(),
-                *PaymentCommands(self._settings, self._submitter).handlers(),
+                *self._payments.handlers(),
                 *StarsCommands(self._settings, self._submitter).handlers(),
                 *HistoryCommands(self._submitter).handlers(),
                 *PoolCommands(self._settings, self._submitter).handlers(),

@@ -192,7 +192,7 @@ class PendingInvoice:
     invoice_id: str
     user_id: int
     chat_id: int
-    purpose: str  # "topup" or "job"
+    purpose: str  # "topup", "job" or "pool" (a top-up of the group chat_id's pool)
     amount_sats: int
     job_id: str | None = None  # the parked job it pays for (purpose "job")
     language: str | None = None

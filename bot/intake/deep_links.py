@@ -1,12 +1,14 @@
 """Deep links: ``t.me/<bot>?start=<payload>`` arrives as ``/start <payload>``.
 
-Telegram allows 1 to 64 characters of ``A-Z a-z 0-9 _ -`` in a payload. Two are read:
+Telegram allows 1 to 64 characters of ``A-Z a-z 0-9 _ -`` in a payload. These are read:
 
 - ``ref_<user id>``: who shared the link; recorded once for the new user
   (``submitter.record_referral``), so a referrer's referrals can be counted.
 - ``p_<prompt>``: a prompt to start with, as unpadded base64url of its UTF-8 (up to 46
   bytes of prompt). It is offered on a one-tap keyboard button: pressing it sends the
   prompt as words (or as ``/generate <prompt>`` where plain words are not prompts).
+- ``buy``: a top-up, as ``/buy`` alone answers (with payments on); where an answer that
+  cannot show an invoice sends the user (an inline request short of credit).
 
 Any other payload is logged and the greeting stands alone: a link never goes unanswered.
 """
@@ -16,9 +18,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Awaitable, Callable
 
 import structlog
-from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import Bot, KeyboardButton, ReplyKeyboardMarkup, Update
 
 from bot import answers, texts
 from bot.intake.conversation import MAX_INPUT_PLACEHOLDER, Conversation
@@ -32,6 +35,15 @@ from state.errors import StateError
 log = structlog.get_logger(__name__)
 
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+BUY_PAYLOAD = "buy"
+Topup = Callable[[Update, Bot, list[str]], Awaitable[None]]
+
+
+def buy_link(bot: Bot) -> str:
+    """A link that opens the private chat with the bot at a top-up."""
+    return f"https://t.me/{bot.username}?start={BUY_PAYLOAD}"
+
+
 KEYBOARD_BUTTON_LIMIT = 4096  # a keyboard button's text is sent as a message
 
 
@@ -55,11 +67,16 @@ def _prompt_of(encoded: str) -> str | None:
 
 class DeepLinks:
     def __init__(
-        self, settings: Settings, submitter: JobSubmitter, conversation: Conversation
+        self,
+        settings: Settings,
+        submitter: JobSubmitter,
+        conversation: Conversation,
+        topup: Topup | None = None,
     ) -> None:
         self._settings = settings
         self._submitter = submitter
         self._conversation = conversation
+        self._topup = topup  # None with payments off
 
     async def follow(self, update: Update, args: list[str]) -> None:
         """Act on ``/start``'s payload, if there is one."""
@@ -68,6 +85,9 @@ class DeepLinks:
                 log.info("start_payload_unread")
             return
         payload = args[0]
+        if payload == BUY_PAYLOAD and self._topup is not None:
+            await self._topup(update, update.get_bot(), [])
+            return
         kind, _, value = payload.partition("_")
         if kind == "ref" and (referrer := parse_number(value)) is not None:
             await self._referral(update, referrer)

@@ -43,8 +43,13 @@ NOTICE_TEXTS = {
     NoticeKind.TOPUP_CREDITED: "payment_topup_credited",
     NoticeKind.EXPIRED: "payment_expired",
     NoticeKind.STILL_SHORT: "payment_still_short",
+    NoticeKind.POOL_FUNDED: "fund_invoice_paid",
+    NoticeKind.POOL_EXPIRED: "fund_invoice_expired",
 }
-PRIVATE_NOTICES = frozenset({NoticeKind.TOPUP_CREDITED, NoticeKind.STILL_SHORT})  # a balance
+# A balance, or an invoice sent in private: never in a group.
+PRIVATE_NOTICES = frozenset(
+    {NoticeKind.TOPUP_CREDITED, NoticeKind.STILL_SHORT, NoticeKind.POOL_EXPIRED}
+)
 
 
 def payments_of(submitter: JobSubmitter) -> PaymentService | None:
@@ -76,7 +81,7 @@ def _minutes(settings: Settings) -> int:
     return max(1, math.ceil(settings.invoice_expiry_s / 60))
 
 
-def _minutes_left(invoice: Invoice) -> int:
+def minutes_left(invoice: Invoice) -> int:
     """Until the invoice expires (a top-up invoice shown again has less than its expiry)."""
     left_s = (invoice.expires_at - datetime.now(UTC)).total_seconds()
     return max(1, math.ceil(left_s / 60))
@@ -87,6 +92,22 @@ async def send_invoice(message: Message, invoice: Invoice, caption: str) -> None
     png = await asyncio.to_thread(qr_png, invoice.bolt11)
     await message.reply_photo(InputFile(png, filename="invoice.png"), caption=caption)
     await answers.reply(message, invoice.bolt11)
+
+
+async def send_invoice_to(bot: Bot, chat_id: int, invoice: Invoice, caption: str) -> None:
+    """:func:`send_invoice` as new messages in ``chat_id`` (a member's private chat)."""
+    png = await asyncio.to_thread(qr_png, invoice.bolt11)
+    await bot.send_photo(chat_id, InputFile(png, filename="invoice.png"), caption=caption)
+    await answers.at_least_once(lambda: bot.send_message(chat_id, invoice.bolt11))
+
+
+def topup_refusal_text(settings: Settings, refusal: RateLimited, language: str | None) -> str:
+    """Too many top-up invoices (``/buy``, ``/fund``): for how long."""
+    minutes = max(1, math.ceil(refusal.retry_after_s / 60))
+    if refusal.scope == OPEN_TOPUPS_SCOPE:
+        count = settings.topup_open_invoices_max
+        return texts.text("buy_too_many_open", language, count=count, minutes=minutes)
+    return texts.text("buy_rate_limited", language, minutes=minutes)
 
 
 async def answer_refusal(
@@ -172,16 +193,19 @@ class PaymentCommands:
         await say_privately(update, context.bot, text)  # a balance is never posted in a group
 
     async def buy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.topup(update, context.bot, context.args or [])
+
+    async def topup(self, update: Update, bot: Bot, args: list[str]) -> None:
+        """``/buy`` with ``args`` (also the ``buy`` deep link's, with none)."""
         message, user = update.effective_message, sender_of(update)
         payments = payments_of(self._submitter)
         if message is None or user is None or payments is None:
             return
         language = user.language
         if message.chat.type != message.chat.PRIVATE and not user.is_chat:  # a person's own
-            link = open_link(context.bot)
+            link = open_link(bot)
             await answers.reply(message, texts.text("buy_in_private", language, link=link))
             return
-        args = context.args or []
         default = DEFAULT_TOPUP_IMAGES * self._settings.price_generate_sats
         sats = parse_number(args[0]) if len(args) == 1 else None
         if args == []:
@@ -194,7 +218,7 @@ class PaymentCommands:
         try:
             topup = await payments.create_topup(user.id, message.chat_id, sats, language)
         except RateLimited as exc:
-            await answers.reply(message, self._topup_refusal(exc, language))
+            await answers.reply(message, topup_refusal_text(self._settings, exc, language))
             log.info("topup_refused", scope=exc.scope, user_id=user.id)
             return
         except PaymentRefusal:
@@ -205,14 +229,7 @@ class PaymentCommands:
             await answers.reply(message, texts.text("state_unavailable", language))
             return
         key = "payment_topup_invoice_again" if topup.reused else "payment_topup_invoice"
-        caption = texts.text(key, language, amount=sats, minutes=_minutes_left(topup.invoice))
+        caption = texts.text(key, language, amount=sats, minutes=minutes_left(topup.invoice))
         await send_invoice(message, topup.invoice, caption)
         in_stars = stars.stars_of(self._settings, self._submitter)
         await stars.offer_topup(message, in_stars, user.id, sats, language)
-
-    def _topup_refusal(self, refusal: RateLimited, language: str | None) -> str:
-        minutes = max(1, math.ceil(refusal.retry_after_s / 60))
-        if refusal.scope == OPEN_TOPUPS_SCOPE:
-            count = self._settings.topup_open_invoices_max
-            return texts.text("buy_too_many_open", language, count=count, minutes=minutes)
-        return texts.text("buy_rate_limited", language, minutes=minutes)

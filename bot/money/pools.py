@@ -1,6 +1,8 @@
 """Group pools in the chat (``orchestrator.payments.pools``): ``/fund <sats>`` puts credit
-from the sender's balance into the group's pool, ``/allowance <images>`` sets how many
-images each member may draw from it per day (those who funded it, or an anonymous admin),
+from the sender's balance into the group's pool (when it is short, a Lightning invoice for
+``sats``, sent in private, pays into the pool instead), ``/allowance <images>`` sets how many
+images each member may draw from it per day (those who funded it, or the group's owner
+and administrators: Telegram's ``getChatMember`` says who they are),
 ``/pool`` shows what is left and who drew what today. Groups only; registered when
 payments are on. A message sent as the group (anonymous admin, channel) is the group: it
 spends the pool already and cannot fund it from itself.
@@ -9,21 +11,35 @@ spends the pool already and cannot fund it from itself.
 from __future__ import annotations
 
 import structlog
-from telegram import Update
+from telegram import Bot, ChatMember, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
-from bot.intake.identity import sender_of
+from bot.intake.identity import Sender, sender_of
+from bot.intake.private_answers import open_link
 from bot.intake.user_input import parse_number
-from bot.money.payments import payments_of
+from bot.money.payments import minutes_left, payments_of, send_invoice_to, topup_refusal_text
 from orchestrator.frontend import JobSubmitter
+from orchestrator.payments.errors import PaymentRefusal
 from orchestrator.payments.pools import CAP_MAX
 from orchestrator.settings import Settings
-from state.errors import InsufficientCredits, StateError
+from state.errors import InsufficientCredits, RateLimited, StateError
 
 log = structlog.get_logger(__name__)
 
 FUND_MAX_SATS = 10_000_000
+
+
+async def group_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
+    """Whether Telegram says the user owns or administers the group (a failed check: no)."""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log.warning("chat_member_unknown", error=repr(exc))
+        return False
+    return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 
 
 class PoolCommands:
@@ -63,15 +79,48 @@ class PoolCommands:
         try:
             pool = await pools.fund(sender.id, message.chat_id, sats, key)
             cap = await pools.cap(message.chat_id)
-        except InsufficientCredits as short:
-            text = texts.text("fund_short", language, missing=short.missing_sats)
-            await answers.reply(message, text)
+        except InsufficientCredits:
+            await self._fund_by_invoice(message, context.bot, sender, sats)
             return
         except StateError as exc:
             log.error("pool_unavailable", error=repr(exc))
             await answers.reply(message, texts.text("state_unavailable", language))
             return
         text = texts.text("fund_done", language, name=sender.name, sats=sats, pool=pool, cap=cap)
+        await answers.reply(message, text)
+
+    async def _fund_by_invoice(self, message: Message, bot: Bot, sender: Sender, sats: int) -> None:
+        """The balance is short: an invoice for ``sats`` whose payment goes into the pool,
+        sent in the member's private chat (an invoice says what a balance lacks: never in
+        the group); the group is told when it is paid (``bot.money.payments.notify``)."""
+        payments = payments_of(self._submitter)
+        assert payments is not None
+        language = sender.language
+        try:  # may the bot write to them? Telegram refuses a first message (403)
+            await bot.send_chat_action(sender.id, ChatAction.UPLOAD_PHOTO)
+        except Forbidden:
+            link = open_link(bot)
+            text = texts.text("fund_needs_private_chat", language, name=sender.name, link=link)
+            await answers.reply(message, text)
+            return
+        try:
+            topup = await payments.create_pool_invoice(sender.id, message.chat_id, sats, language)
+            await payments.pools.note_request(topup.invoice.id, message.message_id)
+        except RateLimited as exc:
+            await answers.reply(message, topup_refusal_text(self._settings, exc, language))
+            return
+        except PaymentRefusal:
+            await answers.reply(message, texts.text("payments_unavailable", language))
+            return
+        except StateError as exc:
+            log.error("pool_invoice_not_recorded", error=repr(exc))
+            await answers.reply(message, texts.text("state_unavailable", language))
+            return
+        group = message.chat.title or ""
+        minutes = minutes_left(topup.invoice)
+        caption = texts.text("fund_invoice", language, amount=sats, group=group, minutes=minutes)
+        await send_invoice_to(bot, sender.id, topup.invoice, caption)
+        text = texts.text("fund_invoice_sent", language, name=sender.name, amount=sats)
         await answers.reply(message, text)
 
     async def allowance(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -90,7 +139,10 @@ class PoolCommands:
             return
         pools = payments.pools
         try:
-            if not await pools.may_set_cap(message.chat_id, sender.id):
+            allowed = await pools.may_set_cap(message.chat_id, sender.id)
+            if not allowed and not sender.is_chat:
+                allowed = await group_admin(context.bot, message.chat_id, sender.id)
+            if not allowed:
                 await answers.reply(message, texts.text("allowance_not_allowed", language))
                 return
             await pools.set_cap(message.chat_id, images)

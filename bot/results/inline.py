@@ -7,6 +7,8 @@ must be on in BotFather) with the ``inline_message_id`` it can be edited by, giv
 because the placeholder carries an inline keyboard. The job goes through the same admission
 as a command (moderation, rate limits, payment); a refusal or a failure edits the
 placeholder into a short message, a delivered image replaces it (``editMessageMedia``).
+A request short of credit is refused, not parked behind an invoice (no chat would show
+it): the placeholder says so, with a button to a top-up in the private chat.
 
 Telegram cannot upload a file into an inline message: the image is first sent to
 ``TELEGRAM_INLINE_STORAGE_CHAT`` (or, unset, to the user's own chat with the bot, where it
@@ -42,6 +44,7 @@ from bot import texts
 from bot.account.model_choice import choice_refusal_text
 from bot.admin.moderation_admin import refusal_text
 from bot.intake.commands import cut_to_caption
+from bot.intake.deep_links import buy_link
 from bot.intake.options import OptionProblem, ParsedCommand, parse_options, with_defaults
 from bot.language import language_of
 from bot.sending.failures import failure_text_key
@@ -49,7 +52,7 @@ from bot.sending.photos import fitted
 from orchestrator.catalog.errors import UnknownLora, UnknownModel
 from orchestrator.frontend import JobSubmitter
 from orchestrator.moderation.errors import ModerationRefusal
-from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
+from orchestrator.payments.errors import CreditShort, PaymentRefusal
 from orchestrator.preferences import Preferences
 from orchestrator.settings import Settings
 from providers.base import ProviderImage
@@ -78,6 +81,13 @@ def another_keyboard(language: str | None) -> InlineKeyboardMarkup:
         texts.text("inline_another", language), switch_inline_query_current_chat=""
     )
     return InlineKeyboardMarkup([[button]])
+
+
+def topup_keyboard(bot: Bot, language: str | None) -> InlineKeyboardMarkup:
+    """A placeholder short of credit: a button to a top-up in the private chat, and
+    another image."""
+    top_up = InlineKeyboardButton(texts.text("inline_top_up", language), url=buy_link(bot))
+    return InlineKeyboardMarkup([[top_up], *another_keyboard(language).inline_keyboard])
 
 
 def _shown(prompt: str) -> str:
@@ -196,7 +206,13 @@ class InlineMode:
             chat_type="private",
             inline_message_id=inline_id,
         )
-        refusal = await self._admit(job, language)
+        try:
+            refusal = await self._admit(job, language)
+        except CreditShort:  # nowhere to show an invoice: the placeholder says how to top up
+            log.info("inline_job_unpaid", refusal="CreditShort", job_id=job.id)
+            text = texts.text("inline_payment_required", language)
+            await self._say(inline_id, text, language, topup_keyboard(self._bot, language))
+            return
         if refusal is not None:
             await self._say(inline_id, refusal, language)
             return
@@ -213,7 +229,8 @@ class InlineMode:
         log.info("job_accepted", job_id=job.id, kind=job.kind, inline=True)
 
     async def _admit(self, job: Job, language: str | None) -> str | None:
-        """Admission as for a command; the refusal's text, or None when admitted."""
+        """Admission as for a command; the refusal's text, or None when admitted (a
+        ``CreditShort`` is raised: it takes a button)."""
         try:
             await self._submitter.admit(job)
         except (UnknownModel, UnknownLora) as exc:
@@ -221,10 +238,11 @@ class InlineMode:
         except ModerationRefusal as exc:
             log.info("job_refused_by_moderation", refusal=type(exc).__name__, inline=True)
             return refusal_text(exc, language)
+        except CreditShort:
+            raise
         except PaymentRefusal as exc:
             log.info("inline_job_unpaid", refusal=type(exc).__name__, job_id=job.id)
-            key = "inline_payment_required" if isinstance(exc, PaymentRequired) else None
-            return texts.text(key or "payments_unavailable", language)
+            return texts.text("payments_unavailable", language)
         except RateLimited as exc:
             seconds = max(1, math.ceil(exc.retry_after_s))
             key = RATE_LIMITED_TEXTS.get(exc.scope, "rate_limited_busy")
@@ -234,11 +252,19 @@ class InlineMode:
             return texts.text("state_unavailable", language)
         return None
 
-    async def _say(self, inline_id: str, text: str, language: str | None) -> None:
+    async def _say(
+        self,
+        inline_id: str,
+        text: str,
+        language: str | None,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         """The placeholder becomes ``text`` (it cannot be deleted, only edited)."""
         try:
             await self._bot.edit_message_text(
-                text, inline_message_id=inline_id, reply_markup=another_keyboard(language)
+                text,
+                inline_message_id=inline_id,
+                reply_markup=markup or another_keyboard(language),
             )
         except TelegramError as exc:
             log.info("inline_edit_failed", error=repr(exc))

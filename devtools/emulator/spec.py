@@ -42,6 +42,7 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "getChatMenuButton",
     "answerInlineQuery",
     "editMessageMedia",
+    "getChatMember",
 )
 PRIMITIVES = frozenset({"Integer", "String", "Boolean", "Float", "True"})
 SUBSET_FILE = "bot_api_subset.json"

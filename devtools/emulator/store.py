@@ -111,6 +111,7 @@ class Store:
         self.callback_queries: dict[str, bool] = {}
         self.stars = StarsLedger()
         self.inline = InlineState()
+        self.chat_admins: dict[int, dict[int, JSON]] = {}  # chat id: user id: ChatMember
         self.descriptions: dict[str, str] = {}  # by language code ("": every language)
         self.short_descriptions: dict[str, str] = {}
         self.menu_buttons: dict[int | None, JSON] = {}  # by chat id; None: the default

@@ -7,7 +7,7 @@ from typing import Literal
 
 import httpx
 
-from devtools.emulator import inline, stars
+from devtools.emulator import inline, members, stars
 from devtools.emulator.models import JSON
 from devtools.emulator.store import Store
 from devtools.emulator.users import (
@@ -63,6 +63,13 @@ class UserSide:
         """A channel (registered), to speak for in a group as ``sender_chat``."""
         chat_id = id if id is not None else self.store.new_group_id(True)
         return copy.deepcopy(self.store.add_chat(make_channel_chat(chat_id, title)))
+
+    def make_admin(
+        self, chat: JSON, user: JSON, status: members.AdminStatus = "administrator"
+    ) -> None:
+        """Make ``user`` the owner ("creator") or an administrator of the group ``chat``,
+        as getChatMember then reports."""
+        members.set_admin(self.store, chat, user, status)
 
     def service_account(
         self, kind: Literal["anonymous_admin", "channel", "linked_channel"]

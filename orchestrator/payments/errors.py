@@ -22,6 +22,17 @@ class PaymentRequired(PaymentRefusal):
         self.balance_sats = balance_sats
 
 
+class CreditShort(PaymentRefusal):
+    """The balance is short and the request has nowhere to show an invoice (an inline
+    message): refused, nothing taken, nothing parked; the user tops up first."""
+
+    def __init__(self, price_sats: int, missing_sats: int, balance_sats: int) -> None:
+        super().__init__(f"credit short: {missing_sats} of {price_sats} sats missing")
+        self.price_sats = price_sats
+        self.missing_sats = missing_sats
+        self.balance_sats = balance_sats
+
+
 class PaymentsUnavailable(PaymentRefusal):
     """The payment backend could not issue an invoice (down, or refusing): nothing taken."""
 

@@ -1,4 +1,5 @@
-"""Invoices as the ledger records them, and top-up invoices (``/buy``) bounded per user.
+"""Invoices as the ledger records them, and top-up invoices (``/buy``, and ``/fund`` of a
+group's pool) bounded per user, both kinds together.
 
 Every invoice on the operator's node costs something (a record polled by every process's
 reconciliation, a QR photo in the chat), so a user cannot make them without limit:
@@ -36,6 +37,9 @@ log = structlog.get_logger(__name__)
 
 TOPUP = "topup"
 JOB = "job"
+POOL = "pool"  # a member's top-up of a group's pool (``orchestrator.payments.pools``)
+CREDITS = frozenset({TOPUP, POOL})  # invoices that buy credit, bounded per user alike
+MEMOS = {TOPUP: "Fulmine: top-up", POOL: "Fulmine: group pool"}
 TOPUP_SCOPE = "topup"
 OPEN_TOPUPS_SCOPE = "topup_open"
 HOUR_S = 3600.0
@@ -114,9 +118,16 @@ class Topups:
         self._issue = issue  # (sats, memo, reference) -> a new invoice
 
     async def create(
-        self, user_id: int, chat_id: int, sats: int, language: str | None, frontend: str
+        self,
+        user_id: int,
+        chat_id: int,
+        sats: int,
+        language: str | None,
+        frontend: str,
+        purpose: str = TOPUP,
     ) -> Topup:
-        """A top-up invoice for ``sats``: an open one shown again, or a new one. Raises
+        """A top-up invoice for ``sats`` (``POOL``: of the group ``chat_id``'s pool): an open
+        one of the same purpose (and group) shown again, or a new one. Raises
         ``RateLimited`` (see the module) or ``PaymentsUnavailable``."""
         now = time.time()
         records = await self._ledger.pending_of(user_id)
@@ -124,12 +135,14 @@ class Topups:
         open_ = [
             r
             for r in records
-            if r.purpose == TOPUP and (r.expires_at is None or r.expires_at > now)
+            if r.purpose in CREDITS and (r.expires_at is None or r.expires_at > now)
         ]
         reusable = [
             r
             for r in open_
             if r.amount_sats == sats
+            and r.purpose == purpose
+            and (purpose == TOPUP or r.chat_id == chat_id)
             and r.bolt11
             and r.expires_at is not None
             and r.expires_at - now >= REUSE_MIN_LEFT_S
@@ -142,9 +155,9 @@ class Topups:
         if reusable:
             latest = max(reusable, key=lambda r: r.expires_at or 0.0)
             return Topup(invoice_of(latest), reused=True)
-        invoice = await self._issue(sats, "Fulmine: top-up", f"topup-{user_id}")
+        invoice = await self._issue(sats, MEMOS[purpose], f"{purpose}-{user_id}")
         await self._ledger.add_pending(
-            record_of(invoice, user_id, chat_id, TOPUP, language=language, frontend=frontend)
+            record_of(invoice, user_id, chat_id, purpose, language=language, frontend=frontend)
         )
         return Topup(invoice, reused=False)
 

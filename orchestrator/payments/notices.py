@@ -12,6 +12,8 @@ class NoticeKind(StrEnum):
     TOPUP_CREDITED = "topup_credited"
     EXPIRED = "expired"  # unpaid (expired or invalid): nothing charged
     STILL_SHORT = "still_short"  # paid, credited, but the balance no longer covers the job
+    POOL_FUNDED = "pool_funded"  # a member's invoice for a group's pool was paid into it
+    POOL_EXPIRED = "pool_expired"  # that invoice expired unpaid
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +23,8 @@ class PaymentNotice:
     user_id: int
     language: str | None
     amount_sats: int  # paid (credited) or, for EXPIRED, invoiced
-    balance_sats: int
-    reply_to_message_id: int | None = None  # the request a job invoice answered
+    balance_sats: int  # the user's, or for the POOL_ kinds the group's pool
+    reply_to_message_id: int | None = None  # the request a job (or pool) invoice answered
     frontend: str = "telegram"  # the front end that puts it into words
 
 

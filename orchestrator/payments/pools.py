@@ -3,7 +3,9 @@
 The pool is the group's own ledger account (its chat id): what an anonymous admin or a
 channel post spends already, since such a message speaks for the chat (``bot.intake.identity``);
 so they act as the chat, never as a shared service account. ``/fund`` moves credits from a
-member's balance into it (``Ledger.transfer``, once per request).
+member's balance into it (``Ledger.transfer``, once per request), or, when the balance is
+short, by an invoice of purpose ``POOL`` whose payment is credited to the pool itself, once
+per invoice (``credit_invoice``); its payer then counts as a funder.
 
 A member's request in the group is paid from the pool first, at most ``cap`` images per
 member per UTC day (the funders or the chat itself set it; ``POOL_DAILY_CAP`` until then),
@@ -34,6 +36,8 @@ CAP_MAX = 100  # images per member per day
 DAY_S = 86400.0
 USAGE_TTL_S = 2 * DAY_S
 FUNDERS_MAX = 50  # remembered per group
+REQUEST_KEY = "pool-request:"
+REQUEST_TTL_S = 14 * DAY_S  # an invoice paid late is still announced as a reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +62,32 @@ class GroupPools:
         """Move ``sats`` from the member into the pool, once per ``key``; the pool's
         balance. Raises ``InsufficientCredits`` (nothing moved)."""
         await self._ledger.transfer(member, chat_id, f"fund:{key}", sats)
+        await self._add_funder(chat_id, member)
+        log.info("pool_funded", chat_id=chat_id, sats=sats)
+        return (await self._ledger.balance(chat_id)).available_sats
+
+    async def credit_invoice(self, member: int, chat_id: int, invoice_id: str, sats: int) -> bool:
+        """A member's invoice for the pool was paid: ``sats`` go into it, once per invoice
+        (the ledger's key is the invoice's, as for a top-up). True when applied now."""
+        credited = await self._ledger.credit(chat_id, f"invoice:{invoice_id}", sats)
+        await self._add_funder(chat_id, member)  # idempotent: also after a crash between
+        if credited:
+            log.info("pool_funded", chat_id=chat_id, sats=sats, invoice_id=invoice_id)
+        return credited
+
+    async def note_request(self, invoice_id: str, message_id: int) -> None:
+        """The ``/fund`` message an invoice answers: what the group's notice replies to."""
+        await self._store.remember(f"{REQUEST_KEY}{invoice_id}", str(message_id), REQUEST_TTL_S)
+
+    async def request_of(self, invoice_id: str) -> int | None:
+        raw = await self._store.recall(f"{REQUEST_KEY}{invoice_id}")
+        return int(raw) if raw is not None and raw.isdigit() else None
+
+    async def _add_funder(self, chat_id: int, member: int) -> None:
         funders = await self.funders(chat_id)
         if member not in funders and len(funders) < FUNDERS_MAX:
             joined = ",".join(str(f) for f in sorted({*funders, member}))
             await self._store.set_user_settings(chat_id, {FUNDERS_KEY: joined})
-        log.info("pool_funded", chat_id=chat_id, sats=sats)
-        return (await self._ledger.balance(chat_id)).available_sats
 
     async def funders(self, chat_id: int) -> set[int]:
         saved = (await self._store.get_user_settings(chat_id)).get(FUNDERS_KEY, "")

@@ -3,7 +3,8 @@ what the payment backend says about them (webhooks and reconciliation) exactly o
 
 Guarantees (see README "Payments"):
 
-- A top-up is credited once per invoice id, with the amount the backend says was paid.
+- A top-up is credited once per invoice id, with the amount the backend says was paid (one
+  for a group's pool to the pool, ``orchestrator.payments.pools``).
 - A job's price is reserved once (keyed by job id) before it is queued, captured once after
   its photo was delivered (for the images delivered; the rest given back), released once
   when it failed; never both. A reservation whose process died before queueing its job is
@@ -23,8 +24,8 @@ from collections.abc import Awaitable, Callable, Mapping
 import structlog
 
 from orchestrator.jobs.outage import through_outage
-from orchestrator.payments.errors import PaymentRequired
-from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
+from orchestrator.payments.errors import CreditShort, PaymentRequired
+from orchestrator.payments.invoices import JOB, POOL, InvoiceIssuer, Topup, Topups, record_of
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.payments.pools import GroupPools
 from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
@@ -113,7 +114,8 @@ class PaymentService:
 
     async def charge(self, job: Job) -> None:
         """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
-        invoice for what is missing (the job is parked) or ``PaymentsUnavailable``."""
+        invoice for what is missing (the job is parked), ``CreditShort`` for an inline
+        request (nowhere to show an invoice) or ``PaymentsUnavailable``."""
         each = self.price_of(job)
         pooled = await self.pools.draw(job, each)  # a group's members: its pool first
         if pooled is not None:
@@ -123,6 +125,10 @@ class PaymentService:
         try:
             reservation = await self._reserve(job, each)
         except InsufficientCredits as short:
+            if job.inline_message_id is not None:  # no chat shows an invoice: never parked
+                balance = await self.ledger.balance(job.user_id)
+                price = each * job.num_images
+                raise CreditShort(price, short.missing_sats, balance.available_sats) from short
             invoice = await self._issue(short.missing_sats, f"Fulmine: {job.kind.value}", job.id)
             job.invoice_id = invoice.id
             await self._store.save_job(job)  # parked: queued when the invoice is paid
@@ -165,6 +171,13 @@ class PaymentService:
         """A top-up invoice (an open one of the same amount shown again); raises
         ``RateLimited`` (scopes ``topup``, ``topup_open``) or ``PaymentsUnavailable``."""
         return await self._topups.create(user_id, chat_id, sats, language, frontend)
+
+    async def create_pool_invoice(
+        self, member: int, chat_id: int, sats: int, language: str | None
+    ) -> Topup:
+        """An invoice whose payment goes into the group ``chat_id``'s pool (``/fund`` when
+        the member's balance is short); bounded with the member's top-ups, same raises."""
+        return await self._topups.create(member, chat_id, sats, language, "telegram", POOL)
 
     # The worker's ends of a reservation.
 
@@ -221,22 +234,29 @@ class PaymentService:
         elif invoice.status in UNPAID and await self.ledger.resolve_pending(invoice_id):
             self._count(invoice.status.value)
             await self._fail_parked(record)
-            await self._notify(record, NoticeKind.EXPIRED, record.amount_sats)
+            pool = record.purpose == POOL
+            expired = NoticeKind.POOL_EXPIRED if pool else NoticeKind.EXPIRED
+            await self._notify(record, expired, record.amount_sats)
 
     async def _paid(self, record: PendingInvoice, invoice: Invoice) -> None:
         paid = invoice.amount_paid_sats
-        credited = await self.ledger.credit(record.user_id, f"invoice:{invoice.id}", paid)
+        if record.purpose == POOL:  # into the group's pool, not the payer's balance
+            pools = self.pools
+            credited = await pools.credit_invoice(record.user_id, record.chat_id, invoice.id, paid)
+        else:
+            credited = await self.ledger.credit(record.user_id, f"invoice:{invoice.id}", paid)
         if credited:
             self._count("settled_late" if invoice.paid_late else "settled")
             log.info("payment_credited", invoice_id=invoice.id, sats=paid)
+        told = NoticeKind.POOL_FUNDED if record.purpose == POOL else NoticeKind.TOPUP_CREDITED
         if await self.ledger.resolve_pending(invoice.id) is None:
             if credited:  # paid after its expiry was told: say where the sats went
-                await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
+                await self._notify(record, told, paid)
             return
         if record.purpose == JOB and record.job_id is not None:
             await self._resume(record, paid)
         else:
-            await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
+            await self._notify(record, told, paid)
 
     async def pay_parked(self, invoice_id: str, credited: int) -> bool:
         """Another payment (Telegram Stars) credited ``credited`` for the parked job of
@@ -294,7 +314,11 @@ class PaymentService:
         *,
         reply_to: int | None = None,
     ) -> int | None:
-        balance = await self.ledger.balance(record.user_id)
+        account = record.user_id
+        if record.purpose == POOL:  # the group hears of its pool, in reply to the /fund
+            account = record.chat_id
+            reply_to = reply_to or await self.pools.request_of(record.invoice_id)
+        balance = await self.ledger.balance(account)
         notice = PaymentNotice(
             kind,
             record.chat_id,

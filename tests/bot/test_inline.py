@@ -14,6 +14,7 @@ from bot.results.inline import GENERATE_RESULT
 from bot.webhook_admin import allowed_updates, set_webhook
 from orchestrator.moderation.errors import PromptBlocked
 from orchestrator.stats.counters import JOBS_ACCEPTED
+from state.models import Balance
 from tests.bot.hosted import settings_overrides  # noqa: F401 (fixture)
 from tests.conftest import Stack
 from tests.fakes.fal import FakeFal
@@ -140,6 +141,36 @@ async def test_without_a_chat_with_the_bot_the_placeholder_says_to_start_one(
     assert shown is not None
     assert shown["text"] == texts.text("inline_needs_private_chat")
     assert stack.emulator.calls_to("editMessageMedia") == []
+
+
+@pytest.mark.parametrize(
+    "extra_settings",
+    [{"telegram_inline": True, "payments_backend": "fake", "price_generate_sats": 100}],
+)
+async def test_short_of_credit_the_placeholder_links_to_a_top_up(stack: Stack) -> None:
+    payments = stack.runtime.payments
+    assert payments is not None
+    user = _ada(stack)
+    await payments.ledger.credit(user["id"], "test-topup", 40)
+    inline_id = await _choose_generate(stack, user, "a red fox")
+    shown = stack.emulator.inline_message(inline_id)
+    assert shown is not None
+    assert shown["text"] == texts.text("inline_payment_required")
+    buttons = [b for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+    link = f"https://t.me/{stack.emulator.bot_user['username']}?start=buy"
+    assert buttons[0] == {"text": texts.text("inline_top_up"), "url": link}
+    assert await payments.ledger.pending_of(user["id"]) == []  # no invoice, nothing parked
+    assert await payments.balance(user["id"]) == Balance(40, 0)
+    assert stack.emulator.calls_to("sendPhoto") == []  # no invoice shown anywhere
+    assert await stack.runtime.stats.counter(JOBS_ACCEPTED) == 0
+
+    # The button opens the private chat at a top-up: /start buy answers as /buy does.
+    chat = stack.emulator.private_chat(user)
+    await stack.send(stack.emulator.user_message(chat, user, text="/start buy"))
+    (invoice,) = stack.emulator.calls_to("sendPhoto")
+    assert invoice.params["chat_id"] == user["id"]
+    (pending,) = await payments.ledger.pending_of(user["id"])
+    assert (pending.purpose, pending.amount_sats) == ("topup", 10 * 100)
 
 
 @pytest.mark.parametrize("extra_settings", [{}])

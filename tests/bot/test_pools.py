@@ -63,9 +63,13 @@ async def test_members_draw_from_the_pool_within_the_cap(stack: Stack) -> None:
         ]
     )
 
+    # Short, and without a private chat for the invoice: how to open one, nothing taken.
     await stack.send(emulator.user_message(group, ada, text="/fund 100000"))
-    assert _last_text(stack) == texts.text("fund_short", missing=100000 - 500)
+    link = f"https://t.me/{emulator.bot_user['username']}"
+    assert _last_text(stack) == texts.text("fund_needs_private_chat", name="Ada", link=link)
     assert await payments.balance(group["id"]) == Balance(400, 0)
+    assert await payments.balance(ada["id"]) == Balance(500, 0)
+    assert await payments.ledger.pending_of(ada["id"]) == []
 
 
 async def test_an_anonymous_admin_acts_as_the_group(stack: Stack) -> None:
@@ -94,3 +98,27 @@ async def test_pool_commands_are_for_groups(stack: Stack) -> None:
     chat = stack.emulator.private_chat(ada)
     await stack.send(stack.emulator.user_message(chat, ada, text="/fund 100"))
     assert _last_text(stack) == texts.text("pool_groups_only")
+
+
+async def test_a_group_admin_sets_the_allowance_without_funding(stack: Stack) -> None:
+    payments = _payments(stack)
+    emulator = stack.emulator
+    group = emulator.group_chat(title="Artists")
+    owner, admin, bob = (
+        emulator.user(1001, "Ada"),
+        emulator.user(1002, "Cy"),
+        emulator.user(1003, "Bob"),
+    )
+    emulator.make_admin(group, owner, "creator")
+    emulator.make_admin(group, admin)
+
+    await stack.send(emulator.user_message(group, bob, text="/allowance 7"))
+    assert _last_text(stack) == texts.text("allowance_not_allowed")
+    assert await payments.pools.cap(group["id"]) == 10  # the default stands
+    await stack.send(emulator.user_message(group, admin, text="/allowance 2"))
+    assert _last_text(stack) == texts.text("allowance_set", cap=2)
+    await stack.send(emulator.user_message(group, owner, text="/allowance 3"))
+    assert _last_text(stack) == texts.text("allowance_set", cap=3)
+    assert await payments.pools.cap(group["id"]) == 3
+    asked = [call.params["user_id"] for call in emulator.calls_to("getChatMember")]
+    assert asked == [bob["id"], admin["id"], owner["id"]]

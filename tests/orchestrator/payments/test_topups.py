@@ -1,4 +1,5 @@
-"""Top-up invoices (``PaymentService.create_topup``, ``/buy``) are bounded per user: an open
+"""Top-up invoices (``PaymentService.create_topup``, ``/buy``, and ``create_pool_invoice``,
+``/fund``, counted with them) are bounded per user: an open
 invoice of the same amount is shown again instead of a new one, at most a few are open at
 once, and at most a few are sent an hour. On memory and on Redis; the fake backend."""
 
@@ -121,3 +122,19 @@ async def test_invoices_sent_are_limited_per_hour_reused_ones_too(make: Any) -> 
         await rig.buy(100)
     assert await rig.issued() == 2
     assert (await rig.buy(100, user_id=OTHER))[1] is False
+
+
+async def test_pool_invoices_are_reused_per_group_and_counted_with_top_ups(make: Any) -> None:
+    rig: Rig = await make(topup_invoices_per_hour=10, topup_open_invoices_max=3)
+    group, other_group = -100_1, -100_2
+    first = await rig.service.create_pool_invoice(USER, group, 500, "en")
+    again = await rig.service.create_pool_invoice(USER, group, 500, "en")
+    assert (again.invoice.id, again.reused) == (first.invoice.id, True)
+    elsewhere = await rig.service.create_pool_invoice(USER, other_group, 500, "en")
+    assert not elsewhere.reused  # another group's pool: its own invoice
+    assert (await rig.buy(500))[1] is False  # a top-up of the same amount is not a pool's
+    assert await rig.issued() == 3
+    with pytest.raises(RateLimited):
+        await rig.service.create_pool_invoice(USER, group, 700, "en")
+    with pytest.raises(RateLimited):
+        await rig.buy(700)
