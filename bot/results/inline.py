@@ -222,6 +222,8 @@ class InlineMode:
             return refusal_text(exc, language)
         except PaymentRefusal as exc:
             log.info("inline_job_unpaid", refusal=type(exc).__name__, job_id=job.id)
+            with contextlib.suppress(Exception):  # its invoice is never shown: nothing held
+                await self._submitter.withdraw(job)
             key = "inline_payment_required" if isinstance(exc, PaymentRequired) else None
             return texts.text(key or "payments_unavailable", language)
         except RateLimited as exc:

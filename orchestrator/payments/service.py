@@ -10,6 +10,10 @@ Guarantees (see README "Payments"):
   released by the sweep (``orchestrator/payments/reconciliation.py``).
 - Each invoice outcome (parked job queued, top-up announced, expiry told) happens once:
   ``Ledger.resolve_pending`` hands the invoice's record to exactly one caller.
+- The free allowance and credits add up: a request they do not cover is invoiced for the
+  rest only, and its free images and credits are held for it (a parked reservation) until
+  the invoice is paid (the rest is taken and the job runs) or expires (all given back).
+- Admins (``ADMIN_USER_IDS``) are not charged for their own images unless ``ADMINS_PAY``.
 - Top-up invoices are bounded per user (``orchestrator/payments/invoices.py``); webhooks
   about invoices we never issued cost no backend call (``orchestrator/payments/webhooks.py``).
 """
@@ -24,6 +28,7 @@ import structlog
 
 from orchestrator.jobs.outage import through_outage
 from orchestrator.payments.errors import PaymentRequired
+from orchestrator.payments.fiat import FiatRates
 from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.payments.pools import GroupPools
@@ -72,6 +77,7 @@ class PaymentService:
         self._webhooks = WebhookGate(backend, self.ledger, checks_per_s, self._count)
         self.payouts = Payouts(self.ledger, backend, self._store)  # refunds paid out
         self.pools = GroupPools(self.ledger, self._store, settings.pool_daily_cap)
+        self.fiat = FiatRates(settings)  # prices in the operator's currency
         steps = [self.reconcile_once, self.sweep_reservations, self.payouts.reconcile]
         self._reconciler = Reconciler(settings.payments_reconcile_s, steps)
         self._started = False
@@ -88,6 +94,7 @@ class PaymentService:
             return
         self._started = False
         await self._reconciler.stop()
+        await self.fiat.stop()
         await self.backend.stop()
 
     def _count(self, event: str) -> None:
@@ -109,11 +116,27 @@ class PaymentService:
     async def balance(self, user_id: int) -> Balance:
         return await self.ledger.balance(user_id)
 
+    async def free_left(self, user_id: int) -> int:
+        """Free images the user has left today (UTC), those held for requests not counted."""
+        per_day = self._settings.free_generations_per_day
+        if not per_day:
+            return 0
+        return max(per_day - await self.ledger.free_used(user_id, today()), 0)
+
+    def pays(self, job: Job) -> bool:
+        """False for an admin's own request through the chat (unless ``ADMINS_PAY``)."""
+        settings = self._settings
+        admin = job.frontend == "telegram" and job.user_id in settings.admin_user_ids
+        return settings.admins_pay or not admin
+
     # Admission: reserve the price, or park the job behind an invoice.
 
     async def charge(self, job: Job) -> None:
         """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
-        invoice for what is missing (the job is parked) or ``PaymentsUnavailable``."""
+        invoice for what is missing (the job is parked, its free images and credits held)
+        or ``PaymentsUnavailable``."""
+        if not self.pays(job):
+            return
         each = self.price_of(job)
         pooled = await self.pools.draw(job, each)  # a group's members: its pool first
         if pooled is not None:
@@ -121,30 +144,44 @@ class PaymentService:
             self._count("reserved")
             return
         try:
-            reservation = await self._reserve(job, each)
+            reservation = await self._reserve(job, each, park=True)
         except InsufficientCredits as short:
-            invoice = await self._issue(short.missing_sats, f"Fulmine: {job.kind.value}", job.id)
-            job.invoice_id = invoice.id
-            await self._store.save_job(job)  # parked: queued when the invoice is paid
-            await self.ledger.add_pending(
-                record_of(
-                    invoice,
-                    job.user_id,
-                    job.chat_id,
-                    JOB,
-                    job_id=job.id,
-                    language=job.language,
-                    frontend=job.frontend,
-                )
-            )
+            try:
+                invoice = await self._park(job, short.missing_sats)
+            except BaseException:
+                await self.ledger.release(job.id)  # not parked after all: nothing held
+                raise
             balance = await self.ledger.balance(job.user_id)
             raise PaymentRequired(
-                invoice, each * job.num_images, short.missing_sats, balance.available_sats
+                invoice,
+                each * job.num_images,
+                short.missing_sats,
+                balance.available_sats,
+                free_units=short.free_units,
+                held_sats=short.held_sats,
+                images=job.num_images,
             ) from short
         job.reserved_sats = reservation.sats
         self._count("reserved")
 
-    async def _reserve(self, job: Job, each: int) -> Reservation:
+    async def _park(self, job: Job, missing_sats: int) -> Invoice:
+        invoice = await self._issue(missing_sats, f"Fulmine: {job.kind.value}", job.id)
+        job.invoice_id = invoice.id
+        await self._store.save_job(job)  # parked: queued when the invoice is paid
+        await self.ledger.add_pending(
+            record_of(
+                invoice,
+                job.user_id,
+                job.chat_id,
+                JOB,
+                job_id=job.id,
+                language=job.language,
+                frontend=job.frontend,
+            )
+        )
+        return invoice
+
+    async def _reserve(self, job: Job, each: int, *, park: bool = False) -> Reservation:
         return await self.ledger.reserve(
             job.user_id,
             job.id,
@@ -152,6 +189,7 @@ class PaymentService:
             each,
             self._settings.free_generations_per_day if job.free_allowance else 0,
             today(),
+            park=park,
         )
 
     async def create_topup(
@@ -188,10 +226,11 @@ class PaymentService:
             return None
 
     async def release(self, job: Job) -> None:
+        """Give back the job's reservation, or what a parked job holds."""
+        if job.reserved_sats is None and job.invoice_id is None:
+            return
         try:
-            if job.reserved_sats is not None and await through_outage(
-                lambda: self.ledger.release(job.id)
-            ):
+            if await through_outage(lambda: self.ledger.release(job.id)):
                 self._count("released")
         except StateError as exc:
             log.error("reservation_not_released", job_id=job.id, error=repr(exc))
@@ -220,8 +259,9 @@ class PaymentService:
             await self._paid(record, invoice)
         elif invoice.status in UNPAID and await self.ledger.resolve_pending(invoice_id):
             self._count(invoice.status.value)
-            await self._fail_parked(record)
-            await self._notify(record, NoticeKind.EXPIRED, record.amount_sats)
+            job = await self._fail_parked(record)
+            prompt = job.prompt if job is not None else None
+            await self._notify(record, NoticeKind.EXPIRED, record.amount_sats, prompt=prompt)
 
     async def _paid(self, record: PendingInvoice, invoice: Invoice) -> None:
         paid = invoice.amount_paid_sats
@@ -255,6 +295,7 @@ class PaymentService:
         assert record.job_id is not None
         job = await self._store.get_job(record.job_id)
         if job is None or job.status is not JobStatus.QUEUED:
+            await self.ledger.release(record.job_id)  # what it held goes back too
             await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
             return
         try:
@@ -276,15 +317,18 @@ class PaymentService:
             raise
         log.info("parked_job_queued", job_id=job.id)
 
-    async def _fail_parked(self, record: PendingInvoice) -> None:
+    async def _fail_parked(self, record: PendingInvoice) -> Job | None:
+        """The parked job will not run: what it held goes back; the job, if known."""
         if record.job_id is None:
-            return
+            return None
+        await self.ledger.release(record.job_id)
         job = await self._store.get_job(record.job_id)
         if job is not None and job.status is JobStatus.QUEUED:
             job.status = JobStatus.FAILED
             job.error = "Unpaid"
             job.updated_at = time.time()
             await self._store.save_job(job)
+        return job
 
     async def _notify(
         self,
@@ -293,6 +337,7 @@ class PaymentService:
         amount: int,
         *,
         reply_to: int | None = None,
+        prompt: str | None = None,
     ) -> int | None:
         balance = await self.ledger.balance(record.user_id)
         notice = PaymentNotice(
@@ -304,6 +349,7 @@ class PaymentService:
             balance.available_sats,
             reply_to,
             record.frontend,
+            prompt,
         )
         try:
             return await self._notifier.notify_payment(notice)
