@@ -20,16 +20,15 @@ Guarantees (see README "Payments"):
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
 from orchestrator.jobs.outage import through_outage
-from orchestrator.payments.errors import PaymentRequired
+from orchestrator.payments.charges import Charges
 from orchestrator.payments.fiat import FiatRates
-from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups, record_of
+from orchestrator.payments.invoices import JOB, InvoiceIssuer, Topup, Topups
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.payments.pools import GroupPools
 from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
@@ -43,15 +42,11 @@ from providers.payments.errors import PaymentError
 from state.backend import StateBackend
 from state.base import Ledger
 from state.errors import InsufficientCredits, StateError
-from state.models import Balance, Capture, Job, JobKind, JobStatus, PendingInvoice, Reservation
+from state.models import Balance, Capture, Job, JobStatus, PendingInvoice
 
 log = structlog.get_logger(__name__)
 
 UNPAID = frozenset({InvoiceStatus.EXPIRED, InvoiceStatus.INVALID})
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 class PaymentService:
@@ -78,6 +73,9 @@ class PaymentService:
         self.payouts = Payouts(self.ledger, backend, self._store)  # refunds paid out
         self.pools = GroupPools(self.ledger, self._store, settings.pool_daily_cap)
         self.fiat = FiatRates(settings)  # prices in the operator's currency
+        self.charges = Charges(
+            settings, self.ledger, self._store, self.pools, self._issue, self._count
+        )
         steps = [self.reconcile_once, self.sweep_reservations, self.payouts.reconcile]
         self._reconciler = Reconciler(settings.payments_reconcile_s, steps)
         self._started = False
@@ -100,97 +98,19 @@ class PaymentService:
     def _count(self, event: str) -> None:
         PAYMENTS.labels(backend=self.backend.name, event=event).inc()
 
-    # Prices and balances.
-
-    def price_per_image(self, kind: JobKind) -> int:
-        """The kind's price setting: what a job without a catalog price costs."""
-        settings = self._settings
-        return settings.price_edit_sats if kind is JobKind.EDIT else settings.price_generate_sats
+    # Prices, balances and admission (``orchestrator/payments/charges.py``).
 
     def price_of(self, job: Job) -> int:
-        """One image of ``job``: its model's price fixed at admission (the catalog's)."""
-        if job.price_sats_each is not None:
-            return job.price_sats_each
-        return self.price_per_image(job.kind)
+        return self.charges.price_of(job)
 
     async def balance(self, user_id: int) -> Balance:
         return await self.ledger.balance(user_id)
 
     async def free_left(self, user_id: int) -> int:
-        """Free images the user has left today (UTC), those held for requests not counted."""
-        per_day = self._settings.free_generations_per_day
-        if not per_day:
-            return 0
-        return max(per_day - await self.ledger.free_used(user_id, today()), 0)
-
-    def pays(self, job: Job) -> bool:
-        """False for an admin's own request through the chat (unless ``ADMINS_PAY``)."""
-        settings = self._settings
-        admin = job.frontend == "telegram" and job.user_id in settings.admin_user_ids
-        return settings.admins_pay or not admin
-
-    # Admission: reserve the price, or park the job behind an invoice.
+        return await self.charges.free_left(user_id)
 
     async def charge(self, job: Job) -> None:
-        """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
-        invoice for what is missing (the job is parked, its free images and credits held)
-        or ``PaymentsUnavailable``."""
-        if not self.pays(job):
-            return
-        each = self.price_of(job)
-        pooled = await self.pools.draw(job, each)  # a group's members: its pool first
-        if pooled is not None:
-            job.reserved_sats = pooled.sats
-            self._count("reserved")
-            return
-        try:
-            reservation = await self._reserve(job, each, park=True)
-        except InsufficientCredits as short:
-            try:
-                invoice = await self._park(job, short.missing_sats)
-            except BaseException:
-                await self.ledger.release(job.id)  # not parked after all: nothing held
-                raise
-            balance = await self.ledger.balance(job.user_id)
-            raise PaymentRequired(
-                invoice,
-                each * job.num_images,
-                short.missing_sats,
-                balance.available_sats,
-                free_units=short.free_units,
-                held_sats=short.held_sats,
-                images=job.num_images,
-            ) from short
-        job.reserved_sats = reservation.sats
-        self._count("reserved")
-
-    async def _park(self, job: Job, missing_sats: int) -> Invoice:
-        invoice = await self._issue(missing_sats, f"Fulmine: {job.kind.value}", job.id)
-        job.invoice_id = invoice.id
-        await self._store.save_job(job)  # parked: queued when the invoice is paid
-        await self.ledger.add_pending(
-            record_of(
-                invoice,
-                job.user_id,
-                job.chat_id,
-                JOB,
-                job_id=job.id,
-                language=job.language,
-                frontend=job.frontend,
-            )
-        )
-        return invoice
-
-    async def _reserve(self, job: Job, each: int, *, park: bool = False) -> Reservation:
-        return await self.ledger.reserve(
-            job.user_id,
-            job.id,
-            job.num_images,
-            each,
-            self._settings.free_generations_per_day if job.free_allowance else 0,
-            today(),
-            park=park,
-        )
+        await self.charges.charge(job)
 
     async def create_topup(
         self,
@@ -299,7 +219,7 @@ class PaymentService:
             await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
             return
         try:
-            reservation = await self._reserve(job, self.price_of(job))
+            reservation = await self.charges.reserve(job)
         except InsufficientCredits:
             await self._fail_parked(record)
             await self._notify(record, NoticeKind.STILL_SHORT, paid)
