@@ -9,11 +9,11 @@ without an answer is worse, so it is sent again, a few times, backing off.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import structlog
-from telegram import Message
+from telegram import Message, MessageEntity
 from telegram.error import BadRequest, NetworkError
 from tenacity import (
     AsyncRetrying,
@@ -56,6 +56,8 @@ async def at_least_once(send: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable: the last error is re-raised")
 
 
-async def reply(message: Message, text: str) -> Message:
+async def reply(
+    message: Message, text: str, entities: Sequence[MessageEntity] | None = None
+) -> Message:
     """``message.reply_text(text)``, at least once."""
-    return await at_least_once(lambda: message.reply_text(text))
+    return await at_least_once(lambda: message.reply_text(text, entities=entities))

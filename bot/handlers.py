@@ -38,8 +38,9 @@ from bot.intake.options import (
     with_defaults,
 )
 from bot.language import language_of
-from bot.money.payments import PaymentCommands, prices_text
+from bot.money.payments import PaymentCommands
 from bot.money.pools import PoolCommands
+from bot.money.prices import prices_text
 from bot.money.stars import StarsCommands
 from bot.results.buttons import follow_up, parse_press
 from bot.results.details import DetailsButton
@@ -103,7 +104,9 @@ class Handlers:
         """The greeting; a deep link's payload (``bot.intake.deep_links``) is acted on after it."""
         user = update.effective_user
         name = user.first_name if user else ""
-        await self._reply(update, texts.text("start", language_of(update), name=name))
+        language = language_of(update)
+        text = texts.text("start", language, name=name) + await self._prices(update)
+        await self._reply(update, text)
         await self._deep_links.follow(update, context.args or [])
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,7 +115,7 @@ class Handlers:
         language = language_of(update)
         text = texts.text(
             "help", language, max_chars=self._settings.max_prompt_chars
-        ) + prices_text(self._settings, language)
+        ) + await self._prices(update)
         user, chat = update.effective_user, update.effective_chat
         if (
             user is not None
@@ -122,6 +125,12 @@ class Handlers:
         ):
             text += texts.text("help_admin", language)
         await self._reply(update, text)
+
+    async def _prices(self, update: Update) -> str:
+        """What things cost and the sender's free images left today ("" without payments)."""
+        sender = sender_of(update)
+        user_id = sender.id if sender is not None else None
+        return await prices_text(self._settings, self._submitter, user_id, language_of(update))
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._reply(update, texts.text("unknown_command", language_of(update)))

@@ -270,6 +270,13 @@ class Ledger(ABC):
       ``state.errors.InsufficientCredits`` (``missing_sats``) and takes nothing. Keyed by
       job id: reserving the same job again returns the first reservation and takes nothing.
       The time it was reserved is kept (the backing store's clock).
+      With ``park=True`` a short balance parks the reservation instead (a request waiting
+      for its invoice): its free units and all the available balance up to its price are
+      held for it, and ``InsufficientCredits`` says what is missing and what is held.
+      Reserving the parked job again takes the rest (raising ``InsufficientCredits``, with
+      nothing more taken, while the balance is still short); ``release`` gives back what
+      it holds; ``capture`` leaves it alone (None). A parked reservation is not in
+      ``held_reservations`` until its price is complete.
     - ``capture(job_id, images=None)`` makes a reservation final for ``images`` of its
       units (the images delivered; None: all of them; clamped to 0..units): the free
       units count first, then the paid ones at the reserved price; in the same atomic step
@@ -280,8 +287,10 @@ class Ledger(ABC):
     - ``held_reservations(older_than_s, limit)``: reservations neither captured nor
       released that were made at least ``older_than_s`` seconds ago, oldest first, at most
       ``limit``, each with its age (what a sweep for reservations whose process died reads).
-    - ``balance(user_id)``: available and reserved sats; always
-      available = credited - captured - reserved, and never negative.
+    - ``balance(user_id)``: available and reserved sats and the free units held by
+      reservations not yet settled; always available = credited - captured - reserved,
+      and never negative. ``free_used(user_id, day)``: free units taken on ``day`` (held
+      or captured).
     - Pending invoices: ``add_pending`` records one; ``pending_invoices()`` lists those not
       yet resolved; ``pending_of(user_id)`` the same for one user (without reading the
       others'); ``resolve_pending(invoice_id)`` returns the record exactly once (None
@@ -311,6 +320,8 @@ class Ledger(ABC):
         price_sats: int,
         free_per_day: int,
         day: dt.date,
+        *,
+        park: bool = False,
     ) -> Reservation: ...
 
     @abstractmethod
@@ -326,6 +337,9 @@ class Ledger(ABC):
 
     @abstractmethod
     async def balance(self, user_id: int) -> Balance: ...
+
+    @abstractmethod
+    async def free_used(self, user_id: int, day: dt.date) -> int: ...
 
     @abstractmethod
     async def add_pending(self, invoice: PendingInvoice) -> None: ...

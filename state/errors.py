@@ -32,9 +32,15 @@ BUSY_SCOPE = "busy"
 
 
 class InsufficientCredits(Refusal):
-    """A reservation was refused: the balance is ``missing_sats`` short (nothing taken)."""
+    """A reservation was refused: the balance is ``missing_sats`` short. Nothing was taken,
+    unless the reservation was parked (``Ledger.reserve(..., park=True)``): then
+    ``free_units`` of the day's allowance and ``held_sats`` of credit are held for it."""
 
-    def __init__(self, user_id: int, missing_sats: int) -> None:
+    def __init__(
+        self, user_id: int, missing_sats: int, free_units: int = 0, held_sats: int = 0
+    ) -> None:
         super().__init__(f"user {user_id} is {missing_sats} sats short")
         self.user_id = user_id
         self.missing_sats = missing_sats
+        self.free_units = free_units
+        self.held_sats = held_sats

@@ -16,6 +16,7 @@ from state.models import Balance, Capture, HeldReservation, PendingInvoice, Rese
 class _Account:
     available: int = 0
     reserved: int = 0
+    free_held: int = 0
 
 
 @dataclass
@@ -24,7 +25,12 @@ class _Held:
     day: dt.date
     units: int
     price_sats: int
+    held_sats: int  # taken from the balance so far (less than the price while parked)
     settled: bool = False  # captured or released
+
+    @property
+    def parked(self) -> bool:
+        return self.held_sats < self.reservation.sats
 
 
 class MemoryLedger(Ledger):
@@ -76,25 +82,52 @@ class MemoryLedger(Ledger):
         price_sats: int,
         free_per_day: int,
         day: dt.date,
+        *,
+        park: bool = False,
     ) -> Reservation:
         held = self._held.get(job_id)
         if held is not None:
+            if held.parked and not held.settled:
+                self._complete(held)
             return held.reservation
         used = self._free_used.get((user_id, day), 0)
         free = min(units, max(free_per_day - used, 0))
         sats = (units - free) * price_sats
         account = self._account(user_id)
-        if account.available < sats:
+        if account.available < sats and not park:
             raise InsufficientCredits(user_id, sats - account.available)
-        account.available -= sats
-        account.reserved += sats
+        taken = min(sats, account.available)
+        account.available -= taken
+        account.reserved += taken
+        account.free_held += free
         self._free_used[(user_id, day)] = used + free
         reservation = Reservation(job_id, user_id, sats, free)
-        self._held[job_id] = _Held(reservation, day, units, price_sats)
+        self._held[job_id] = held = _Held(reservation, day, units, price_sats, taken)
+        if held.parked:
+            raise InsufficientCredits(user_id, sats - taken, free, taken)
         self._open[job_id] = time.monotonic()
         return reservation
 
+    def _complete(self, held: _Held) -> None:
+        """A parked reservation takes the rest of its price, or stays parked."""
+        account = self._account(held.reservation.user_id)
+        rest = held.reservation.sats - held.held_sats
+        if account.available < rest:
+            raise InsufficientCredits(
+                held.reservation.user_id,
+                rest - account.available,
+                held.reservation.free_units,
+                held.held_sats,
+            )
+        account.available -= rest
+        account.reserved += rest
+        held.held_sats = held.reservation.sats
+        self._open[held.reservation.job_id] = time.monotonic()
+
     async def capture(self, job_id: str, images: int | None = None) -> Capture | None:
+        parked = self._held.get(job_id)
+        if parked is not None and parked.parked:  # awaiting payment: nothing to capture
+            return None
         held = self._settle(job_id)
         if held is None:
             return None
@@ -109,7 +142,7 @@ class MemoryLedger(Ledger):
         held = self._settle(job_id)
         if held is None:
             return False
-        self._give_back(held, held.reservation.sats, held.reservation.free_units)
+        self._give_back(held, held.held_sats, held.reservation.free_units)
         return True
 
     def _settle(self, job_id: str) -> _Held | None:
@@ -119,7 +152,9 @@ class MemoryLedger(Ledger):
             return None
         held.settled = True
         self._open.pop(job_id, None)
-        self._account(held.reservation.user_id).reserved -= held.reservation.sats
+        account = self._account(held.reservation.user_id)
+        account.reserved -= held.held_sats
+        account.free_held -= held.reservation.free_units
         return held
 
     def _give_back(self, held: _Held, sats: int, free_units: int) -> None:
@@ -144,7 +179,10 @@ class MemoryLedger(Ledger):
 
     async def balance(self, user_id: int) -> Balance:
         account = self._accounts.get(user_id, _Account())
-        return Balance(account.available, account.reserved)
+        return Balance(account.available, account.reserved, account.free_held)
+
+    async def free_used(self, user_id: int, day: dt.date) -> int:
+        return self._free_used.get((user_id, day), 0)
 
     async def add_pending(self, invoice: PendingInvoice) -> None:
         self._pending[invoice.invoice_id] = invoice

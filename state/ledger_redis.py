@@ -66,6 +66,8 @@ class RedisLedger(Ledger):
         price_sats: int,
         free_per_day: int,
         day: dt.date,
+        *,
+        park: bool = False,
     ) -> Reservation:
         keys = [
             self._keys.ledger_entry(f"job:{job_id}"),
@@ -80,11 +82,12 @@ class RedisLedger(Ledger):
             free_per_day,
             FREE_USE_RETENTION_S,
             job_id,
+            "1" if park else "0",
         ]
         with translated_errors("ledger_reserve"):
             result = await self._reserve(keys=keys, args=args)
         if int(result[0]) == 0:
-            raise InsufficientCredits(user_id, int(result[1]))
+            raise InsufficientCredits(user_id, int(result[1]), int(result[2]), int(result[3]))
         return Reservation(job_id, user_id, int(result[1]), int(result[2]))
 
     async def _apply(self, job_id: str, action: str, images: int | None = None) -> Capture | None:
@@ -129,10 +132,15 @@ class RedisLedger(Ledger):
 
     async def balance(self, user_id: int) -> Balance:
         with translated_errors("ledger_balance"):
-            available, reserved = await self._client.hmget(
-                self._keys.ledger_account(user_id), ["available", "reserved"]
+            available, reserved, free_held = await self._client.hmget(
+                self._keys.ledger_account(user_id), ["available", "reserved", "free_held"]
             )
-        return Balance(int(available or 0), int(reserved or 0))
+        return Balance(int(available or 0), int(reserved or 0), int(free_held or 0))
+
+    async def free_used(self, user_id: int, day: dt.date) -> int:
+        with translated_errors("ledger_free_used"):
+            used = await self._client.get(self._keys.ledger_free(user_id, day))
+        return int(used or 0)
 
     async def add_pending(self, invoice: PendingInvoice) -> None:
         with translated_errors("ledger_add_pending"):

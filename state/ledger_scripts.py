@@ -40,10 +40,34 @@ return {1}
 
 # KEYS[1]: entry (job:<id>); KEYS[2]: account; KEYS[3]: the day's free-use counter;
 # KEYS[4]: the held reservations. ARGV: user, units, price, free per day, free counter
-# ttl (s), job id.
-# Returns {1, sats, free} when reserved (now or earlier), {0, missing sats} when short.
+# ttl (s), job id, park ("1": when short, hold the free units and the credit there is).
+# An entry's ``held`` is the sats taken so far: less than ``sats`` while it is parked
+# (state "parked"), when reserving it again takes the rest. The account's ``free_held``
+# counts the free units of entries not yet settled.
+# Returns {1, sats, free} when reserved (now or earlier), {0, missing sats, free held,
+# sats held} when short (held: what a parked entry holds; 0, 0 when nothing was taken).
 RESERVE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
+local state = redis.call('HGET', KEYS[1], 'state')
+local available = tonumber(redis.call('HGET', KEYS[2], 'available') or '0')
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+if state == 'parked' then
+  local sats = tonumber(redis.call('HGET', KEYS[1], 'sats'))
+  local held = tonumber(redis.call('HGET', KEYS[1], 'held'))
+  local free = tonumber(redis.call('HGET', KEYS[1], 'free'))
+  local rest = sats - held
+  if available < rest then
+    return {0, rest - available, free, held}
+  end
+  if rest > 0 then
+    redis.call('HINCRBY', KEYS[2], 'available', -rest)
+    redis.call('HINCRBY', KEYS[2], 'reserved', rest)
+  end
+  redis.call('HSET', KEYS[1], 'state', 'reserved', 'held', sats)
+  redis.call('ZADD', KEYS[4], now, ARGV[6])
+  return {1, sats, free}
+end
+if state then
   return {1, tonumber(redis.call('HGET', KEYS[1], 'sats')),
           tonumber(redis.call('HGET', KEYS[1], 'free'))}
 end
@@ -51,36 +75,49 @@ local units = tonumber(ARGV[2])
 local used = tonumber(redis.call('GET', KEYS[3]) or '0')
 local free = math.min(units, math.max(tonumber(ARGV[4]) - used, 0))
 local sats = (units - free) * tonumber(ARGV[3])
-local available = tonumber(redis.call('HGET', KEYS[2], 'available') or '0')
-if available < sats then
-  return {0, sats - available}
+if available < sats and ARGV[7] ~= '1' then
+  return {0, sats - available, 0, 0}
 end
-if sats > 0 then  -- Lua writes -0 as "-0", which HINCRBY refuses
-  redis.call('HINCRBY', KEYS[2], 'available', -sats)
-  redis.call('HINCRBY', KEYS[2], 'reserved', sats)
+local taken = math.min(sats, available)
+if taken > 0 then  -- Lua writes -0 as "-0", which HINCRBY refuses
+  redis.call('HINCRBY', KEYS[2], 'available', -taken)
+  redis.call('HINCRBY', KEYS[2], 'reserved', taken)
 end
 if free > 0 then
   redis.call('INCRBY', KEYS[3], free)
   redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5]))
+  redis.call('HINCRBY', KEYS[2], 'free_held', free)
+end
+local entry_state = 'reserved'
+if taken < sats then
+  entry_state = 'parked'
 end
 redis.call('HSET', KEYS[1], 'kind', 'reserve', 'user', ARGV[1], 'sats', sats, 'free', free,
-           'free_key', KEYS[3], 'state', 'reserved', 'units', units, 'price', ARGV[3])
-local now_parts = redis.call('TIME')
-redis.call('ZADD', KEYS[4], tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000, ARGV[6])
+           'free_key', KEYS[3], 'state', entry_state, 'units', units, 'price', ARGV[3],
+           'held', taken)
+if taken < sats then
+  return {0, sats - taken, free, taken}
+end
+redis.call('ZADD', KEYS[4], now, ARGV[6])
 return {1, sats, free}
 """
 
 # KEYS[1]: entry; KEYS[2]: account; KEYS[3]: the free-use counter of the entry's day;
 # KEYS[4]: the held reservations. ARGV[1]: "capture" or "release"; ARGV[2]: job id;
-# ARGV[3]: images to capture ("": all).
+# ARGV[3]: images to capture ("": all). A parked entry can only be released.
 # Returns {1, sats charged, images charged} when applied, {0, 0, 0} otherwise.
 SETTLE = """
-if redis.call('HGET', KEYS[1], 'state') ~= 'reserved' then
-  redis.call('ZREM', KEYS[4], ARGV[2])
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'reserved' and not (state == 'parked' and ARGV[1] == 'release') then
+  if state ~= 'parked' then
+    redis.call('ZREM', KEYS[4], ARGV[2])
+  end
   return {0, 0, 0}
 end
 local sats = tonumber(redis.call('HGET', KEYS[1], 'sats'))
 local free = tonumber(redis.call('HGET', KEYS[1], 'free'))
+-- held is nil for an entry reserved before it was kept: all of its sats were taken.
+local held = tonumber(redis.call('HGET', KEYS[1], 'held')) or sats
 -- units is nil for an entry reserved before units were kept: it is captured whole.
 local units = tonumber(redis.call('HGET', KEYS[1], 'units'))
 local charged, images, free_back = sats, units or 0, 0
@@ -92,14 +129,18 @@ elseif ARGV[3] ~= '' and units then
   charged = (images - free_taken) * tonumber(redis.call('HGET', KEYS[1], 'price'))
   free_back = free - free_taken
 end
-if sats > 0 then  -- Lua writes -0 as "-0", which HINCRBY refuses
-  redis.call('HINCRBY', KEYS[2], 'reserved', 0 - sats)
+if held > 0 then  -- Lua writes -0 as "-0", which HINCRBY refuses
+  redis.call('HINCRBY', KEYS[2], 'reserved', 0 - held)
 end
-if sats - charged > 0 then
-  redis.call('HINCRBY', KEYS[2], 'available', sats - charged)
+if held - charged > 0 then
+  redis.call('HINCRBY', KEYS[2], 'available', held - charged)
 end
 if free_back > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('DECRBY', KEYS[3], free_back)
+end
+local free_held = tonumber(redis.call('HGET', KEYS[2], 'free_held') or '0')
+if free > 0 and free_held > 0 then  -- entries older than free_held were never counted
+  redis.call('HINCRBY', KEYS[2], 'free_held', 0 - math.min(free, free_held))
 end
 local settled = 'captured'
 if ARGV[1] == 'release' then

@@ -174,7 +174,8 @@ class InFlightCap:
 @dataclass(frozen=True, slots=True)
 class Balance:
     available_sats: int  # what new jobs can reserve
-    reserved_sats: int  # held for jobs not yet delivered or failed
+    reserved_sats: int  # held for jobs not yet delivered or failed, or awaiting payment
+    held_free_units: int = 0  # free images held the same way
 
 
 @dataclass(frozen=True, slots=True)

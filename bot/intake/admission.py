@@ -61,7 +61,7 @@ async def admitted(
         log.info("job_refused_by_moderation", refusal=type(exc).__name__, chat_id=job.chat_id)
     except PaymentRefusal as exc:
         stars = stars_of(settings, submitter)  # a parked request may be paid in Stars too
-        await answer_refusal(update, exc, settings, language, stars)
+        await answer_refusal(update, exc, settings, language, stars, submitter.payments)
         log.info("job_awaits_payment", refusal=type(exc).__name__, job_id=job.id)
     except RateLimited as exc:
         key = RATE_LIMITED_TEXTS.get(exc.scope, "rate_limited_busy")

@@ -1,5 +1,9 @@
-"""Payments in the chat: ``/balance``, ``/buy [sats]``, invoices (the BOLT11 as
-text to copy and as a QR code) and the payment service's notices.
+"""Payments in the chat: ``/balance``, ``/buy [sats]``, invoices (the QR code, whose
+caption links ``lightning:`` + BOLT11 for a wallet on the same device, then the BOLT11
+alone in monospace, copied with a tap) and the payment service's notices.
+
+Telegram opens only http(s) and tg:// URLs from buttons, so the ``lightning:`` link is a
+text link in the caption; the QR code carries it too.
 
 Only registered when ``PAYMENTS_BACKEND`` is not ``none``; otherwise every image is free and
 these commands are unknown, as before.
@@ -14,15 +18,16 @@ from datetime import UTC, datetime
 
 import segno
 import structlog
-from telegram import Bot, InputFile, Message, ReplyParameters, Update
+from telegram import Bot, InputFile, Message, MessageEntity, ReplyParameters, Update
+from telegram.constants import MessageEntityType
 from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
 from bot.intake.identity import sender_of
 from bot.intake.private_answers import open_link, say_privately
-from bot.intake.user_input import parse_number
-from bot.money import stars
+from bot.intake.user_input import parse_number, quoted
+from bot.money import prices, stars
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
 from orchestrator.payments.invoices import OPEN_TOPUPS_SCOPE
@@ -32,11 +37,12 @@ from orchestrator.payments.stars import StarsPayments
 from orchestrator.settings import Settings
 from providers.payments.base import Invoice
 from state.errors import RateLimited, StateError
+from state.models import JobKind
 
 log = structlog.get_logger(__name__)
 
-MIN_TOPUP_SATS = 1
-MAX_TOPUP_SATS = 1_000_000
+MAX_TOPUP_SATS = 1_000_000  # the smallest is one image (the default generate model's price)
+EXPIRED_PROMPT_CHARS = 60  # an expired invoice names its request by this much of the prompt
 DEFAULT_TOPUP_IMAGES = 10  # /buy alone: enough for ten generated images
 NOTICE_TEXTS = {
     NoticeKind.JOB_PAID: "payment_job_paid",
@@ -64,19 +70,6 @@ def qr_png(bolt11: str) -> bytes:
     return buffer.getvalue()
 
 
-def prices_text(settings: Settings, language: str | None) -> str:
-    """The line /help adds when payments are on ("" when they are off)."""
-    if settings.payments_backend == "none":
-        return ""
-    return texts.text(
-        "help_prices",
-        language,
-        generate=settings.price_generate_sats,
-        edit=settings.price_edit_sats,
-        free=settings.free_generations_per_day,
-    )
-
-
 def _minutes(settings: Settings) -> int:
     return max(1, math.ceil(settings.invoice_expiry_s / 60))
 
@@ -87,18 +80,56 @@ def minutes_left(invoice: Invoice) -> int:
     return max(1, math.ceil(left_s / 60))
 
 
-async def send_invoice(message: Message, invoice: Invoice, caption: str) -> None:
-    """The QR code with what it is for, then the BOLT11 alone, easy to copy."""
+def _utf16(text: str) -> int:
+    """Telegram measures entity offsets and lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _with_wallet_link(
+    caption: str, invoice: Invoice, language: str | None
+) -> tuple[str, MessageEntity]:
+    """The caption ending in a link that opens the invoice in a Lightning wallet."""
+    link = texts.text("invoice_wallet_link", language)
+    caption = f"{caption}\n\n"
+    wallet = MessageEntity(
+        MessageEntityType.TEXT_LINK,
+        _utf16(caption),
+        _utf16(link),
+        url=f"lightning:{invoice.bolt11}",
+    )
+    return caption + link, wallet
+
+
+async def send_invoice(
+    message: Message, invoice: Invoice, caption: str, language: str | None
+) -> None:
+    """The QR code with what it is for and a ``lightning:`` link, then the BOLT11 alone in
+    monospace (a tap copies it)."""
     png = await asyncio.to_thread(qr_png, invoice.bolt11)
-    await message.reply_photo(InputFile(png, filename="invoice.png"), caption=caption)
-    await answers.reply(message, invoice.bolt11)
+    caption, wallet = _with_wallet_link(caption, invoice, language)
+    await message.reply_photo(
+        InputFile(png, filename="invoice.png"), caption=caption, caption_entities=[wallet]
+    )
+    code = MessageEntity(MessageEntityType.CODE, 0, _utf16(invoice.bolt11))
+    await answers.reply(message, invoice.bolt11, entities=[code])
 
 
-async def send_invoice_to(bot: Bot, chat_id: int, invoice: Invoice, caption: str) -> None:
+async def send_invoice_to(
+    bot: Bot, chat_id: int, invoice: Invoice, caption: str, language: str | None
+) -> None:
     """:func:`send_invoice` as new messages in ``chat_id`` (a member's private chat)."""
     png = await asyncio.to_thread(qr_png, invoice.bolt11)
-    await bot.send_photo(chat_id, InputFile(png, filename="invoice.png"), caption=caption)
-    await answers.at_least_once(lambda: bot.send_message(chat_id, invoice.bolt11))
+    caption, wallet = _with_wallet_link(caption, invoice, language)
+    await bot.send_photo(
+        chat_id,
+        InputFile(png, filename="invoice.png"),
+        caption=caption,
+        caption_entities=[wallet],
+    )
+    code = MessageEntity(MessageEntityType.CODE, 0, _utf16(invoice.bolt11))
+    await answers.at_least_once(
+        lambda: bot.send_message(chat_id, invoice.bolt11, entities=[code])
+    )
 
 
 def topup_refusal_text(settings: Settings, refusal: RateLimited, language: str | None) -> str:
@@ -116,6 +147,7 @@ async def answer_refusal(
     settings: Settings,
     language: str | None,
     in_stars: StarsPayments | None = None,
+    payments: PaymentService | None = None,
 ) -> None:
     """The handler's answer to a job the payment step did not admit (with Stars on, the
     same payment in Stars follows the Lightning invoice)."""
@@ -124,26 +156,40 @@ async def answer_refusal(
     if not isinstance(refusal, PaymentRequired):
         await answers.reply(message, texts.text("payments_unavailable", language))
         return
-    caption = texts.text(
-        "payment_invoice",
+    rate = await prices.rate_of(payments) if payments is not None else None
+    price = prices.amount(refusal.price_sats, rate, language)
+    caption = texts.text("payment_invoice", language, images=refusal.images, price=price)
+    if refusal.free_units:
+        caption += texts.text("payment_invoice_free", language, n=refusal.free_units)
+    if refusal.held_sats:
+        credit = prices.sats(refusal.held_sats, language)
+        caption += texts.text("payment_invoice_credit", language, credit=credit)
+    caption += texts.text(
+        "payment_invoice_pay",
         language,
-        price=refusal.price_sats,
-        balance=refusal.balance_sats,
-        amount=refusal.missing_sats,
+        amount=prices.amount(refusal.missing_sats, rate, language),
         minutes=_minutes(settings),
     )
-    await send_invoice(message, refusal.invoice, caption)
+    await send_invoice(message, refusal.invoice, caption, language)
     await stars.offer_for_job(message, in_stars, refusal.invoice.id, language)
+
+
+def _shortened(prompt: str) -> str:
+    if len(prompt) <= EXPIRED_PROMPT_CHARS:
+        return prompt
+    return prompt[: EXPIRED_PROMPT_CHARS - 1].rstrip() + "…"
 
 
 async def notify(bot: Bot, notice: PaymentNotice) -> int | None:
     """Tell the user what became of an invoice; the message id sent."""
-    body = texts.text(
-        NOTICE_TEXTS[notice.kind],
-        notice.language,
-        amount=notice.amount_sats,
-        balance=notice.balance_sats,
-    )
+    key = NOTICE_TEXTS[notice.kind]
+    fields: dict[str, str] = {
+        "amount": prices.number(notice.amount_sats, notice.language),
+        "balance": prices.number(notice.balance_sats, notice.language),
+    }
+    if notice.kind is NoticeKind.EXPIRED and notice.prompt:
+        key, fields["prompt"] = "payment_expired_request", _shortened(notice.prompt)
+    body = texts.text(key, notice.language, **fields)
     reply = (
         ReplyParameters(notice.reply_to_message_id, allow_sending_without_reply=True)
         if notice.reply_to_message_id is not None
@@ -176,6 +222,7 @@ class PaymentCommands:
         ]
 
     async def balance(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Credits (and what they buy), free images left today, what is held; privately."""
         message, user = update.effective_message, sender_of(update)
         payments = payments_of(self._submitter)
         if message is None or user is None or payments is None:
@@ -183,13 +230,25 @@ class PaymentCommands:
         language = user.language
         try:
             balance = await payments.balance(user.id)
+            free_left = await payments.free_left(user.id)
         except StateError as exc:
             log.error("balance_unavailable", error=repr(exc))
             await answers.reply(message, texts.text("state_unavailable", language))
             return
-        text = texts.text(
-            "balance", language, available=balance.available_sats, reserved=balance.reserved_sats
-        ) + prices_text(self._settings, language)
+        rate = await prices.rate_of(payments)
+        per_image = prices.image_price(self._submitter, self._settings, JobKind.GENERATE)
+        credits = prices.worth(balance.available_sats, per_image, rate, language)
+        text = texts.text("balance", language, credits=credits)
+        if self._settings.free_generations_per_day:
+            per_day = self._settings.free_generations_per_day
+            text += texts.text("balance_free", language, left=free_left, free=per_day)
+        if balance.reserved_sats or balance.held_free_units:
+            held = prices.sats(balance.reserved_sats, language)
+            if balance.held_free_units:
+                free = texts.text("money_free_images", language, n=balance.held_free_units)
+                held = texts.text("money_and", language, first=held, second=free)
+            text += texts.text("balance_held", language, held=held)
+        text += await prices.prices_text(self._settings, self._submitter, user.id, language)
         await say_privately(update, context.bot, text)  # a balance is never posted in a group
 
     async def buy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -206,14 +265,8 @@ class PaymentCommands:
             link = open_link(bot)
             await answers.reply(message, texts.text("buy_in_private", language, link=link))
             return
-        default = DEFAULT_TOPUP_IMAGES * self._settings.price_generate_sats
-        sats = parse_number(args[0]) if len(args) == 1 else None
-        if args == []:
-            sats = default
-        if sats is None or not MIN_TOPUP_SATS <= sats <= MAX_TOPUP_SATS:
-            await answers.reply(
-                message, texts.text("buy_usage", language, default=default, max=MAX_TOPUP_SATS)
-            )
+        sats = await self._amount(message, context.args or [], language)
+        if sats is None:
             return
         try:
             topup = await payments.create_topup(user.id, message.chat_id, sats, language)
@@ -228,8 +281,42 @@ class PaymentCommands:
             log.error("topup_not_recorded", error=repr(exc))
             await answers.reply(message, texts.text("state_unavailable", language))
             return
+        rate = await prices.rate_of(payments)
+        per_image = prices.image_price(self._submitter, self._settings, JobKind.GENERATE)
         key = "payment_topup_invoice_again" if topup.reused else "payment_topup_invoice"
-        caption = texts.text(key, language, amount=sats, minutes=minutes_left(topup.invoice))
-        await send_invoice(message, topup.invoice, caption)
+        caption = texts.text(
+            key,
+            language,
+            amount=prices.worth(sats, per_image, rate, language),
+            minutes=minutes_left(topup.invoice),
+        )
+        await send_invoice(message, topup.invoice, caption, language)
         in_stars = stars.stars_of(self._settings, self._submitter)
         await stars.offer_topup(message, in_stars, user.id, sats, language)
+
+    async def _amount(self, message: Message, args: list[str], language: str | None) -> int | None:
+        """The amount /buy asks for, or None after saying exactly what is wrong with it:
+        not a number, less than one image, more than one top-up takes."""
+        least = prices.image_price(self._submitter, self._settings, JobKind.GENERATE)
+        default = DEFAULT_TOPUP_IMAGES * least
+        bounds = {
+            "default": prices.number(default, language),
+            "min": prices.number(least, language),
+            "max": prices.number(MAX_TOPUP_SATS, language),
+        }
+        if not args:
+            return default
+        sats = parse_number(args[0]) if len(args) == 1 else None
+        if sats is None:
+            given = quoted(" ".join(args))
+            await answers.reply(
+                message, texts.text("buy_not_a_number", language, value=given, **bounds)
+            )
+            return None
+        if not least <= sats <= MAX_TOPUP_SATS:
+            key = "buy_too_small" if sats < least else "buy_too_big"
+            amount = prices.number(sats, language)  # at most MAX_DIGITS digits
+            await answers.reply(message, texts.text(key, language, amount=amount, **bounds))
+            return None
+        return sats
+

@@ -119,7 +119,7 @@ class PoolCommands:
         group = message.chat.title or ""
         minutes = minutes_left(topup.invoice)
         caption = texts.text("fund_invoice", language, amount=sats, group=group, minutes=minutes)
-        await send_invoice_to(bot, sender.id, topup.invoice, caption)
+        await send_invoice_to(bot, sender.id, topup.invoice, caption, language)
         text = texts.text("fund_invoice_sent", language, name=sender.name, amount=sats)
         await answers.reply(message, text)
 

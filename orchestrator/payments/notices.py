@@ -26,6 +26,7 @@ class PaymentNotice:
     balance_sats: int  # the user's, or for the POOL_ kinds the group's pool
     reply_to_message_id: int | None = None  # the request a job (or pool) invoice answered
     frontend: str = "telegram"  # the front end that puts it into words
+    prompt: str | None = None  # EXPIRED: the request the invoice was for (None: a top-up)
 
 
 class PaymentNotifier(Protocol):

@@ -11,21 +11,25 @@ Guarantees (see README "Payments"):
   released by the sweep (``orchestrator/payments/reconciliation.py``).
 - Each invoice outcome (parked job queued, top-up announced, expiry told) happens once:
   ``Ledger.resolve_pending`` hands the invoice's record to exactly one caller.
+- The free allowance and credits add up: a request they do not cover is invoiced for the
+  rest only, and its free images and credits are held for it (a parked reservation) until
+  the invoice is paid (the rest is taken and the job runs) or expires (all given back).
+- Admins (``ADMIN_USER_IDS``) are not charged for their own images unless ``ADMINS_PAY``.
 - Top-up invoices are bounded per user (``orchestrator/payments/invoices.py``); webhooks
   about invoices we never issued cost no backend call (``orchestrator/payments/webhooks.py``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 
 from orchestrator.jobs.outage import through_outage
-from orchestrator.payments.errors import CreditShort, PaymentRequired
-from orchestrator.payments.invoices import JOB, POOL, InvoiceIssuer, Topup, Topups, record_of
+from orchestrator.payments.charges import Charges
+from orchestrator.payments.fiat import FiatRates
+from orchestrator.payments.invoices import JOB, POOL, InvoiceIssuer, Topup, Topups
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.payments.pools import GroupPools
 from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
@@ -39,15 +43,11 @@ from providers.payments.errors import PaymentError
 from state.backend import StateBackend
 from state.base import Ledger
 from state.errors import InsufficientCredits, StateError
-from state.models import Balance, Capture, Job, JobKind, JobStatus, PendingInvoice, Reservation
+from state.models import Balance, Capture, Job, JobStatus, PendingInvoice
 
 log = structlog.get_logger(__name__)
 
 UNPAID = frozenset({InvoiceStatus.EXPIRED, InvoiceStatus.INVALID})
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 class PaymentService:
@@ -73,6 +73,10 @@ class PaymentService:
         self._webhooks = WebhookGate(backend, self.ledger, checks_per_s, self._count)
         self.payouts = Payouts(self.ledger, backend, self._store)  # refunds paid out
         self.pools = GroupPools(self.ledger, self._store, settings.pool_daily_cap)
+        self.fiat = FiatRates(settings)  # prices in the operator's currency
+        self.charges = Charges(
+            settings, self.ledger, self._store, self.pools, self._issue, self._count
+        )
         steps = [self.reconcile_once, self.sweep_reservations, self.payouts.reconcile]
         self._reconciler = Reconciler(settings.payments_reconcile_s, steps)
         self._started = False
@@ -89,76 +93,25 @@ class PaymentService:
             return
         self._started = False
         await self._reconciler.stop()
+        await self.fiat.stop()
         await self.backend.stop()
 
     def _count(self, event: str) -> None:
         PAYMENTS.labels(backend=self.backend.name, event=event).inc()
 
-    # Prices and balances.
-
-    def price_per_image(self, kind: JobKind) -> int:
-        """The kind's price setting: what a job without a catalog price costs."""
-        settings = self._settings
-        return settings.price_edit_sats if kind is JobKind.EDIT else settings.price_generate_sats
+    # Prices, balances and admission (``orchestrator/payments/charges.py``).
 
     def price_of(self, job: Job) -> int:
-        """One image of ``job``: its model's price fixed at admission (the catalog's)."""
-        if job.price_sats_each is not None:
-            return job.price_sats_each
-        return self.price_per_image(job.kind)
+        return self.charges.price_of(job)
 
     async def balance(self, user_id: int) -> Balance:
         return await self.ledger.balance(user_id)
 
-    # Admission: reserve the price, or park the job behind an invoice.
+    async def free_left(self, user_id: int) -> int:
+        return await self.charges.free_left(user_id)
 
     async def charge(self, job: Job) -> None:
-        """Reserve the job's price (free allowance first); raises ``PaymentRequired`` with an
-        invoice for what is missing (the job is parked), ``CreditShort`` for an inline
-        request (nowhere to show an invoice) or ``PaymentsUnavailable``."""
-        each = self.price_of(job)
-        pooled = await self.pools.draw(job, each)  # a group's members: its pool first
-        if pooled is not None:
-            job.reserved_sats = pooled.sats
-            self._count("reserved")
-            return
-        try:
-            reservation = await self._reserve(job, each)
-        except InsufficientCredits as short:
-            if job.inline_message_id is not None:  # no chat shows an invoice: never parked
-                balance = await self.ledger.balance(job.user_id)
-                price = each * job.num_images
-                raise CreditShort(price, short.missing_sats, balance.available_sats) from short
-            invoice = await self._issue(short.missing_sats, f"Fulmine: {job.kind.value}", job.id)
-            job.invoice_id = invoice.id
-            await self._store.save_job(job)  # parked: queued when the invoice is paid
-            await self.ledger.add_pending(
-                record_of(
-                    invoice,
-                    job.user_id,
-                    job.chat_id,
-                    JOB,
-                    job_id=job.id,
-                    language=job.language,
-                    frontend=job.frontend,
-                )
-            )
-            balance = await self.ledger.balance(job.user_id)
-            raise PaymentRequired(
-                invoice, each * job.num_images, short.missing_sats, balance.available_sats
-            ) from short
-        job.reserved_sats = reservation.sats
-        self._count("reserved")
-
-    async def _reserve(self, job: Job, each: int) -> Reservation:
-        return await self.ledger.reserve(
-            job.user_id,
-            job.id,
-            job.num_images,
-            each,
-            self._settings.free_generations_per_day if job.free_allowance else 0,
-            today(),
-        )
+        await self.charges.charge(job)
 
     async def create_topup(
         self,
@@ -201,10 +154,11 @@ class PaymentService:
             return None
 
     async def release(self, job: Job) -> None:
+        """Give back the job's reservation, or what a parked job holds."""
+        if job.reserved_sats is None and job.invoice_id is None:
+            return
         try:
-            if job.reserved_sats is not None and await through_outage(
-                lambda: self.ledger.release(job.id)
-            ):
+            if await through_outage(lambda: self.ledger.release(job.id)):
                 self._count("released")
         except StateError as exc:
             log.error("reservation_not_released", job_id=job.id, error=repr(exc))
@@ -233,10 +187,11 @@ class PaymentService:
             await self._paid(record, invoice)
         elif invoice.status in UNPAID and await self.ledger.resolve_pending(invoice_id):
             self._count(invoice.status.value)
-            await self._fail_parked(record)
+            job = await self._fail_parked(record)
+            prompt = job.prompt if job is not None else None
             pool = record.purpose == POOL
             expired = NoticeKind.POOL_EXPIRED if pool else NoticeKind.EXPIRED
-            await self._notify(record, expired, record.amount_sats)
+            await self._notify(record, expired, record.amount_sats, prompt=prompt)
 
     async def _paid(self, record: PendingInvoice, invoice: Invoice) -> None:
         paid = invoice.amount_paid_sats
@@ -275,10 +230,11 @@ class PaymentService:
         assert record.job_id is not None
         job = await self._store.get_job(record.job_id)
         if job is None or job.status is not JobStatus.QUEUED:
+            await self.ledger.release(record.job_id)  # what it held goes back too
             await self._notify(record, NoticeKind.TOPUP_CREDITED, paid)
             return
         try:
-            reservation = await self._reserve(job, self.price_of(job))
+            reservation = await self.charges.reserve(job)
         except InsufficientCredits:
             await self._fail_parked(record)
             await self._notify(record, NoticeKind.STILL_SHORT, paid)
@@ -296,15 +252,18 @@ class PaymentService:
             raise
         log.info("parked_job_queued", job_id=job.id)
 
-    async def _fail_parked(self, record: PendingInvoice) -> None:
+    async def _fail_parked(self, record: PendingInvoice) -> Job | None:
+        """The parked job will not run: what it held goes back; the job, if known."""
         if record.job_id is None:
-            return
+            return None
+        await self.ledger.release(record.job_id)
         job = await self._store.get_job(record.job_id)
         if job is not None and job.status is JobStatus.QUEUED:
             job.status = JobStatus.FAILED
             job.error = "Unpaid"
             job.updated_at = time.time()
             await self._store.save_job(job)
+        return job
 
     async def _notify(
         self,
@@ -313,6 +272,7 @@ class PaymentService:
         amount: int,
         *,
         reply_to: int | None = None,
+        prompt: str | None = None,
     ) -> int | None:
         account = record.user_id
         if record.purpose == POOL:  # the group hears of its pool, in reply to the /fund
@@ -328,6 +288,7 @@ class PaymentService:
             balance.available_sats,
             reply_to,
             record.frontend,
+            prompt,
         )
         try:
             return await self._notifier.notify_payment(notice)

@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from orchestrator.settings.api import ApiSettings
+from orchestrator.settings.fiat import FiatSettings
 from orchestrator.settings.moderation import ModerationSettings
 from orchestrator.settings.payments import PaymentSettings
 from orchestrator.settings.providers import ProviderSettings
@@ -42,6 +43,7 @@ class Settings(
     ProviderSettings,
     QueueSettings,
     PaymentSettings,
+    FiatSettings,
     ModerationSettings,
     BaseSettings,
 ):

@@ -16,6 +16,8 @@ class PaymentSettings(BaseSettings):
     price_generate_sats: int = Field(default=100, ge=1)  # per image
     price_edit_sats: int = Field(default=100, ge=1)  # per image
     free_generations_per_day: int = Field(default=0, ge=0)  # per user, used before credits
+    # Whether ADMIN_USER_IDS pay for their own images like everyone (off: never invoiced).
+    admins_pay: bool = False
     invoice_expiry_s: int = Field(default=900, ge=60, le=86400)  # BTCPay rounds up to minutes
     lnbits_url: AnyHttpUrl | None = None
     lnbits_invoice_key: SecretStr | None = None  # the wallet's invoice/read key, never admin

@@ -46,8 +46,10 @@ async def test_repeated_buys_reuse_one_invoice_then_are_refused(stack: Stack) ->
         await stack.send(stack.emulator.user_message(chat, user, text=MAX_SATS))
 
     assert await _pending(stack) == 1  # one invoice on the node
-    first = texts.text("payment_topup_invoice", amount=1_000_000, minutes=15)
-    again = texts.text("payment_topup_invoice_again", amount=1_000_000, minutes=15)
+    link = "\n\n" + texts.text("invoice_wallet_link")
+    amount = "1,000,000 sats ≈ 10,000 images"
+    first = texts.text("payment_topup_invoice", amount=amount, minutes=15) + link
+    again = texts.text("payment_topup_invoice_again", amount=amount, minutes=15) + link
     assert _captions(stack) == [first] + [again] * 4  # five QR codes, then no more
     bolt11s = {t for t in _texts(stack) if t.startswith("lnbcrt")}
     assert len(bolt11s) == 1

@@ -191,3 +191,21 @@ async def test_set_webhook_asks_for_inline_updates_when_on(stack: Stack) -> None
     assert stack.emulator.webhook is not None
     allowed = stack.emulator.webhook.allowed_updates or ()
     assert {"inline_query", "chosen_inline_result"} <= set(allowed)
+
+
+@pytest.mark.parametrize(
+    "extra_settings",
+    [{"telegram_inline": True, "payments_backend": "fake", "price_generate_sats": 100}],
+)
+async def test_short_of_credit_the_placeholder_says_to_buy_and_nothing_stays_held(
+    stack: Stack,
+) -> None:
+    payments = stack.runtime.payments
+    assert payments is not None
+    user = _ada(stack)
+    await payments.ledger.credit(user["id"], "gift", 60)
+    inline_id = await _choose_generate(stack, user, "a red fox")
+    shown = stack.emulator.inline_message(inline_id)
+    assert shown is not None
+    assert shown["text"] == texts.text("inline_payment_required")
+    assert await payments.balance(user["id"]) == Balance(60, 0)  # its invoice is never shown

@@ -55,7 +55,9 @@ async def _request_and_invoice(stack: Stack, prompt: str) -> str:
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text=f"/generate {prompt}"))
     (qr,) = stack.emulator.calls_to("sendPhoto")
-    assert qr.params["caption"].startswith("This costs")
+    assert qr.params["caption"].startswith(
+        texts.text("payment_invoice", images=1, price=f"{PRICE} sats")
+    )
     bolt11 = str(stack.emulator.calls_to("sendMessage")[-1].params["text"])
     assert bolt11.startswith("lnbc")
     return bolt11

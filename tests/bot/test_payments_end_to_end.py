@@ -62,6 +62,17 @@ def _invoice_of(stack: Stack, index: int = -1) -> str:
     return bolt11s[index]
 
 
+def _captioned(body: str) -> str:
+    """An invoice's caption: what it is for, then the link that opens it in a wallet."""
+    return f"{body}\n\n{texts.text('invoice_wallet_link')}"
+
+
+def _job_invoice(price: str, amount: str, images: int = 1, covered: str = "") -> str:
+    """A request's invoice caption: its price, what ``covered`` it, what is left to pay."""
+    head = texts.text("payment_invoice", images=images, price=price) + covered
+    return _captioned(head + texts.text("payment_invoice_pay", amount=amount, minutes=15))
+
+
 def _texts(stack: Stack) -> list[str]:
     return [str(c.params["text"]) for c in stack.emulator.calls_to("sendMessage")]
 
@@ -73,10 +84,14 @@ async def test_no_credits_invoice_then_paid_job_runs_by_itself(stack: Stack) -> 
     await stack.send(request)
 
     (qr,) = stack.emulator.calls_to("sendPhoto")  # the invoice's QR code, no image yet
-    assert qr.params["caption"] == texts.text(
-        "payment_invoice", price=PRICE, balance=0, amount=PRICE, minutes=15
-    )
+    assert qr.params["caption"] == _job_invoice("100 sats", "100 sats")
     bolt11 = _invoice_of(stack)
+    (link,) = qr.params["caption_entities"]  # a wallet on this device opens it
+    assert link["type"] == "text_link"
+    assert link["url"] == f"lightning:{bolt11}"
+    assert qr.params["caption"][link["offset"] :] == texts.text("invoice_wallet_link")
+    (copy,) = [c for c in stack.emulator.calls_to("sendMessage") if c.params["text"] == bolt11]
+    assert copy.params["entities"] == [{"type": "code", "offset": 0, "length": len(bolt11)}]
     (qr_file,) = qr.files.values()
     assert qr_file == qr_png(bolt11)
     assert Image.open(io.BytesIO(qr_file)).format == "PNG"
@@ -125,7 +140,7 @@ async def test_expired_invoice_is_told_once_and_costs_nothing(stack: Stack) -> N
     assert (await _webhook(stack, expired)).status_code == 200
     assert (await _webhook(stack, fake.redeliver(expired))).status_code == 200
     await payments.reconcile_once()
-    told = texts.text("payment_expired", amount=2 * PRICE, balance=0)
+    told = texts.text("payment_expired_request", amount=2 * PRICE, prompt="a fox")
     assert _texts(stack).count(told) == 1
     assert await payments.ledger.pending_invoices() == []
     assert await payments.balance(user["id"]) == Balance(0, 0)
@@ -161,7 +176,8 @@ async def test_topup_balance_and_concurrent_jobs_cannot_overdraw(stack: Stack) -
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text="/buy 250"))
     (qr,) = stack.emulator.calls_to("sendPhoto")
-    assert qr.params["caption"] == texts.text("payment_topup_invoice", amount=250, minutes=15)
+    topup = texts.text("payment_topup_invoice", amount="250 sats ≈ 2 images", minutes=15)
+    assert qr.params["caption"] == _captioned(topup)
     (pending,) = await payments.ledger.pending_invoices()
     assert pending.purpose == "topup"
     await _webhook(stack, fake.mark_paid(pending.invoice_id))
@@ -176,16 +192,17 @@ async def test_topup_balance_and_concurrent_jobs_cannot_overdraw(stack: Stack) -
     results = [p for p in photos if p.params.get("caption") in ("one", "two", "three")]
     assert len(results) == 2
     assert len(photos) == 1 + 2 + 1  # top-up QR, two images, one more QR
-    short = texts.text("payment_invoice", price=PRICE, balance=50, amount=50, minutes=15)
+    kept = texts.text("payment_invoice_credit", credit="50 sats")  # the last 50 sats
+    short = _job_invoice("100 sats", "50 sats", covered=kept)
     assert [p.params.get("caption") for p in photos].count(short) == 1
-    assert await payments.balance(user["id"]) == Balance(50, 0)
+    assert await payments.balance(user["id"]) == Balance(0, 50)  # kept for the third
 
     await stack.send(stack.emulator.user_message(chat, user, text="/balance"))
-    assert _texts(stack)[-1].startswith(texts.text("balance", available=50, reserved=0))
-    await stack.send(stack.emulator.user_message(chat, user, text="/buy lots"))
-    assert _texts(stack)[-1] == texts.text("buy_usage", default=10 * PRICE, max=1_000_000)
+    held = texts.text("balance_held", held="50 sats")
+    assert _texts(stack)[-1].startswith(texts.text("balance", credits="0 sats") + held)
     await stack.send(stack.emulator.user_message(chat, user, text="/help"))
-    assert _texts(stack)[-1].endswith(texts.text("help_prices", generate=PRICE, edit=150, free=0))
+    prices = texts.text("help_prices", generate="100 sats", edit="150 sats")
+    assert _texts(stack)[-1].endswith(prices)
 
 
 @pytest.mark.parametrize("settings_overrides", [PAID | {"free_generations_per_day": 1}])
@@ -197,7 +214,11 @@ async def test_free_allowance_comes_before_credits(stack: Stack) -> None:
     assert photo.params["caption"] == "free fox"
     await stack.send(stack.emulator.user_message(chat, user, text="/generate paid fox"))
     assert len(await payments.ledger.pending_invoices()) == 1
-    assert stack.emulator.calls_to("sendPhoto")[-1].params["caption"].startswith("This costs")
+    assert (
+        stack.emulator.calls_to("sendPhoto")[-1]
+        .params["caption"]
+        .startswith(texts.text("payment_invoice", images=1, price="100 sats"))
+    )
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ async def test_balance_in_a_group_goes_to_the_private_chat(stack: Stack) -> None
     (in_group,) = _texts(stack, GROUP)
     assert in_group == texts.text("sent_privately", name="Ada")
     (private,) = _texts(stack, 1001)
-    assert private.startswith(texts.text("balance", available=0, reserved=0))
+    assert private.startswith(texts.text("balance", credits="0 sats"))
 
 
 async def test_a_user_who_never_started_the_bot_is_told_how(stack: Stack) -> None:

@@ -93,10 +93,14 @@ async def test_superscript_digits_as_options_get_an_answer(stack: Stack) -> None
     assert stack.emulator.calls_to("sendPhoto") == []
 
 
-async def test_superscript_digits_in_buy_get_the_usage(stack: Stack) -> None:
-    usage = texts.text("buy_usage", default=DEFAULT_TOPUP_IMAGES * PRICE, max=MAX_TOPUP_SATS)
-    assert await _answers(stack, "/buy ²") == [usage]
-    assert await _answers(stack, "/buy " + "9" * 4000) == [usage]
+async def test_superscript_digits_in_buy_are_not_a_number(stack: Stack) -> None:
+    bounds = {"default": "1,000", "min": "100", "max": "1,000,000"}
+    assert DEFAULT_TOPUP_IMAGES * PRICE == 1000
+    assert MAX_TOPUP_SATS == 1_000_000
+    not_a_number = texts.text("buy_not_a_number", value="²", **bounds)
+    assert await _answers(stack, "/buy ²") == [not_a_number]
+    long = texts.text("buy_not_a_number", value=quoted("9" * 4000), **bounds)
+    assert await _answers(stack, "/buy " + "9" * 4000) == [long]
     assert stack.emulator.calls_to("sendPhoto") == []  # no invoice
 
 

@@ -269,7 +269,8 @@ class Books:
             elif sent.fate in (Fate.PAID, Fate.UNNOTICED):
                 told = texts.text("payment_job_paid", amount=sent.amount, balance=0)
             elif sent.fate is Fate.EXPIRED:
-                told = texts.text("payment_expired", amount=sent.amount, balance=0)
+                prompt = str(sent.update["message"]["text"]).removeprefix("/generate ")
+                told = texts.text("payment_expired_request", amount=sent.amount, prompt=prompt)
             else:
                 continue
             assert got[told] == 1, (sent, got)
@@ -278,7 +279,8 @@ class Books:
 
     async def check_ledger(self, price_each: dict[JobKind, int]) -> None:
         """Balances: starting credits + paid invoices - the price of each delivered image;
-        nothing held; each capture counted once in the revenue."""
+        nothing held but the credit kept for requests whose invoices stay unpaid; each
+        capture counted once in the revenue."""
         spent: Counter[int] = Counter()
         for job in self.jobs.values():
             if job.status is JobStatus.DELIVERED:
@@ -286,10 +288,17 @@ class Books:
         users = {s.user_id for s in self.traffic.sent} | set(self.traffic.seeded)  # everyone
         ledger = self.stack.runtime.payments
         assert ledger is not None
+        kept: Counter[int] = Counter()  # credit kept for a request whose invoice is unpaid
+        for record in await ledger.ledger.pending_invoices():
+            parked = await self.stack.runtime.store.get_job(record.job_id or "")
+            if parked is not None:
+                price = price_each[parked.kind] * parked.num_images
+                kept[record.user_id] += price - record.amount_sats
         for user_id in sorted(users):
             expected = self.traffic.seeded[user_id] + self.traffic.paid[user_id] - spent[user_id]
             balance = await ledger.balance(user_id)
-            assert balance == Balance(expected, 0), (user_id, balance, expected)
+            wanted = Balance(expected - kept[user_id], kept[user_id])
+            assert balance == wanted, (user_id, balance, wanted)
         revenue = await self.stack.runtime.stats.counter(REVENUE_SATS)
         assert revenue == sum(spent.values())
         pending = {p.invoice_id for p in await ledger.ledger.pending_invoices()}

@@ -51,7 +51,9 @@ def _prefix(key: str) -> str:
 
 def _bad_input(traffic: Traffic, chat: dict[str, Any], user: dict[str, Any]) -> list[Sent]:
     price = PRICES[JobKind.GENERATE]
-    prices = texts.text("help_prices", generate=price, edit=PRICES[JobKind.EDIT], free=0)
+    edit = PRICES[JobKind.EDIT]
+    prices = texts.text("help_prices", generate=f"{price} sats", edit=f"{edit} sats")
+    bounds = {"default": str(10 * price), "min": str(price), "max": "1,000,000"}
     cases = [
         ("/generate", texts.text("ask_prompt")),
         ("/generate --seed 7", texts.text("generate_usage")),
@@ -59,10 +61,10 @@ def _bad_input(traffic: Traffic, chat: dict[str, Any], user: dict[str, Any]) -> 
         ("/edit make it blue", texts.text("edit_needs_image")),
         ("/nope", texts.text("unknown_command")),
         ("/generate " + "x" * 501, texts.text("prompt_too_long", length=501, max_chars=500)),
-        ("/buy lots", texts.text("buy_usage", default=10 * price, max=1_000_000)),
-        ("/start", texts.text("start", name=user["first_name"])),
+        ("/buy lots", texts.text("buy_not_a_number", value="lots", **bounds)),
+        ("/start", texts.text("start", name=user["first_name"]) + prices),
         ("/help", texts.text("help", max_chars=500) + prices),
-        ("/balance", texts.text("balance", available=1000, reserved=0) + prices),
+        ("/balance", texts.text("balance", credits="1,000 sats ≈ 100 images") + prices),
     ]
     return [traffic.message(chat, user, Want.TEXT, answer, text=text) for text, answer in cases]
 
@@ -105,8 +107,11 @@ async def phase_requests(traffic: Traffic, tag: str) -> None:
 
     price = PRICES[JobKind.GENERATE]
     user, chat = await traffic.person(credits=int(2.5 * price))  # three at once, for two
-    invoice = texts.text(
-        "payment_invoice", price=price, balance=price // 2, amount=price // 2, minutes=15
+    half = f"{price // 2} sats"  # the other half is their credit, kept for the request
+    invoice = (
+        texts.text("payment_invoice", images=1, price=f"{price} sats")
+        + texts.text("payment_invoice_credit", credit=half)
+        + texts.text("payment_invoice_pay", amount=half, minutes=15)
     )
     traffic.bursts[f"credit-{tag}"] = Burst(2, invoice, chat["id"], invoice_sats=price // 2)
     for i in range(3):

@@ -148,7 +148,7 @@ async def test_unused_free_units_go_back_to_the_day_s_allowance(ledger: Ledger) 
         await ledger.reserve(1, "job-2", 3, 100, 3, DAY)
     again = await ledger.reserve(1, "job-3", 2, 100, 3, DAY)
     assert (again.sats, again.free_units) == (0, 2)
-    assert await ledger.balance(1) == Balance(0, 0)
+    assert await ledger.balance(1) == Balance(0, 0, 2)  # job-3 holds its two free units
 
 
 async def test_concurrent_partial_captures_apply_once(ledger: Ledger) -> None:
@@ -224,3 +224,45 @@ async def test_concurrent_transfers_never_overdraw(ledger: Ledger) -> None:
     assert sum(moved) == 3
     assert await ledger.balance(1) == Balance(0, 0)
     assert await ledger.balance(-100) == Balance(300, 0)
+
+
+async def test_a_parked_reservation_holds_free_units_and_credit(ledger: Ledger) -> None:
+    await ledger.credit(1, "inv", 150)
+    with pytest.raises(InsufficientCredits) as short:  # 3 images, 1 free: 200 sats, 150 there
+        await ledger.reserve(1, "job-1", 3, 100, 1, DAY, park=True)
+    assert (short.value.missing_sats, short.value.free_units, short.value.held_sats) == (
+        50,
+        1,
+        150,
+    )
+    assert await ledger.balance(1) == Balance(0, 150, 1)
+    assert await ledger.free_used(1, DAY) == 1
+    assert await ledger.held_reservations(0.0) == []  # waiting for its invoice: not swept
+    assert await ledger.capture("job-1") is None
+    with pytest.raises(InsufficientCredits) as still:  # nothing more came in
+        await ledger.reserve(1, "job-1", 3, 100, 1, DAY, park=True)
+    assert still.value.missing_sats == 50
+    await ledger.credit(1, "paid", 50)
+    done = await ledger.reserve(1, "job-1", 3, 100, 1, DAY)
+    assert (done.sats, done.free_units) == (200, 1)
+    assert await ledger.balance(1) == Balance(0, 200, 1)
+    assert [held.job_id for held in await ledger.held_reservations(0.0)] == ["job-1"]
+    assert await ledger.capture("job-1") == Capture(200, 3)
+    assert await ledger.balance(1) == Balance(0, 0, 0)
+    assert await ledger.free_used(1, DAY) == 1
+
+
+async def test_releasing_a_parked_reservation_gives_everything_back(ledger: Ledger) -> None:
+    await ledger.credit(1, "inv", 30)
+    with pytest.raises(InsufficientCredits):
+        await ledger.reserve(1, "job-1", 2, 100, 1, DAY, park=True)
+    assert await ledger.balance(1) == Balance(0, 30, 1)
+    assert await ledger.release("job-1") is True
+    assert await ledger.release("job-1") is False
+    assert await ledger.balance(1) == Balance(30, 0, 0)
+    assert await ledger.free_used(1, DAY) == 0
+    # Without park, a short balance still takes nothing.
+    with pytest.raises(InsufficientCredits) as short:
+        await ledger.reserve(1, "job-2", 2, 100, 1, DAY)
+    assert (short.value.free_units, short.value.held_sats) == (0, 0)
+    assert await ledger.balance(1) == Balance(30, 0, 0)

@@ -116,9 +116,11 @@ async def test_no_balance_parks_the_job_behind_an_invoice_for_what_is_missing(
 async def test_a_short_balance_is_invoiced_only_the_difference(rig: Rig) -> None:
     assert await rig.state.ledger.credit(USER, "gift", 30)
     _, required = await rig.parked()
-    assert (required.missing_sats, required.balance_sats) == (70, 30)
+    assert (required.missing_sats, required.held_sats, required.balance_sats) == (70, 30, 0)
     assert required.invoice.amount_sats == 70
-    assert await rig.balance() == (30, 0)  # nothing taken while it waits
+    assert await rig.balance() == (0, 30)  # the credit is kept for it while it waits
+    await rig.pay(required.invoice.id)
+    assert await rig.balance() == (0, 100)  # 30 kept + 70 paid: reserved for the job
 
 
 async def test_paying_the_invoice_queues_the_parked_job_exactly_once(rig: Rig) -> None:
