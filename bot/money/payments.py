@@ -127,9 +127,7 @@ async def send_invoice_to(
         caption_entities=[wallet],
     )
     code = MessageEntity(MessageEntityType.CODE, 0, _utf16(invoice.bolt11))
-    await answers.at_least_once(
-        lambda: bot.send_message(chat_id, invoice.bolt11, entities=[code])
-    )
+    await answers.at_least_once(lambda: bot.send_message(chat_id, invoice.bolt11, entities=[code]))
 
 
 def topup_refusal_text(settings: Settings, refusal: RateLimited, language: str | None) -> str:
@@ -265,7 +263,7 @@ class PaymentCommands:
             link = open_link(bot)
             await answers.reply(message, texts.text("buy_in_private", language, link=link))
             return
-        sats = await self._amount(message, context.args or [], language)
+        sats = await self._amount(message, args, language)
         if sats is None:
             return
         try:
@@ -319,4 +317,3 @@ class PaymentCommands:
             await answers.reply(message, texts.text(key, language, amount=amount, **bounds))
             return None
         return sats
-
