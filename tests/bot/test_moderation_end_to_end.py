@@ -167,9 +167,10 @@ async def test_blocked_outputs_are_never_sent_and_the_allowed_ones_are(
     assert len(await stack.runtime.moderation_records.recent_blocks(10)) == 3
 
 
-# Groups are strict: the placeholder's own drawing (P(nsfw) about 0.02) is blocked when
-# the strict image threshold is set below it, while private chats keep standard.
-@pytest.mark.parametrize("settings_overrides", [{"moderation_image_threshold_strict": 0.01}])
+# Groups are strict: the placeholder's own drawing (P(nsfw) a few hundredths, varying with
+# the seed) is blocked when the strict image threshold is set below any score the model
+# gives, while private chats keep standard.
+@pytest.mark.parametrize("settings_overrides", [{"moderation_image_threshold_strict": 1e-9}])
 async def test_group_policy_blocks_the_placeholders_output(stack: Stack) -> None:
     user = _user(stack)
     group = stack.emulator.group_chat(-100900, "Painters")
