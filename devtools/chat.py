@@ -64,7 +64,8 @@ CHAT_HELP = """\
 Chat commands (any other line goes to the bot):
   /press N      press button N under the latest message with buttons (buttons print as
                 #M [1] Regenerate  [2] Variations ...; /press N M presses one under #M)
-  /as NAME      talk as NAME, a new person the first time (/as you: back to the first)
+  /as NAME      talk as NAME, a new person the first time (/as you: back to the first;
+                /as 2: the person with user id 2)
   /group        talk in a group everybody here is in; /private: back to a private chat
   /pay          pay every pending invoice (with PAYMENTS_BACKEND=fake)
   /chat         this help and who is here; /quit leaves

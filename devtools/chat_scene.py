@@ -2,12 +2,12 @@
 the bot asked them, and the buttons they press.
 
 The first person is "you" (user id 1); ``/as NAME`` brings in another (the next id) or goes
-back to one. Each talks to the bot in their own private chat, or, after ``/group``, in
-one group everybody here is in. A private chat opens with its person's first message
-there: until then the bot cannot write to them (Telegram's rule for a user who never
-started the bot). An answer to a question the bot asked (a ForceReply: "What should I
-draw?") is sent as a reply to it, as Telegram's apps do, when the person asked types
-next in that chat and does not start with a command.
+back to one (``/as 2``: the person with user id 2). Each talks to the bot in their own
+private chat, or, after ``/group``, in one group everybody here is in. A private chat opens
+with its person's first message there: until then the bot cannot write to them (Telegram's
+rule for a user who never started the bot). An answer to a question the bot asked (a
+ForceReply: "What should I draw?") is sent as a reply to it, as Telegram's apps do, when
+the person asked types next in that chat and does not start with a command.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from devtools.emulator.models import JSON
 
 FIRST_NAME = "you"
 GROUP_TITLE = "Fulmine chat"
-NAME = re.compile(r"[^\W_][\w-]{0,31}")
-"""A person's name here: a letter or digit, then up to 31 letters, digits, _ or -."""
+NAME = re.compile(r"[^\W\d_][\w-]{0,31}")
+"""A person's name here: a letter, then up to 31 letters, digits, _ or -."""
 MAX_NUMBER_DIGITS = 9
+MAX_PEOPLE = 100
 
 
 class SceneError(ValueError):
@@ -60,12 +61,19 @@ class Scene:
         return self._people[key]
 
     def switch_to(self, name: str) -> bool:
-        """Talk as ``name`` from now on; True when they are new here."""
+        """Talk as ``name`` (or the person with that user id) from now on; True when they
+        are new here."""
+        if name.isascii() and name.isdigit() and len(name) <= MAX_NUMBER_DIGITS:
+            person = next((p for p in self._people.values() if p["id"] == int(name)), None)
+            if person is None:
+                raise SceneError(f"Nobody here has user id {name}; /as NAME brings someone in.")
+            self.user = person
+            return False
         if not NAME.fullmatch(name):
-            raise SceneError(
-                "A name is 1 to 32 letters, digits, _ or -, starting with a letter or digit."
-            )
+            raise SceneError("A name is 1 to 32 letters, digits, _ or -, starting with a letter.")
         new = name.lower() not in self._people
+        if new and len(self._people) >= MAX_PEOPLE:
+            raise SceneError(f"This chat has room for {MAX_PEOPLE} people.")
         self.user = self._person(name)
         return new
 
@@ -101,7 +109,7 @@ class Scene:
         return f"to {self._name(person)}" if person else f"in chat {chat_id}"
 
     def people(self) -> str:
-        names = ", ".join(self._people)
+        names = ", ".join(f"{name} ({person['id']})" for name, person in self._people.items())
         return f"{names}; now {self.prompt().removesuffix('> ')}"
 
     # What the bot asked ----------------------------------------------------------------

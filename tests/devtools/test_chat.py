@@ -156,7 +156,7 @@ def test_a_second_person_and_a_group(tmp_path: Path) -> None:
         child.sendline("/private")
         child.expect_exact("you> ")
         child.sendline("/chat")
-        child.expect_exact("Here: you, ann; now you")
+        child.expect_exact("Here: you (1), ann (2); now you")
         child.sendline("/quit")
         child.expect(pexpect.EOF)
     finally:

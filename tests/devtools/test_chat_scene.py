@@ -16,7 +16,7 @@ from telegram import (
     WebAppInfo,
 )
 
-from devtools.chat_scene import Scene, SceneError
+from devtools.chat_scene import MAX_PEOPLE, Scene, SceneError
 from devtools.emulator import BotApiEmulator
 
 
@@ -132,10 +132,16 @@ def test_people_and_places(served: BotApiEmulator) -> None:
     scene.in_group = False
     assert scene.where(scene.group["id"]) == "in the group"
     assert scene.chat == {"id": 1, "type": "private", "first_name": "You"}
-    for bad in ["", "_x", "a b", "x" * 33, "-", "ann!"]:
+    for bad in ["", "_x", "2x", "a b", "x" * 33, "-", "ann!", "٣"]:
         with pytest.raises(SceneError, match="A name is 1 to 32"):
             scene.switch_to(bad)
     assert scene.user == you
+    assert scene.switch_to("2") is False
+    assert scene.user["first_name"] == "Ann"
+    for unknown in ["3", "0", "9" * 10]:
+        with pytest.raises(SceneError):
+            scene.switch_to(unknown)
+    assert scene.people() == "you (1), ann (2); now ann"
 
 
 async def test_a_private_chat_opens_with_its_first_message(
@@ -170,3 +176,12 @@ async def test_only_the_person_asked_answers_a_question(
     assert scene.answering("/help") is None  # a command is not an answer
     assert scene.answering("a cat") == question
     assert scene.answering("a cat") is None  # answered once
+
+
+def test_the_chat_has_room_for_a_hundred_people(served: BotApiEmulator) -> None:
+    scene = Scene(served)
+    for number in range(2, MAX_PEOPLE + 1):
+        assert scene.switch_to(f"p{number}") is True
+    with pytest.raises(SceneError, match="room for 100 people"):
+        scene.switch_to("one_more")
+    assert scene.switch_to("p2") is False
