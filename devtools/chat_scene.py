@@ -155,6 +155,8 @@ class Scene:
         ):
             raise SceneError("Press a button with /press N, or /press N M for message #M.")
         number = int(arguments[0])
+        if not self.in_group and self.user["id"] not in self._opened:
+            raise SceneError("No message here has buttons.")  # and the chat stays unopened
         chat = self.chat
         if len(arguments) == 2:
             message = self._emulator.get_message(chat["id"], int(arguments[1]))

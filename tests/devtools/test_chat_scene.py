@@ -111,8 +111,14 @@ async def test_a_press_that_cannot_be_is_explained(
 
 
 async def test_a_press_where_no_message_has_buttons(served: BotApiEmulator) -> None:
+    scene = Scene(served)
     with pytest.raises(SceneError, match="No message here has buttons"):
-        Scene(served).press(["1"])
+        scene.press(["1"])
+    assert 1 not in served.store.chats  # pressing opens no private chat
+    scene.chat  # noqa: B018 - typing there does
+    with pytest.raises(SceneError, match="No message here has buttons"):
+        scene.press(["1"])
+    assert 1 in served.store.chats
 
 
 def test_people_and_places(served: BotApiEmulator) -> None:
