@@ -1,6 +1,8 @@
 """Offline development provider: draws clearly labelled stand-in images with Pillow.
 
 Nothing it makes is a real generated image: every output carries a solid banner saying so.
+An edit is a fresh drawing of its instruction at the input's size (nothing of the input's
+own text shows through). Captions stay legible in any script (``providers.placeholder_text``).
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ import asyncio
 import hashlib
 import io
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageStat
 
 from fulmine.errors import InvalidInput
 from providers.base import ImageProvider, ImageRequest, ProviderImage
 from providers.images import inspect_image
+from providers.placeholder_text import fitting_font, legible, text_font, wrap
 
 GENERATE_SIZE = 768
 MAX_EDIT_SIDE = 2048
@@ -21,37 +24,13 @@ MAX_IMAGES = 10  # Telegram sends at most 10 photos in one media group
 BANNER_FILL = (255, 214, 0)  # signal yellow
 BANNER_TEXT = (0, 0, 0)
 BANNER_TITLE = "PLACEHOLDER"
-# The default font has ASCII glyphs only, hence "-" rather than an em dash.
+# The bundled font has ASCII glyphs (and a few more) only, hence "-" rather than an em dash.
 BANNER_SUBTITLE = "development provider - not a real image"
-
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 def banner_height(width: int, height: int) -> int:
     """Height of the banner band drawn across the top of a ``width`` x ``height`` image."""
     return max(12, min(height // 3, round(min(width, height) * 0.18)))
-
-
-def _font(size: int) -> Font:
-    return ImageFont.load_default(size=max(6, size))
-
-
-def _fitting_font(draw: ImageDraw.ImageDraw, text: str, size: int, max_width: int) -> Font:
-    font = _font(size)
-    while size > 6 and draw.textlength(text, font=font) > max_width:
-        size = size * 9 // 10
-        font = _font(size)
-    return font
-
-
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, max_width: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= max_width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    return lines
 
 
 def _label(img: Image.Image, caption: str) -> None:
@@ -61,19 +40,18 @@ def _label(img: Image.Image, caption: str) -> None:
     band = banner_height(w, h)
     margin = max(2, w // 40)
     draw.rectangle((0, 0, w - 1, band - 1), fill=BANNER_FILL)
-    title = _fitting_font(draw, BANNER_TITLE, band * 45 // 100, w - 2 * margin)
-    sub = _fitting_font(draw, BANNER_SUBTITLE, band * 22 // 100, w - 2 * margin)
+    title = fitting_font(draw, BANNER_TITLE, band * 45 // 100, w - 2 * margin)
+    sub = fitting_font(draw, BANNER_SUBTITLE, band * 22 // 100, w - 2 * margin)
     draw.text((w // 2, band * 38 // 100), BANNER_TITLE, font=title, fill=BANNER_TEXT, anchor="mm")
     draw.text((w // 2, band * 78 // 100), BANNER_SUBTITLE, font=sub, fill=BANNER_TEXT, anchor="mm")
 
-    font = _font(max(10, min(w, h) // 24))
+    font = text_font(max(10, min(w, h) // 24))
     line_h = round(font.size * 1.3) if isinstance(font, ImageFont.FreeTypeFont) else 12
-    lines = _wrap(draw, caption or "(no prompt)", font, w - 2 * margin)
+    lines = wrap(draw, legible(caption) or "(no prompt)", font, w - 2 * margin)
     room = max(1, (h - band - 2 * margin) // line_h)
     if len(lines) > room:
         lines = [*lines[: room - 1], lines[room - 1] + " …"]
-    # Caption at the bottom on a darkened strip, so it stays readable on any picture
-    # (and clear of an earlier caption when a placeholder image is edited again).
+    # Caption at the bottom on a darkened strip, so it stays readable on any picture.
     top = h - margin - len(lines) * line_h
     strip = (0, max(band, top - margin), w, h)
     img.paste((0, 0, 0), strip, mask=Image.new("L", (w, strip[3] - strip[1]), 190))
@@ -108,15 +86,29 @@ def generated_size(aspect_ratio: str) -> tuple[int, int]:
     return max(1, round(GENERATE_SIZE * w / h)), GENERATE_SIZE
 
 
-def _draw_generated(request: ImageRequest, index: int, count: int) -> ProviderImage:
-    prompt, seed = request.prompt, request.seed
-    size = generated_size(request.aspect_ratio)
-    digest = hashlib.sha256(f"{prompt}\0{seed}\0{index}".encode()).digest()
-    top = Image.new("RGB", size, tuple(digest[0:3]))
-    bottom = Image.new("RGB", size, tuple(digest[3:6]))
+Colour = tuple[int, int, int]
+
+
+def _digest(request: ImageRequest, index: int) -> bytes:
+    return hashlib.sha256(f"{request.prompt}\0{request.seed}\0{index}".encode()).digest()
+
+
+def _colour(three: bytes) -> Colour:
+    return three[0], three[1], three[2]
+
+
+def _gradient(size: tuple[int, int], top: Colour, bottom: Colour) -> Image.Image:
+    """A fresh picture: ``top`` fading into ``bottom``."""
     mask = Image.linear_gradient("L").resize(size)
-    img = Image.composite(bottom, top, mask)
-    _label(img, prompt + _variant_note(index, count))
+    return Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), mask)
+
+
+def _draw_generated(request: ImageRequest, index: int, count: int) -> ProviderImage:
+    digest = _digest(request, index)
+    img = _gradient(
+        generated_size(request.aspect_ratio), _colour(digest[0:3]), _colour(digest[3:6])
+    )
+    _label(img, request.prompt + _variant_note(index, count))
     return _png(img)
 
 
@@ -125,24 +117,24 @@ def _draw_varied(data: bytes, request: ImageRequest, index: int, count: int) -> 
     with Image.open(io.BytesIO(data)) as src:
         img = ImageOps.exif_transpose(src).convert("RGB")
     img.thumbnail((MAX_EDIT_SIDE, MAX_EDIT_SIDE))  # only ever shrinks
-    digest = hashlib.sha256(f"{request.prompt}\0{request.seed}\0{index}".encode()).digest()
-    drawn = Image.new("RGB", img.size, tuple(digest[0:3]))
+    drawn = Image.new("RGB", img.size, _colour(_digest(request, index)[0:3]))
     varied = Image.blend(img, drawn, max(0.0, min(1.0, request.strength)))
     _label(varied, "VARIATION: " + request.prompt + _variant_note(index, count))
     return _png(varied)
 
 
-def _draw_edited(data: bytes, prompt: str, index: int, count: int) -> ProviderImage:
+def _draw_edited(data: bytes, request: ImageRequest, index: int, count: int) -> ProviderImage:
+    """A fresh drawing of the instruction at the input's size: from the input's average
+    colour, inverted (the change), into a colour of the instruction. Nothing else of the
+    input is kept, so no earlier caption or banner shows through the new one."""
     with Image.open(io.BytesIO(data)) as src:
         img = ImageOps.exif_transpose(src).convert("RGB")
     img.thumbnail((MAX_EDIT_SIDE, MAX_EDIT_SIDE))  # only ever shrinks
-    img = ImageOps.invert(img)
-    if index:  # later variants also rotate the hue
-        h, s, v = img.convert("HSV").split()
-        h = h.point(lambda x: (x + 60 * index) % 256)
-        img = Image.merge("HSV", (h, s, v)).convert("RGB")
-    _label(img, "EDIT: " + prompt + _variant_note(index, count))
-    return _png(img)
+    red, green, blue = (round(mean) for mean in ImageStat.Stat(img).mean)
+    inverted = (255 - red, 255 - green, 255 - blue)
+    fresh = _gradient(img.size, inverted, _colour(_digest(request, index)[0:3]))
+    _label(fresh, "EDIT: " + request.prompt + _variant_note(index, count))
+    return _png(fresh)
 
 
 def _draw_upscaled(data: bytes) -> ProviderImage:
@@ -177,7 +169,7 @@ class PlaceholderProvider(ImageProvider):
         if data is None:
             raise InvalidInput(self.name, "edit needs an input image")
         await asyncio.to_thread(inspect_image, data, source=self.name)
-        return [await asyncio.to_thread(_draw_edited, data, request.prompt, i, n) for i in range(n)]
+        return [await asyncio.to_thread(_draw_edited, data, request, i, n) for i in range(n)]
 
     async def vary(self, request: ImageRequest) -> list[ProviderImage]:
         n = self._count(request)

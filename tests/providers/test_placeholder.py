@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageStat
 
 from fulmine.errors import InvalidInput
 from providers import placeholder
@@ -19,6 +20,17 @@ def _open(image: ProviderImage) -> Image.Image:
     img = Image.open(io.BytesIO(image.data))
     assert img.format == "PNG"
     return img.convert("RGB")
+
+
+def _mean(data: bytes) -> tuple[int, int, int]:
+    with Image.open(io.BytesIO(data)) as img:
+        red, green, blue = (round(m) for m in ImageStat.Stat(img.convert("RGB")).mean)
+    return red, green, blue
+
+
+def _white(img: Image.Image) -> int:
+    """How many pixels are caption text (white)."""
+    return sum(count for count, colour in img.getcolors(1 << 24) or [] if colour == (255,) * 3)
 
 
 def _png(img: Image.Image) -> bytes:
@@ -106,10 +118,44 @@ async def test_edit_keeps_size_and_changes_the_picture(mode: str) -> None:
     img = _open(images[0])
     assert img.size == (300, 200)
     _assert_banner(img)
-    original = source.convert("RGB").getpixel((150, 60))
+    original = source.convert("RGB").getpixel((150, 0))
     assert isinstance(original, tuple)
-    # Between banner and caption the picture is the colour-inverted input.
-    assert img.getpixel((150, 60)) == tuple(255 - c for c in original)
+    # The picture starts from the input's colour, inverted, just below the banner.
+    below_banner = img.getpixel((150, banner_height(300, 200)))
+    assert isinstance(below_banner, tuple)
+    inverted = tuple(255 - c for c in original)
+    assert all(abs(a - b) <= 60 for a, b in zip(below_banner, inverted, strict=True))
+
+
+async def test_an_edit_draws_afresh_without_the_earlier_caption() -> None:
+    (fox,) = await _generate("a red fox with a very long caption " * 3)
+    flat = Image.new("RGB", (768, 768), _mean(fox))  # the fox's colour, and nothing else
+    provider = PlaceholderProvider()
+    request = ImageRequest(prompt="night", input_image=fox, seed=5)
+    (edited,) = await provider.edit(request)
+    (of_flat,) = await provider.edit(dataclasses.replace(request, input_image=_png(flat)))
+    # Nothing of the fox's picture (its caption's text included) is in the edit: it is
+    # the very image an edit of a flat picture of the fox's average colour makes.
+    assert edited.data == of_flat.data
+    # and the short new caption leaves the lines the old one had free of text.
+    old_caption_rows = _open(ProviderImage(fox, "image/png")).crop((0, 560, 768, 690))
+    new_rows = _open(edited).crop((0, 560, 768, 690))
+    assert _white(old_caption_rows) > 500
+    assert _white(new_rows) == 0
+
+
+async def test_an_edit_depends_on_its_instruction_and_seed() -> None:
+    data = _png(Image.new("RGB", (200, 200), "teal"))
+    provider = PlaceholderProvider()
+
+    async def edit(prompt: str, seed: int) -> bytes:
+        (image,) = await provider.edit(ImageRequest(prompt=prompt, input_image=data, seed=seed))
+        return image.data
+
+    first = await edit("night", 1)
+    assert await edit("night", 1) == first
+    assert await edit("day", 1) != first
+    assert await edit("night", 2) != first
 
 
 async def test_edit_variants_differ() -> None:
