@@ -59,9 +59,13 @@ async def test_a_short_balance_funds_the_pool_by_an_invoice_paid_once(stack: Sta
     assert answer["text"] == texts.text("fund_invoice_sent", name="Ada", amount=500)
     assert "lnbcrt" not in answer["text"]
     qr, bolt11 = _sent_to(stack, ada["id"])  # the invoice is in private
-    assert qr["caption"] == texts.text("fund_invoice", amount=500, group="Artists", minutes=15)
+    caption = texts.text("fund_invoice", amount=500, group="Artists", minutes=15)
+    assert qr["caption"] == f"{caption}\n\n{texts.text('invoice_wallet_link')}"
+    (link,) = qr["caption_entities"]
+    assert link["type"] == "text_link" and link["url"].startswith("lightning:lnbcrt")
     assert "photo" in qr
     assert bolt11["text"].startswith("lnbcrt")
+    assert bolt11["entities"] == [{"type": "code", "offset": 0, "length": len(bolt11["text"])}]
     (pending,) = await payments.ledger.pending_of(ada["id"])
     assert (pending.purpose, pending.chat_id, pending.amount_sats) == ("pool", group["id"], 500)
     assert await payments.balance(ada["id"]) == Balance(100, 0)  # nothing taken meanwhile
@@ -108,8 +112,9 @@ async def test_pool_invoices_count_with_top_ups(stack: Stack) -> None:
     ada = emulator.user(1001, "Ada")
     chat = emulator.private_chat(ada)
     limit = stack.runtime.settings.topup_open_invoices_max
-    for sats in range(1, limit + 1):
-        await stack.send(emulator.user_message(chat, ada, text=f"/buy {sats}"))
+    least = stack.runtime.settings.price_generate_sats  # /buy takes one image at least
+    for extra in range(limit):
+        await stack.send(emulator.user_message(chat, ada, text=f"/buy {least + extra}"))
     await stack.send(emulator.user_message(group, ada, text="/fund 500"))
     answer = _sent_to(stack, group["id"])[-1]["text"]
     assert answer == texts.text("buy_too_many_open", count=limit, minutes=15)

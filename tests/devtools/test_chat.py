@@ -179,7 +179,7 @@ def test_messages_in_another_chat_say_where_they_went(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     # You opened a private chat (/start): your balance goes there, the group hears where.
-    assert "bot (to you)> Your balance: 0 sats" in out
+    assert "bot (to you)> Your credits: 0 sats" in out
     assert "bot> You, I sent you a private message." in out
     # Ann never did: the bot cannot write to her first, and says how to open one.
     assert "bot> I keep that between us, but I can't write to you first." in out
