@@ -59,6 +59,7 @@ log = structlog.get_logger(__name__)
 
 GENERATE_RESULT = "generate"
 RECENT_PREFIX = "recent:"
+PROBLEM_RESULT = "problem"  # what is wrong with the query's options, as its text
 RECENT_OFFERED = 10  # of the sender's recent images, offered as cached photos
 TITLE_SHOWN = 64  # characters of the prompt in a result's title
 ANSWER_CACHE_S = 5  # the results are the sender's own (is_personal) and change often
@@ -94,12 +95,13 @@ class InlineMode:
             return []
         return [InlineQueryHandler(self.offer), ChosenInlineResultHandler(self.chosen)]
 
-    def _parsed(self, query: str) -> ParsedCommand | None:
-        """The query as a ``/generate`` argument; None when it asks for nothing makeable."""
+    def _parsed(self, query: str) -> ParsedCommand | OptionProblem | None:
+        """The query as a ``/generate`` argument; what is wrong with its options; or None
+        when it asks for nothing makeable."""
         parsed = parse_options(query.strip(), JobKind.GENERATE)
-        if isinstance(parsed, OptionProblem) or not parsed.prompt:
-            return None
-        if len(parsed.prompt) > self._settings.max_prompt_chars:
+        if isinstance(parsed, OptionProblem):
+            return parsed
+        if not parsed.prompt or len(parsed.prompt) > self._settings.max_prompt_chars:
             return None
         return parsed
 
@@ -111,7 +113,17 @@ class InlineMode:
         language = query.from_user.language_code
         results: list[InlineQueryResultArticle | InlineQueryResultCachedPhoto] = []
         parsed = self._parsed(query.query)
-        if parsed is not None:
+        if isinstance(parsed, OptionProblem):  # said as a command would; nothing to make
+            problem = texts.text(parsed.key, language, **parsed.fields)
+            results.append(
+                InlineQueryResultArticle(
+                    PROBLEM_RESULT,
+                    _shown(problem),
+                    InputTextMessageContent(problem),
+                    description=problem,
+                )
+            )
+        elif parsed is not None:
             placeholder = texts.text("inline_placeholder", language, prompt=parsed.prompt)
             results.append(
                 InlineQueryResultArticle(
@@ -151,8 +163,11 @@ class InlineMode:
         user = chosen.from_user
         language = user.language_code
         parsed = self._parsed(chosen.query)
-        if parsed is None:
-            await self._say(inline_id, texts.text("generate_usage", language), language)
+        if parsed is None or isinstance(parsed, OptionProblem):
+            problem = parsed or OptionProblem("generate_usage")
+            await self._say(
+                inline_id, texts.text(problem.key, language, **problem.fields), language
+            )
             return
         if parsed.options.enhance and not self._submitter.can_enhance:
             await self._say(inline_id, texts.text("enhance_not_configured", language), language)
