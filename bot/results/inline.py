@@ -209,6 +209,7 @@ class InlineMode:
             requester_name=name,
             chat_type="private",
             inline_message_id=inline_id,
+            flagged_images="block",  # its chat is unknown to the bot: never shown there
         )
         refusal = await self._admit(job, language)
         if refusal is not None:

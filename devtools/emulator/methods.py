@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from devtools.emulator import inline, sending, stars
+from devtools.emulator import inline, members, sending, stars
 from devtools.emulator.media import DOWNLOAD_MAX_BYTES
 from devtools.emulator.models import JSON, ApiError, BotEvent, UploadedFile, WebhookConfig
 from devtools.emulator.store import Store, commands_key, utf16_len
@@ -256,4 +256,5 @@ HANDLERS: dict[str, Handler] = {
     "setChatMenuButton": set_chat_menu_button,
     "getChatMenuButton": get_chat_menu_button,
     **inline.HANDLERS,
+    **members.HANDLERS,
 }

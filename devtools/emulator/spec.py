@@ -42,6 +42,8 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "getChatMenuButton",
     "answerInlineQuery",
     "editMessageMedia",
+    "getChatMember",
+    "getChatAdministrators",
 )
 PRIMITIVES = frozenset({"Integer", "String", "Boolean", "Float", "True"})
 SUBSET_FILE = "bot_api_subset.json"

@@ -59,6 +59,12 @@ class UserSide:
         chat_id = id if id is not None else self.store.new_group_id(kind != "group")
         return copy.deepcopy(self.store.add_chat(make_group_chat(chat_id, title, kind)))
 
+    def make_admin(self, chat: JSON, user: JSON, *, creator: bool = False) -> None:
+        """Make ``user`` an administrator (or the creator) of the group ``chat``, as
+        getChatMember and getChatAdministrators then say."""
+        status = "creator" if creator else "administrator"
+        self.store.members.setdefault(chat["id"], {})[user["id"]] = (status, copy.deepcopy(user))
+
     def channel(self, title: str, *, id: int | None = None) -> JSON:
         """A channel (registered), to speak for in a group as ``sender_chat``."""
         chat_id = id if id is not None else self.store.new_group_id(True)

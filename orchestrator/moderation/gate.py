@@ -13,10 +13,13 @@ in its thread pool) and the ``ModerationRecords``; it stops them in reverse.
 - ``check_input(job, data)``: the image to edit; ``InputImageBlocked``, or
   ``fulmine.errors.InvalidInput`` when it is not an image.
 - ``allowed_outputs(job, images)``: checks every output at once and returns those allowed.
-  Decision: when only some are blocked the allowed ones are sent (the user asked for
-  several images and the others are fine); when all are blocked ``OutputImagesBlocked``,
-  a normal job failure (the failure path releases any reservation). An output the model
-  cannot read is never sent either; if nothing else is left: ``UnusableOutput``.
+  An image the image check flags is handled as the job's chat has it
+  (``orchestrator/moderation/flagged.py``, fixed at admission in ``job.flagged_images``):
+  blocked, or sent behind a spoiler (its index in ``job.spoiler_images``), or sent as it
+  is. When only some are blocked the allowed ones are sent (the user asked for several
+  images and the others are fine); when all are blocked ``OutputImagesBlocked``, a normal
+  job failure (the failure path releases any reservation). An output the model cannot
+  read is never sent either; if nothing else is left: ``UnusableOutput``.
 """
 
 from __future__ import annotations
@@ -36,14 +39,15 @@ from orchestrator.moderation.errors import (
     UserBanned,
     UserThrottled,
 )
-from orchestrator.moderation.models import Decision, Policy
+from orchestrator.moderation.flagged import Flagged, chat_handling
+from orchestrator.moderation.models import Check, Decision, Policy
 from orchestrator.moderation.service import Moderator
 from orchestrator.serving.metrics import MODERATION_BLOCKS
 from orchestrator.settings import Settings
 from orchestrator.stats.counters import blocks, count
 from providers.base import ProviderImage
 from providers.errors import UnusableOutput
-from state.base import ModerationRecords, StatsStore
+from state.base import ModerationRecords, StateStore, StatsStore
 from state.errors import StateError
 from state.models import BlockRecord, Job
 
@@ -59,11 +63,18 @@ def prompt_hash(prompt: str) -> str:
 
 
 class ModerationGate:
-    def __init__(self, settings: Settings, records: ModerationRecords, stats: StatsStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        records: ModerationRecords,
+        stats: StatsStore,
+        store: StateStore | None = None,
+    ) -> None:
         self._settings = settings
         self.moderator = Moderator(settings)
         self.records = records  # started and stopped with the state backend
         self._stats = stats  # for the /stats counters
+        self._store = store  # groups' own handling of flagged images; None: the default
 
     async def start(self) -> None:
         await self.moderator.start()
@@ -83,6 +94,9 @@ class ModerationGate:
             await self._refuse_repeat_offender(job.user_id)
         policy = self.moderator.policy_for(job.chat_type)
         job.moderation_policy = policy.value
+        if job.flagged_images is None:
+            handling = await chat_handling(self._store, self._settings, job.chat_id, job.chat_type)
+            job.flagged_images = handling.value
         decision = await self.moderator.check_prompt(job.prompt, policy)
         if not decision.allowed:
             await self._record(job, PROMPT, decision)
@@ -103,8 +117,10 @@ class ModerationGate:
             *(self.moderator.check_image(image.data, policy) for image in images),
             return_exceptions=True,
         )
+        handling = Flagged(job.flagged_images or Flagged.BLOCK)
         allowed: list[ProviderImage] = []
         blocked: list[Decision] = []
+        job.spoiler_images = []
         for image, result in zip(images, results, strict=True):
             if isinstance(result, UnreadableImage):
                 log.warning("moderation_output_unreadable", reason=result.reason)
@@ -112,8 +128,13 @@ class ModerationGate:
                 raise result
             elif result.allowed:
                 allowed.append(image)
-            else:
+            elif handling is Flagged.BLOCK or Check.IMAGE_MODEL not in result.checks:
                 blocked.append(result)
+            else:  # flagged, and this chat sees such images (behind a spoiler or not)
+                log.info("moderation_output_flagged", handling=handling.value, score=result.score)
+                if handling is Flagged.SPOILER:
+                    job.spoiler_images.append(len(allowed))
+                allowed.append(image)
         for decision in blocked:
             await self._record(job, OUTPUT_IMAGE, decision)
         if allowed:

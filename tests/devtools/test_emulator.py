@@ -604,6 +604,11 @@ async def test_everything_returned_conforms_to_the_full_spec(
     inline_id = chosen["chosen_inline_result"]["inline_message_id"]
     assert await bot.edit_message_text("Almost", inline_message_id=inline_id)
     assert await bot.edit_message_media(InputMediaPhoto(photo_id), inline_message_id=inline_id)
+    emulator.make_admin(group, ada)
+    assert (await bot.get_chat_member(group["id"], ada["id"])).status == "administrator"
+    assert (await bot.get_chat_member(group["id"], 4242)).status == "member"
+    (admin,) = await bot.get_chat_administrators(group["id"])
+    assert admin.user.id == ada["id"]
     await bot.delete_webhook()
     await bot.get_webhook_info()
 
