@@ -147,6 +147,10 @@ class BlockRecord(BaseModel):
     prompt_hash: str
     prompt: str
     at: float = Field(default_factory=time.time)
+    # The loosest policy ("off", "standard", "strict") that blocks it; a stricter one
+    # blocks it too. Repeat blocks pause a user under the policies they count for.
+    # None: not known, counted under every policy.
+    policy: str | None = None
 
 
 # Admission: what a request is counted against (``StateStore.admit``).
