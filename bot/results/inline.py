@@ -114,15 +114,11 @@ class InlineMode:
         results: list[InlineQueryResultArticle | InlineQueryResultCachedPhoto] = []
         parsed = self._parsed(query.query)
         if isinstance(parsed, OptionProblem):  # said as a command would; nothing to make
-            problem = texts.text(parsed.key, language, **parsed.fields)
-            results.append(
-                InlineQueryResultArticle(
-                    PROBLEM_RESULT,
-                    _shown(problem),
-                    InputTextMessageContent(problem),
-                    description=problem,
-                )
+            said = texts.text(parsed.key, language, **parsed.fields)
+            article = InlineQueryResultArticle(
+                PROBLEM_RESULT, _shown(said), InputTextMessageContent(said), description=said
             )
+            results.append(article)
         elif parsed is not None:
             placeholder = texts.text("inline_placeholder", language, prompt=parsed.prompt)
             results.append(

@@ -18,11 +18,6 @@ FLAG_IN_GROUPS = {"moderation_image_threshold_strict": 0.001}
 FLAG_EVERYWHERE = FLAG_IN_GROUPS | {"moderation_image_threshold": 0.001}
 
 
-@pytest.fixture
-def state_backend() -> dict[str, Any]:
-    return {}  # the choice is kept like a user's settings, covered on both backends
-
-
 def _people(stack: Stack) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """An admin, a member and their group."""
     admin = stack.emulator.user(1001, "Ada", language_code="en")
