@@ -17,11 +17,16 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+import structlog
+
 from orchestrator.moderation.errors import ContentBlocked
 from orchestrator.moderation.models import Decision, Policy
 from orchestrator.settings import Settings
 from state.base import ModerationRecords
+from state.errors import StateError
 from state.models import BlockRecord
+
+log = structlog.get_logger(__name__)
 
 PROMPT, INPUT_IMAGE, OUTPUT_IMAGE = "prompt", "input_image", "output_image"
 THROTTLE_STAGES = frozenset({PROMPT, INPUT_IMAGE})
@@ -81,7 +86,11 @@ class RepeatBlocks:
         if needed == 0:
             return
         now = time.time()
-        recent, until = await self._state(user_id, policy, now)
+        try:
+            recent, until = await self._state(user_id, policy, now)
+        except StateError as exc:  # the block stands; only what it says of pauses is lost
+            log.warning("repeat_blocks_unread", error=repr(exc))
+            return
         if until > now:
             refusal.paused_for_s = until - now
         elif recent == needed - 1:
