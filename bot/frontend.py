@@ -24,7 +24,7 @@ from bot.sending.bot_api_request import RetryingRequest
 from bot.sending.chat_actions import ChatActionBudget
 from bot.sending.delivery import Delivery
 from bot.sending.flood import SharedPaceLimiter
-from bot.sending.status import status_key
+from bot.sending.status import show_elapsed, status_key
 from bot.webhook import webhook_router
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.notices import PaymentNotice
@@ -164,10 +164,14 @@ class TelegramFrontend:
         return await self._delivery.fetch_input_image(job)
 
     async def show_progress(self, job: Job) -> None:
-        """A chat action, within the process's budget (``bot.sending.chat_actions``); none for an
+        """A chat action, within the process's budget (``bot.sending.chat_actions``), and the
+        status message counting the seconds (``bot.sending.status``); neither for an
         inline job (its chat is not the bot's to act in)."""
-        if job.inline_message_id is None and self._chat_actions.take():
+        if job.inline_message_id is not None:
+            return
+        if self._chat_actions.take():
             await self._delivery.show_progress(job)
+        await show_elapsed(self.application.bot, self.submitter, self._settings, job)
 
     async def deliver(self, job: Job, images: list[ProviderImage]) -> None:
         if job.inline_message_id is not None:

@@ -46,7 +46,7 @@ from bot.results.buttons import follow_up, parse_press
 from bot.results.details import DetailsButton
 from bot.results.history import HistoryCommands
 from bot.results.provenance import ProvenanceCommands
-from bot.sending.status import status_key
+from bot.sending.status import ACCEPTED_KEY
 from orchestrator.frontend import JobSubmitter
 from orchestrator.preferences import Preferences
 from orchestrator.settings import Settings
@@ -290,7 +290,7 @@ class Handlers:
             try:
                 # Sent once: a second copy would be left behind (see bot.answers).
                 status = await message.reply_text(
-                    texts.text(status_key(kind), language), reply_markup=cancel_keyboard(job)
+                    texts.text(ACCEPTED_KEY, language), reply_markup=cancel_keyboard(job)
                 )
                 job.status_message_id = status.message_id
             except NetworkError as exc:

@@ -19,6 +19,7 @@ Spanish, French, Italian and Portuguese also ``many`` (for millions).
 from __future__ import annotations
 
 import json
+import math
 import re
 import string
 from functools import cache
@@ -123,3 +124,15 @@ def wait(seconds: float, language_code: str | None = None) -> str:
     if seconds < 60:
         return text("wait_seconds", language_code, seconds=max(5, 5 * round(seconds / 5)))
     return text("wait_minutes", language_code, minutes=round(seconds / 60))
+
+
+def duration(seconds: float, language_code: str | None = None) -> str:
+    """A length of time said plainly, to the minute, rounded up: "45 minutes", "1 hour",
+    "2 hours 5 minutes"."""
+    minutes = max(1, math.ceil(seconds / 60))
+    hours, minutes = divmod(minutes, 60)
+    said_hours = text("duration_hours", language_code, hours=hours) if hours else ""
+    said_minutes = text("duration_minutes", language_code, minutes=minutes) if minutes else ""
+    if said_hours and said_minutes:
+        return text("duration_both", language_code, hours=said_hours, minutes=said_minutes)
+    return said_hours or said_minutes

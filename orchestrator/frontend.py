@@ -57,6 +57,10 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
 - ``forget_user(user_id)`` deletes what is kept about a user until deleted (settings,
   who referred them); the rest (jobs, originals, marks, notes) expires on its own, and
   credits and payments are kept, being the user's money.
+- ``flagged_images(chat_id, chat_type)`` says how output images the image check flags are
+  handled in a chat (``block``, ``spoiler``, ``allow``: ``orchestrator.moderation.flagged``);
+  ``choose_flagged_images(chat_id, value)`` keeps a group's choice (False: not one it may
+  make). Whether the one choosing is the group's admin is the front end's to check.
 - ``record_referral(user_id, referrer_id)`` records who brought a user, once: True when
   it was recorded now (not for oneself, not over an earlier referrer).
 - ``stats_report(window_days)`` gathers what the admins' ``/stats`` shows;
@@ -143,6 +147,10 @@ class JobSubmitter(Protocol):
     async def set_default_model(self, user_id: int, name: str) -> bool: ...
 
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool: ...
+
+    async def flagged_images(self, chat_id: int, chat_type: str | None) -> str: ...
+
+    async def choose_flagged_images(self, chat_id: int, value: str) -> bool: ...
 
     async def stats_report(
         self, window_days: int, chart_span: int | None = None

@@ -25,6 +25,7 @@ from orchestrator.jobs.providers import build_model_providers, defaults_by_kind
 from orchestrator.jobs.tasks import TaskGroup
 from orchestrator.jobs.tiers import tier_for
 from orchestrator.jobs.worker import Worker
+from orchestrator.moderation import flagged
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.setup import build_payments
 from orchestrator.preferences import (
@@ -92,7 +93,7 @@ class Runtime(RequestsOfUsers):
         self.catalog = catalog_for(settings)
         self.models = build_model_providers(settings, self.catalog)  # by model name
         self.providers = defaults_by_kind(self.catalog, self.models)  # each kind's default
-        self.moderation = ModerationGate(settings, self.state.records, self.stats)
+        self.moderation = ModerationGate(settings, self.state.records, self.stats, self.store)
         self.provenance = Provenance(settings, self.store)
         self.enhancer = build_enhancer(settings, self.store)
         self.edit_history = EditHistory(self.store)
@@ -300,6 +301,12 @@ class Runtime(RequestsOfUsers):
 
     async def set_preference(self, user_id: int, key: str, value: str | None) -> bool:
         return await save_preference(self.store, user_id, key, value)
+
+    async def flagged_images(self, chat_id: int, chat_type: str | None) -> str:
+        return (await flagged.chat_handling(self.store, self.settings, chat_id, chat_type)).value
+
+    async def choose_flagged_images(self, chat_id: int, value: str) -> bool:
+        return await flagged.choose(self.store, self.settings, chat_id, value)
 
     async def stats_report(self, window_days: int, chart_span: int | None = None) -> StatsReport:
         """What ``/stats`` shows (see ``orchestrator.stats.report``); ``chart_span``: days

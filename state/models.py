@@ -79,6 +79,11 @@ class Job(BaseModel):
     # Moderation: the chat's policy, fixed at admission so that every worker
     # process checks this job's images the same way ("off", "standard" or "strict").
     moderation_policy: str | None = None
+    # How output images the image check flags are handled in its chat, fixed at admission
+    # too ("block", "spoiler", "allow"; None: block); and which of the images sent (by
+    # index) are flagged ones to show behind a spoiler.
+    flagged_images: str | None = None
+    spoiler_images: list[int] = Field(default_factory=list)
     # The front end the request came in through ("telegram", "api", ...): the one that
     # fetches its input, shows its progress and delivers its images.
     frontend: str = "telegram"
@@ -142,6 +147,10 @@ class BlockRecord(BaseModel):
     prompt_hash: str
     prompt: str
     at: float = Field(default_factory=time.time)
+    # The loosest policy ("off", "standard", "strict") that blocks it; a stricter one
+    # blocks it too. Repeat blocks pause a user under the policies they count for.
+    # None: not known, counted under every policy.
+    policy: str | None = None
 
 
 # Admission: what a request is counted against (``StateStore.admit``).

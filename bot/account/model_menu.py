@@ -4,23 +4,26 @@
 entries), with a button per generate and edit model that makes it the user's default.
 ``/settings`` shows the user's defaults with buttons to change them: aspect ratio, number
 of images, prompt enhancement, and the language the bot answers in (each available
-language by its own name, or "Automatic": the language of the user's Telegram app).
-Presses carry ``m:<model>`` or ``s:<key>:<value>``
-(at most 40 bytes; Telegram allows 64) and are checked again before anything is saved.
+language by its own name, or "Automatic": the language of the user's Telegram app); in a
+group, also the group's handling of flagged images (``bot.account.chat_safety``). Presses
+carry ``m:<model>``, ``s:<key>:<value>`` or ``g:fl:<choice>`` (at most 40 bytes; Telegram
+allows 64) and are checked again before anything is saved.
 """
 
 from __future__ import annotations
 
 import structlog
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import answers, texts
+from bot.account.chat_safety import ChatSafety, safety_row, safety_text
 from bot.intake.identity import sender_of
 from bot.language import language_of, native_name, with_choice
 from orchestrator.catalog import KINDS, Catalog
 from orchestrator.frontend import JobSubmitter
+from orchestrator.moderation.flagged import is_group
 from orchestrator.preferences import Preferences
 from orchestrator.settings import Settings
 from state.errors import StateError
@@ -29,7 +32,7 @@ log = structlog.get_logger(__name__)
 
 PICKABLE = ("generate", "edit")  # an upscale has one model: nothing to choose
 MENU_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
-PRESS_PATTERN = r"^(m|s):"
+PRESS_PATTERN = r"^(m|s|g):"
 LANGUAGES_PER_ROW = 3
 
 
@@ -143,6 +146,20 @@ class ModelMenu:
     def __init__(self, settings: Settings, submitter: JobSubmitter) -> None:
         self._settings = settings
         self._submitter = submitter
+        self._safety = ChatSafety(settings, submitter)
+
+    async def _view(
+        self, preferences: Preferences, message: Message, language: str
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """The settings text and buttons; in a group, with the group's flagged images."""
+        text = settings_text(self._submitter.catalog, preferences, language)
+        keyboard = settings_keyboard(preferences, language, self._submitter.can_enhance)
+        handling = await self._safety.handling(message)
+        if handling is None:
+            return text, keyboard
+        rows = [*keyboard.inline_keyboard, safety_row(handling, self._settings, language)]
+        extra = safety_text(handling, self._settings, language)
+        return f"{text}\n\n{extra}", InlineKeyboardMarkup(rows)
 
     def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
         new = filters.UpdateType.MESSAGE
@@ -174,12 +191,14 @@ class ModelMenu:
             return
         language = language_of(update)
         try:
+            if context.args and is_group(message.chat.type):  # "/settings spoiler"
+                await self._safety.command(update, context.bot, context.args[0])
+                return
             preferences = await self._submitter.preferences(sender.id)
+            text, keyboard = await self._view(preferences, message, language)
         except StateError:
             await answers.reply(message, texts.text("state_unavailable", language))
             return
-        text = settings_text(self._submitter.catalog, preferences, language)
-        keyboard = settings_keyboard(preferences, language, self._submitter.can_enhance)
         await answers.at_least_once(lambda: message.reply_text(text, reply_markup=keyboard))
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -190,7 +209,21 @@ class ModelMenu:
             await _answer(query, texts.text("button_expired", language))
             return
         kind, _, rest = (query.data or "").partition(":")
+        message = query.message if isinstance(query.message, Message) else None
         try:
+            if kind == "g":
+                if message is None:
+                    await _answer(query, texts.text("button_expired", language))
+                    return
+                key, fields = await self._safety.choose(
+                    update, context.bot, message, rest.partition(":")[2]
+                )
+                await _answer(query, texts.text(key, language, **fields))
+                if key != "flagged_saved":
+                    return
+                preferences = await self._submitter.preferences(sender.id)
+                await self._redraw(query, preferences, message, language)
+                return
             if kind == "m":
                 saved = await self._submitter.set_default_model(sender.id, rest)
                 entry = self._submitter.catalog.get(rest) if saved else None
@@ -220,13 +253,20 @@ class ModelMenu:
             await _answer(query, texts.text("state_unavailable", language))
             return
         await _answer(query, texts.text("settings_saved", language))
-        text = settings_text(self._submitter.catalog, preferences, language)
+        if message is not None:
+            await self._redraw(query, preferences, message, language)
+
+    async def _redraw(
+        self,
+        query: CallbackQuery,
+        preferences: Preferences,
+        message: Message,
+        language: str,
+    ) -> None:
         try:
-            await query.edit_message_text(
-                text,
-                reply_markup=settings_keyboard(preferences, language, self._submitter.can_enhance),
-            )
-        except TelegramError as exc:  # cosmetic: the setting is saved
+            text, keyboard = await self._view(preferences, message, language)
+            await query.edit_message_text(text, reply_markup=keyboard)
+        except (TelegramError, StateError) as exc:  # cosmetic: the setting is saved
             log.info("settings_not_redrawn", error=repr(exc))
 
 

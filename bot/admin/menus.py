@@ -24,7 +24,7 @@ log = structlog.get_logger(__name__)
 
 PRIVATE = ("generate", "edit", "undo", "upscale", "models", "settings", "balance", "buy", "verify")
 PRIVATE_END = ("paysupport", "terms", "help")
-GROUPS = ("generate", "edit", "undo", "fund", "pool", "help")
+GROUPS = ("generate", "edit", "undo", "settings", "fund", "pool", "help")
 ADMIN = ("stats", "moderation", "ban", "unban")
 PAYMENT_COMMANDS = frozenset({"balance", "buy", "fund", "pool"})
 STARS_COMMANDS = frozenset({"paysupport", "terms"})

@@ -6,7 +6,6 @@ in a private chat (in a group an admin is asked to send the command privately)."
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import structlog
 from telegram import Update
@@ -38,10 +37,24 @@ def refusal_text(refusal: ModerationRefusal, language: str | None) -> str:
     if isinstance(refusal, UserBanned):
         return texts.text("moderation_banned", language)
     if isinstance(refusal, UserThrottled):
-        minutes = max(1, math.ceil(refusal.retry_after_s / 60))
-        return texts.text("moderation_throttled", language, minutes=minutes)
+        wait = texts.duration(refusal.retry_after_s, language)
+        return texts.text("moderation_throttled", language, wait=wait)
     category = refusal.category if isinstance(refusal, ContentBlocked) else ""
     return texts.text(BLOCKED_TEXTS.get(category, "moderation_blocked"), language)
+
+
+def pause_note(refusal: BaseException, language: str | None) -> str | None:
+    """What a block says of repeat blocks: the warning before a pause, or the pause it
+    started (``orchestrator.moderation.repeats``); None when neither."""
+    if not isinstance(refusal, ContentBlocked):
+        return None
+    if refusal.paused_for_s is not None:
+        wait = texts.duration(refusal.paused_for_s, language)
+        return texts.text("moderation_paused_now", language, wait=wait)
+    if refusal.pause_warning_s is not None:
+        wait = texts.duration(refusal.pause_warning_s, language)
+        return texts.text("moderation_pause_warning", language, wait=wait)
+    return None
 
 
 def _user_id_argument(context: ContextTypes.DEFAULT_TYPE) -> int | None:

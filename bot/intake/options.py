@@ -4,8 +4,12 @@
 (whether they exist is the orchestrator's to say, at admission); ``--enhance`` and
 ``--no-enhance`` are flags, taking no value.
 
-Options may stand anywhere in the text, as ``--name value`` or ``--name=value``; phones
-that turn ``--`` into a dash (``—ar``) are understood too. What is left is the prompt.
+Options may stand anywhere in the text, as ``--name value``, ``--name=value`` or, for a
+value that starts with a digit, ``--name16:9``. Names are read in any case, after ``--``,
+one ``-`` (``-n 2``) or the dash a phone makes of ``--`` (``—ar``, or an en dash); answers always
+name them as ``--name``. Every word that starts with a dash and a letter is an option:
+one the bot does not know is refused by name, never left in the prompt. What is left is
+the prompt. Commands, plain-text prompts, answers and inline queries all come here.
 """
 
 from __future__ import annotations
@@ -36,7 +40,14 @@ MAX_LORA_SCALE = 2.0
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _SCALE = re.compile(r"[0-9](\.[0-9]{1,2})?")
 
-_OPTION = re.compile(r"(?:--|\u2014|\u2013)([A-Za-z][\w-]*)(?:=(\S*))?")  # --, em/en dash
+# "--", one hyphen, or what phones and editors make of "--": en and em dash, the
+# Unicode hyphens and minus sign.
+_DASH = r"(?:--|[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212])"
+_LOOKS_LIKE_OPTION = re.compile(_DASH + r"[A-Za-z]")
+_OPTION = re.compile(
+    _DASH + r"(?P<name>[A-Za-z]+(?:-[A-Za-z]+)*)(?:=(?P<value>\S*)|(?P<glued>[0-9]\S*))?"
+)
+_OPTION_NAME = re.compile(_DASH + r"(?P<name>[A-Za-z][\w-]*)")
 _TOKEN = re.compile(r"\S+")
 
 
@@ -117,6 +128,12 @@ def with_defaults(options: ImageOptions, preferences: Preferences, kind: JobKind
     )
 
 
+def _named(token: str) -> str:
+    """How an option is named in an answer: ``--`` and its name, however it was written."""
+    found = _OPTION_NAME.match(token)
+    return f"--{found.group('name').lower()}" if found else token
+
+
 def parse_options(text: str, kind: JobKind) -> ParsedCommand | OptionProblem:
     """Split ``text`` into prompt and options; the first problem found, if any."""
     tokens = list(_TOKEN.finditer(text))
@@ -125,12 +142,15 @@ def parse_options(text: str, kind: JobKind) -> ParsedCommand | OptionProblem:
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        found = _OPTION.fullmatch(token.group())
         index += 1
-        if found is None:
+        if not _LOOKS_LIKE_OPTION.match(token.group()):
             continue
+        found = _OPTION.fullmatch(token.group())
+        if found is None:  # e.g. "--style.anime": an option all the same, not a prompt word
+            return OptionProblem("option_unknown", {"option": quoted(_named(token.group()))})
         start, end = token.span()
-        name, raw = found.group(1).lower(), found.group(2)
+        name = found.group("name").lower()
+        raw = found.group("value") if found.group("glued") is None else found.group("glued")
         if name in FLAGS and raw is None:
             flag, on = FLAGS[name]
             values[flag] = on
@@ -141,7 +161,7 @@ def parse_options(text: str, kind: JobKind) -> ParsedCommand | OptionProblem:
         if NAMES[name] in GENERATE_ONLY and kind is JobKind.EDIT:
             return OptionProblem("option_generate_only", {"option": f"--{name}"})
         if raw is None:
-            if index == len(tokens) or _OPTION.fullmatch(tokens[index].group()):
+            if index == len(tokens) or _LOOKS_LIKE_OPTION.match(tokens[index].group()):
                 return OptionProblem("option_needs_value", {"option": f"--{name}"})
             raw = tokens[index].group()
             end = tokens[index].end()

@@ -63,6 +63,7 @@ log = structlog.get_logger(__name__)
 
 GENERATE_RESULT = "generate"
 RECENT_PREFIX = "recent:"
+PROBLEM_RESULT = "problem"  # what is wrong with the query's options, as its text
 RECENT_OFFERED = 10  # of the sender's recent images, offered as cached photos
 TITLE_SHOWN = 64  # characters of the prompt in a result's title
 ANSWER_CACHE_S = 5  # the results are the sender's own (is_personal) and change often
@@ -105,12 +106,13 @@ class InlineMode:
             return []
         return [InlineQueryHandler(self.offer), ChosenInlineResultHandler(self.chosen)]
 
-    def _parsed(self, query: str) -> ParsedCommand | None:
-        """The query as a ``/generate`` argument; None when it asks for nothing makeable."""
+    def _parsed(self, query: str) -> ParsedCommand | OptionProblem | None:
+        """The query as a ``/generate`` argument; what is wrong with its options; or None
+        when it asks for nothing makeable."""
         parsed = parse_options(query.strip(), JobKind.GENERATE)
-        if isinstance(parsed, OptionProblem) or not parsed.prompt:
-            return None
-        if len(parsed.prompt) > self._settings.max_prompt_chars:
+        if isinstance(parsed, OptionProblem):
+            return parsed
+        if not parsed.prompt or len(parsed.prompt) > self._settings.max_prompt_chars:
             return None
         return parsed
 
@@ -122,7 +124,13 @@ class InlineMode:
         language = language_of(update)
         results: list[InlineQueryResultArticle | InlineQueryResultCachedPhoto] = []
         parsed = self._parsed(query.query)
-        if parsed is not None:
+        if isinstance(parsed, OptionProblem):  # said as a command would; nothing to make
+            said = texts.text(parsed.key, language, **parsed.fields)
+            article = InlineQueryResultArticle(
+                PROBLEM_RESULT, _shown(said), InputTextMessageContent(said), description=said
+            )
+            results.append(article)
+        elif parsed is not None:
             placeholder = texts.text("inline_placeholder", language, prompt=parsed.prompt)
             results.append(
                 InlineQueryResultArticle(
@@ -162,8 +170,11 @@ class InlineMode:
         user = chosen.from_user
         language = language_of(update)
         parsed = self._parsed(chosen.query)
-        if parsed is None:
-            await self._say(inline_id, texts.text("generate_usage", language), language)
+        if parsed is None or isinstance(parsed, OptionProblem):
+            problem = parsed or OptionProblem("generate_usage")
+            await self._say(
+                inline_id, texts.text(problem.key, language, **problem.fields), language
+            )
             return
         if parsed.options.enhance and not self._submitter.can_enhance:
             await self._say(inline_id, texts.text("enhance_not_configured", language), language)
@@ -205,6 +216,7 @@ class InlineMode:
             requester_name=name,
             chat_type="private",
             inline_message_id=inline_id,
+            flagged_images="block",  # its chat is unknown to the bot: never shown there
         )
         try:
             refusal = await self._admit(job, language)

@@ -28,6 +28,7 @@ from bot.sending.failures import report_failure
 from bot.sending.photos import Prepared, fitted
 from fulmine.errors import InvalidInput
 from orchestrator.errors import DeliveryUncertain
+from orchestrator.moderation.errors import OutputImagesBlocked
 from providers.base import ProviderImage
 from providers.errors import (
     UnusableOutput,
@@ -104,6 +105,26 @@ def _as_document(image: ProviderImage) -> Prepared:
     return Prepared(image.data, image.content_type, as_photo=False)
 
 
+def _behind_spoilers(job: Job, prepared: list[Prepared]) -> tuple[list[Prepared], list[bool]]:
+    """The images to send and, for each, whether it goes behind a spoiler (a flagged image
+    in a chat that shows them so: ``job.spoiler_images``). Only a photo can be hidden: a
+    flagged image that must go as a document (an upscale, a shape Telegram refuses as a
+    photo) is not sent; when none is left, as if the check had blocked them all."""
+    kept: list[Prepared] = []
+    spoilers: list[bool] = []
+    for index, image in enumerate(prepared):
+        spoiler = index in job.spoiler_images
+        if spoiler and not image.as_photo:
+            log.warning("flagged_image_not_sent_as_document")
+            continue
+        kept.append(image)
+        spoilers.append(spoiler)
+    if not kept and prepared:
+        raise OutputImagesBlocked("sexual", 1.0)
+    job.spoiler_images = [index for index, spoiler in enumerate(spoilers) if spoiler]
+    return kept, spoilers
+
+
 class Delivery:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -136,6 +157,7 @@ class Delivery:
             prepared = [_as_document(image) for image in images[:1]]
         else:
             prepared = [await fitted(image) for image in images[:MEDIA_GROUP_MAX]]
+        prepared, spoilers = _behind_spoilers(job, prepared)
         caption, entities = caption_of(job, len(prepared))
         if prepared:  # the size the Details button tells (bot/results/details.py)
             info = inspect_image(prepared[0].data, decode=False)
@@ -144,9 +166,11 @@ class Delivery:
         sent: Sequence[Message]
         try:
             if len(prepared) == 1:
-                sent = [await self._send_one(job, prepared[0], caption, entities, keyboard)]
+                sent = [
+                    await self._send_one(job, prepared[0], caption, entities, keyboard, spoilers[0])
+                ]
             else:
-                sent = await self._send_album(job, prepared, caption, entities)
+                sent = await self._send_album(job, prepared, caption, entities, spoilers)
         except NetworkError as exc:
             if isinstance(exc, BadRequest):  # refused: certainly not sent
                 raise
@@ -169,6 +193,7 @@ class Delivery:
         caption: str,
         entities: list[MessageEntity],
         keyboard: InlineKeyboardMarkup | None,
+        spoiler: bool = False,
     ) -> Message:
         if image.as_photo:
             try:
@@ -179,8 +204,11 @@ class Delivery:
                     caption_entities=entities or None,
                     reply_parameters=self._reply_to(job),
                     reply_markup=keyboard,
+                    has_spoiler=spoiler or None,
                 )
             except BadRequest as exc:  # Telegram would not make a photo of it
+                if spoiler:  # a document cannot be hidden behind a spoiler
+                    raise
                 log.warning("photo_refused_sending_document", error=exc.message)
         return await self._bot.send_document(
             job.chat_id,
@@ -192,13 +220,21 @@ class Delivery:
         )
 
     async def _send_album(
-        self, job: Job, images: Sequence[Prepared], caption: str, entities: list[MessageEntity]
+        self,
+        job: Job,
+        images: Sequence[Prepared],
+        caption: str,
+        entities: list[MessageEntity],
+        spoilers: Sequence[bool],
     ) -> Sequence[Message]:
         captions = [(caption, entities or None)] + [(None, None)] * (len(images) - 1)
         if all(image.as_photo for image in images):
             photos = [
                 InputMediaPhoto(
-                    self._upload(job, i, image, attach=True), text, caption_entities=marks
+                    self._upload(job, i, image, attach=True),
+                    text,
+                    caption_entities=marks,
+                    has_spoiler=spoilers[i] or None,
                 )
                 for i, (image, (text, marks)) in enumerate(zip(images, captions, strict=True))
             ]
@@ -207,6 +243,8 @@ class Delivery:
                     job.chat_id, photos, reply_parameters=self._reply_to(job)
                 )
             except BadRequest as exc:
+                if any(spoilers):  # documents cannot be hidden behind a spoiler
+                    raise
                 log.warning("photos_refused_sending_documents", error=exc.message)
         # Telegram does not mix photos and documents in one album.
         documents = [

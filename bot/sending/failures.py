@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import structlog
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
 from bot import answers, texts
+from bot.admin.moderation_admin import pause_note
 from bot.results.buttons import Action, callback_data
 from fulmine.errors import ImageTooLarge, InvalidInput
 from orchestrator.errors import DeliveryUncertain, JobCancelled
@@ -73,6 +75,9 @@ def retry_keyboard(job: Job, error: BaseException) -> InlineKeyboardMarkup | Non
 async def report_failure(bot: Bot, job: Job, error: BaseException) -> None:
     """In place of the status message where there is one, else as a reply to the request."""
     message = texts.text(failure_text_key(error), job.language)
+    note = pause_note(error, job.language)
+    if note is not None and job.chat_type == ChatType.PRIVATE:  # never posted in a group
+        message = f"{message}\n\n{note}"
     keyboard = retry_keyboard(job, error)
     if job.status_message_id is not None:
         try:

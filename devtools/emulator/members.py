@@ -1,4 +1,5 @@
-"""Chat members in the emulator: getChatMember, and who administers a group.
+"""Chat members in the emulator: getChatMember, getChatAdministrators, and who administers
+a group.
 
 A group's owner and administrators are set from the user side
 (:meth:`~devtools.emulator.user_side.UserSide.make_admin`); anyone else who wrote in the
@@ -91,4 +92,16 @@ def get_chat_member(
     raise ApiError("user not found")
 
 
-HANDLERS = {"getChatMember": get_chat_member}
+def get_chat_administrators(
+    store: Store, params: Mapping[str, Any], files: Mapping[str, UploadedFile]
+) -> list[JSON]:
+    chat = store.resolve_chat(params["chat_id"])
+    if chat["type"] in ("private", "channel"):
+        raise ApiError("Bad Request: there are no administrators in the private chat")
+    return [copy.deepcopy(member) for member in store.chat_admins.get(chat["id"], {}).values()]
+
+
+HANDLERS = {
+    "getChatMember": get_chat_member,
+    "getChatAdministrators": get_chat_administrators,
+}

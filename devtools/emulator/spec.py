@@ -43,6 +43,7 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "answerInlineQuery",
     "editMessageMedia",
     "getChatMember",
+    "getChatAdministrators",
 )
 PRIMITIVES = frozenset({"Integer", "String", "Boolean", "Float", "True"})
 SUBSET_FILE = "bot_api_subset.json"

@@ -115,6 +115,7 @@ class Store:
         self.descriptions: dict[str, str] = {}  # by language code ("": every language)
         self.short_descriptions: dict[str, str] = {}
         self.menu_buttons: dict[int | None, JSON] = {}  # by chat id; None: the default
+        # Per chat, per user id: their status ("creator", "administrator") and User.
         """Callback query ids handed to the bot, and whether it has answered each."""
         self._last_message_id: dict[int, int] = {}
         self.senders: set[int] = set()

@@ -68,7 +68,7 @@ class UserSide:
         self, chat: JSON, user: JSON, status: members.AdminStatus = "administrator"
     ) -> None:
         """Make ``user`` the owner ("creator") or an administrator of the group ``chat``,
-        as getChatMember then reports."""
+        as getChatMember and getChatAdministrators then report."""
         members.set_admin(self.store, chat, user, status)
 
     def service_account(

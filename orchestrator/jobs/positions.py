@@ -11,6 +11,10 @@ that process shows it. The status message belongs to whoever changes it first: t
 display or the worker starting the job (the ``status-owner`` mark), so a job that started
 before its first position edit is never shown as waiting; a worker that finds the mark
 taken puts the "working" text back.
+
+The display only moves forward (``orchestrator/jobs/status_stage.py``): fewer jobs ahead,
+or as many with a shorter wait; a position with more ahead (a job of a higher tier came
+in before it) or a longer wait is not shown, and once the job is being made nothing is.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import structlog
 from orchestrator.frontend import JobFrontend
 from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.marks import status_owner_mark
+from orchestrator.jobs.status_stage import Stage, advance
 from orchestrator.settings import Settings
 from state.base import JobQueue, StateStore
 from state.models import Job
@@ -100,7 +105,7 @@ class QueuePositions:
         job = waiting.job
         eta_s = await self._estimator.estimate(job, ahead) if self._estimator else None
         shown = (ahead, None if eta_s is None else round(eta_s / ETA_STEP_S))
-        if shown == waiting.shown:
+        if waiting.shown is not None and not _forward(shown, waiting.shown):
             return
         if not waiting.owns_status:
             mark = status_owner_mark(job_id)
@@ -111,8 +116,20 @@ class QueuePositions:
         interval = self._settings.queue_edit_interval_s
         if not await self._store.first_sighting(f"status-edit:{job.chat_id}", interval):
             return
+        deadline_s = self._settings.job_deadline_s
+        if not await advance(self._store, job_id, Stage.WAITING, deadline_s, ahead):
+            del self._waiting[job_id]  # being made: waiting is behind it
+            return
         try:
             await self._frontend.show_queue_position(job, ahead, eta_s)
         except Exception as exc:  # cosmetic: the job goes on regardless
             log.info("queue_position_not_shown", job_id=job_id, error=repr(exc))
         waiting.shown = shown
+
+
+def _forward(new: tuple[int, int | None], old: tuple[int, int | None]) -> bool:
+    """Whether showing ``new`` (ahead, wait in steps) after ``old`` moves forward."""
+    (ahead, wait), (old_ahead, old_wait) = new, old
+    if ahead != old_ahead:
+        return ahead < old_ahead
+    return wait is not None and (old_wait is None or wait < old_wait)

@@ -26,6 +26,7 @@ from orchestrator.jobs.cancelling import cancel_requested, unless_cancelled
 from orchestrator.jobs.image_making import ImageMaker
 from orchestrator.jobs.marks import delivery_mark, status_owner_mark
 from orchestrator.jobs.outage import through_outage
+from orchestrator.jobs.status_stage import Stage, advance
 from orchestrator.jobs.tasks import TaskGroup
 from orchestrator.moderation.gate import ModerationGate
 from orchestrator.payments.service import PaymentService
@@ -170,10 +171,8 @@ class Worker:
         job.attempts += 1
         job.started_at = time.time()
         await self._set_status(job, JobStatus.RUNNING)
-        if not await self._store.first_sighting(
-            status_owner_mark(job.id), self._settings.job_deadline_s
-        ):
-            await self._cosmetic(self._frontend.show_queue_position(job, None))
+        # Recorded first: from here on a waiting position is never shown again.
+        await self._cosmetic(self._show_running(job))
         # Touching goes on until the job is settled: an upload slower than the visibility
         # timeout must not make another worker think this one died mid-delivery.
         keeper = asyncio.create_task(self._keep_claim(job)) if self._queue.durable else None
@@ -200,6 +199,12 @@ class Worker:
         finally:
             if keeper is not None:
                 await self._stop_helpers([keeper])
+
+    async def _show_running(self, job: Job) -> None:
+        deadline_s = self._settings.job_deadline_s
+        await advance(self._store, job.id, Stage.RUNNING, deadline_s)
+        if not await self._store.first_sighting(status_owner_mark(job.id), deadline_s):
+            await self._frontend.show_queue_position(job, None)
 
     async def _deliver(self, job: Job, images: list[ProviderImage], started: float) -> None:
         mark, attempt = delivery_mark(job.id), uuid.uuid4().hex

@@ -75,6 +75,10 @@ class ContentBlocked(ModerationRefusal):
         super().__init__(f"{what} blocked: {category} ({score:.2f})")
         self.category = category
         self.score = score
+        # Repeat blocks (``gate``): one more such block pauses the user for this long;
+        # or this block has paused them, for this long. None: neither.
+        self.pause_warning_s: float | None = None
+        self.paused_for_s: float | None = None
 
 
 class PromptBlocked(ContentBlocked):

@@ -29,6 +29,12 @@ class ModerationSettings(BaseSettings):
     moderation_threads: int = Field(default=2, ge=1, le=32)  # the checks' thread pool
     # Bearer key of POST /api/v1/moderation/check; unset: the endpoint answers 404.
     moderation_api_key: SecretStr | None = None
+    # Output images the image check flags: "block" (not sent), "spoiler" (sent behind
+    # Telegram's spoiler), "allow" (sent as they are). The default holds in private chats
+    # and in groups whose admins chose nothing; a group may choose in /settings, up to the
+    # max (orchestrator/moderation/flagged.py).
+    moderation_flagged_images: Literal["block", "spoiler", "allow"] = "block"
+    moderation_group_flagged_images_max: Literal["block", "spoiler", "allow"] = "spoiler"
     # Repeat offenders: this many blocks within the window throttle the user for the
     # cool-down (0 blocks: never).
     moderation_repeat_blocks: int = Field(default=3, ge=0)

@@ -43,7 +43,7 @@ async def test_private_generate_sends_photo_as_reply_with_caption(stack: Stack) 
     assert _photo_of(stack).size == (768, 768)
 
     (status,) = stack.emulator.calls_to("sendMessage")
-    assert status.params["text"] == texts.text("status_generating")
+    assert status.params["text"] == texts.text("status_accepted")
     (deleted,) = stack.emulator.calls_to("deleteMessage")
     assert deleted.params["message_id"] == status.result["message_id"]
     actions = stack.emulator.calls_to("sendChatAction")
@@ -124,7 +124,7 @@ async def test_edit_as_reply_to_a_photo(stack: Stack) -> None:
     assert edited.convert("RGB").getpixel((300, 190)) != (0, 0, 255)
     asked, status = stack.emulator.calls_to("sendMessage")  # the photo alone was asked about
     assert asked.params["text"] == texts.text("ask_edit")
-    assert status.params["text"] == texts.text("status_editing")
+    assert status.params["text"] == texts.text("status_accepted")
 
 
 async def test_edit_as_reply_to_the_bots_own_photo(stack: Stack) -> None:

@@ -55,7 +55,15 @@ async def test_start_up_sets_menus_per_scope(stack: Stack) -> None:
         "verify",
     ]
     assert _names(emulator, PRIVATE) == [*private, "paysupport", "terms", "help"]
-    assert _names(emulator, GROUPS) == ["generate", "edit", "undo", "fund", "pool", "help"]
+    assert _names(emulator, GROUPS) == [
+        "generate",
+        "edit",
+        "undo",
+        "settings",
+        "fund",
+        "pool",
+        "help",
+    ]
     admin = [*private, "stats", "moderation", "ban", "unban", "paysupport", "terms", "help"]
     assert _names(emulator, ADMIN) == admin
     # Every language with a file has its own lists and descriptions, in its own words.

@@ -250,16 +250,48 @@ async def test_repeat_offenders_are_throttled(stack: Stack, fake_replicate: Fake
     await _say(stack, user, "/generate a decapitated body in a pool of blood")
     await _say(stack, user, "/generate a red fox")  # safe, but the user is throttled
     said = _texts_to(stack, 1001)
+    hour = texts.duration(3600)
+    assert hour == "1 hour"
     assert said[:2] == [
-        refusal_text(PromptBlocked("sexual", 1.0), "en"),
-        texts.text("moderation_blocked_violence"),
+        refusal_text(PromptBlocked("sexual", 1.0), "en")
+        + "\n\n"
+        + texts.text("moderation_pause_warning", wait=hour),  # the block before the pause
+        texts.text("moderation_blocked_violence")
+        + "\n\n"
+        + texts.text("moderation_paused_now", wait=hour),
     ]
-    assert said[2] == texts.text("moderation_throttled", minutes=60)
+    assert said[2] == texts.text("moderation_throttled", wait=hour)
     assert stack.emulator.calls_to("sendPhoto") == []
     assert fake_replicate.log.requests == []
     # Someone else is not affected.
     await _say(stack, _user(stack, 1002), "/generate a red fox")
     assert len(stack.emulator.calls_to("sendPhoto")) == 1
+
+
+@pytest.mark.parametrize("extra_settings", [{"moderation_repeat_blocks": 2}])
+async def test_a_pause_is_never_posted_in_a_group(stack: Stack) -> None:
+    user = _user(stack)
+    private = stack.emulator.private_chat(user)  # started: the bot may write to it
+    group = stack.emulator.group_chat(-100900, "Painters")
+    await _say(stack, user, f"/generate@{BOT_USERNAME} {BLOCKED_PROMPT}", chat=group)
+    await _say(stack, user, f"/generate@{BOT_USERNAME} {BLOCKED_PROMPT}", chat=group)
+    await _say(stack, user, f"/generate@{BOT_USERNAME} a red fox", chat=group)
+    hour = texts.duration(3600)
+    blocked = refusal_text(PromptBlocked("sexual", 1.0), "en")
+    assert _texts_to(stack, -100900) == [  # the blocks, and one neutral line
+        blocked,
+        blocked,
+        texts.text("sent_privately", name="Ada"),
+    ]
+    assert _texts_to(stack, private["id"]) == [
+        texts.text("moderation_pause_warning", wait=hour),
+        texts.text("moderation_paused_now", wait=hour),
+        texts.text("moderation_throttled", wait=hour),
+    ]
+    # Under the private chat's own (standard) policy these prompts pause too: the minors
+    # rule and explicit terms block everywhere.
+    await _say(stack, user, "/generate a red fox", chat=private)
+    assert _texts_to(stack, private["id"])[-1] == texts.text("moderation_throttled", wait=hour)
 
 
 @pytest.mark.parametrize("settings_overrides", [{"moderation_api_key": "k" * 24}])

@@ -21,6 +21,13 @@ from state.models import JobKind
         ("line one\nline two --seed 0", "line one\nline two", ImageOptions(seed=0)),
         ("a -- b", "a -- b", ImageOptions()),
         ("--seed 7", "", ImageOptions(seed=7)),
+        ("a fox --ar16:9", "a fox", ImageOptions(aspect_ratio="16:9")),  # value glued on
+        ("a fox -n 2", "a fox", ImageOptions(num_images=2)),  # one hyphen
+        ("a fox -n2 --seed42", "a fox", ImageOptions(seed=42, num_images=2)),
+        ("a fox \u2013ar 16:9", "a fox", ImageOptions(aspect_ratio="16:9")),  # en dash
+        ("a fox \u2014AR 16:9", "a fox", ImageOptions(aspect_ratio="16:9")),
+        ("a fox \u2014enhance", "a fox", ImageOptions(enhance=True)),
+        ("a t-shirt - red, -5 degrees", "a t-shirt - red, -5 degrees", ImageOptions()),
     ],
 )
 def test_options_are_cut_out_of_the_prompt(text: str, prompt: str, options: ImageOptions) -> None:
@@ -49,6 +56,12 @@ def test_options_are_cut_out_of_the_prompt(text: str, prompt: str, options: Imag
             {"value": "9" * 31 + "…"},
         ),
         ("night --ar 1:1", JobKind.EDIT, "option_generate_only", {"option": "--ar"}),
+        ("a fox -style anime", JobKind.GENERATE, "option_unknown", {"option": "--style"}),
+        ("a fox \u2014Style anime", JobKind.GENERATE, "option_unknown", {"option": "--style"}),
+        ("a fox --style.anime", JobKind.GENERATE, "option_unknown", {"option": "--style"}),
+        ("a fox --ar_16:9", JobKind.GENERATE, "option_unknown", {"option": "--ar_16"}),
+        ("a fox \u2014n", JobKind.GENERATE, "option_needs_value", {"option": "--n"}),
+        ("a fox -n -ar 1:1", JobKind.GENERATE, "option_needs_value", {"option": "--n"}),
     ],
 )
 def test_bad_options_name_the_problem(
@@ -78,3 +91,13 @@ def test_button_data_fits_telegram_and_round_trips() -> None:
         assert parse_press(foreign) is None
     with pytest.raises(ValueError, match="64"):
         callback_data(Action.REGENERATE, "a" * 70)
+
+
+SPELLINGS = ("--ar 17:9", "--ar17:9", "--ar=17:9", "--AR 17:9", "-ar 17:9", "\u2014ar 17:9")
+
+
+@pytest.mark.parametrize("spelling", [*SPELLINGS, "\u2013ar 17:9", "\u2014AR17:9"])
+def test_every_spelling_of_an_option_gets_the_same_answer(spelling: str) -> None:
+    assert parse_options(f"a fox {spelling}", JobKind.GENERATE) == parse_options(
+        "a fox --ar 17:9", JobKind.GENERATE
+    )

@@ -62,7 +62,8 @@ async def test_a_short_balance_funds_the_pool_by_an_invoice_paid_once(stack: Sta
     caption = texts.text("fund_invoice", amount=500, group="Artists", minutes=15)
     assert qr["caption"] == f"{caption}\n\n{texts.text('invoice_wallet_link')}"
     (link,) = qr["caption_entities"]
-    assert link["type"] == "text_link" and link["url"].startswith("lightning:lnbcrt")
+    assert link["type"] == "text_link"
+    assert link["url"].startswith("lightning:lnbcrt")
     assert "photo" in qr
     assert bolt11["text"].startswith("lnbcrt")
     assert bolt11["entities"] == [{"type": "code", "offset": 0, "length": len(bolt11["text"])}]

@@ -48,7 +48,7 @@ def _told(stack: Stack) -> list[str]:
     """Every text the bot put in front of the user after the status: edits and messages."""
     edits = [str(c.params["text"]) for c in stack.emulator.calls_to("editMessageText") if c.ok]
     sent = [str(c.params["text"]) for c in stack.emulator.calls_to("sendMessage") if c.ok]
-    return edits + [text for text in sent if text != texts.text("status_generating")]
+    return edits + [text for text in sent if text != texts.text("status_accepted")]
 
 
 def _person(stack: Stack, user_id: int, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -67,7 +67,7 @@ async def test_flood_control_is_waited_out_and_the_photo_sent_once(stack: Stack)
     assert _ok(stack, "sendPhoto") == 1
     assert attempts[1].params["caption"] == "a busy fox"
     statuses = [c for c in stack.emulator.calls_to("sendMessage") if c.ok]
-    assert [c.params["text"] for c in statuses] == [texts.text("status_generating")]
+    assert [c.params["text"] for c in statuses] == [texts.text("status_accepted")]
     assert stack.emulator.calls_to("editMessageText") == []  # no failure was reported
 
 
@@ -133,7 +133,7 @@ async def test_a_timed_out_status_message_does_not_stop_the_job(stack: Stack) ->
     user, chat = _person(stack, 3006, "Stan")
     await stack.send(stack.emulator.user_message(chat, user, text="/generate a patient fox"))
 
-    # "Generating…" went out but the bot never learnt its id: the job goes on regardless.
+    # The status message went out but the bot never learnt its id: the job goes on regardless.
     assert [c.answered for c in stack.emulator.calls_to("sendMessage")] == [False]
     (photo,) = stack.emulator.calls_to("sendPhoto")
     assert photo.ok
@@ -171,7 +171,7 @@ async def test_removing_the_status_is_retried_after_a_server_error(stack: Stack)
 
     assert [c.error_code for c in stack.emulator.calls_to("deleteMessage")] == [502, None]
     assert [m.get("text") for m in stack.emulator.messages(chat["id"])].count(
-        texts.text("status_generating")
+        texts.text("status_accepted")
     ) == 0
     assert _ok(stack, "sendPhoto") == 1
     assert _told(stack) == []

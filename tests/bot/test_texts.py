@@ -92,3 +92,17 @@ def test_plural_forms_follow_each_languages_rules() -> None:
     assert texts.plural_forms("ru") == {"one", "few", "many", "other"}
     assert [texts.plural_form("ru", n) for n in (1, 3, 5, 21)] == ["one", "few", "many", "one"]
     assert texts.plural_form("pt-br", 0) == "one"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (30, "1 minute"),
+        (45 * 60, "45 minutes"),
+        (3600, "1 hour"),
+        (3601, "1 hour 1 minute"),
+        (2 * 3600 + 300, "2 hours 5 minutes"),
+    ],
+)
+def test_a_duration_is_said_plainly(seconds: float, said: str) -> None:
+    assert texts.duration(seconds) == said

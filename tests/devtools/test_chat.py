@@ -41,7 +41,7 @@ def test_chat_in_a_terminal(tmp_path: Path) -> None:
     try:
         child.expect_exact("you> ")
         child.sendline("/generate a red fox")
-        child.expect_exact("Generating")
+        child.expect_exact(texts.text("status_accepted"))
         child.expect(SAVED)
         fox = Path(child.match.group(1))
         child.expect_exact("caption: a red fox")

@@ -616,6 +616,8 @@ async def test_everything_returned_conforms_to_the_full_spec(
     assert (await bot.get_chat_member(group["id"], ada["id"])).status == "administrator"
     emulator.make_admin(group, ada, "creator")
     assert (await bot.get_chat_member(group["id"], ada["id"])).status == "creator"
+    (admin,) = await bot.get_chat_administrators(group["id"])
+    assert (admin.user.id, admin.status) == (ada["id"], "creator")
     await bot.delete_webhook()
     await bot.get_webhook_info()
 

@@ -192,7 +192,7 @@ async def test_rate_limits_hold_across_two_processes(
         cluster.start("web-a", "serve", **settings), cluster.start("web-b", "serve", **settings)
     )
     emulator = cluster.emulator
-    generating = texts.text("status_generating")
+    accepted = texts.text("status_accepted")
 
     async def burst(user_ids: list[int]) -> list[str]:
         updates = []
@@ -217,17 +217,17 @@ async def test_rate_limits_hold_across_two_processes(
                 await asyncio.sleep(0.05)
 
     one_user = await burst([7001] * 20)
-    assert one_user.count(generating) == 5
+    assert one_user.count(accepted) == 5
     too_fast = texts.text("rate_limited_user", seconds=999).split("999")[0]
     assert sum(answer.startswith(too_fast) for answer in one_user) == 15
 
     others = await burst(list(range(7100, 7110)))  # 5 in flight already; room for 3 more
-    assert others.count(generating) == 3
+    assert others.count(accepted) == 3
     busy = texts.text("rate_limited_busy", seconds=999).split("999")[0]
     assert sum(answer.startswith(busy) for answer in others) == 7
 
     admin = await burst([42] * 7)  # admins pass every limit
-    assert admin.count(generating) == 7
+    assert admin.count(accepted) == 7
     store = cluster.store()
     await store.start()
     assert await store.in_flight() == 8 + 7
