@@ -20,6 +20,10 @@ from tests.redis_server import RedisServer
 
 Launch = Callable[..., Fulmine]
 
+# As in the in-process tests: chats unpaced, so that a test of queues or crashes does not
+# wait a second per message; the pacing test sets Telegram's published rates itself.
+UNPACED = {"TELEGRAM_CHAT_MESSAGES_PER_S": "0", "TELEGRAM_GROUP_MESSAGES_PER_MIN": "0"}
+
 
 class Cluster:
     """The emulator (in this process), its held downloads, and fulmine processes."""
@@ -37,7 +41,10 @@ class Cluster:
 
     async def start(self, name: str, *args: str, **settings: str) -> Fulmine:
         env = fulmine_env(
-            self.url, REDIS_URL=self.redis_url, REDIS_KEY_PREFIX=self.prefix, **settings
+            self.url,
+            REDIS_URL=self.redis_url,
+            REDIS_KEY_PREFIX=self.prefix,
+            **(UNPACED | settings),
         )
         process = Fulmine(name, list(args), env, self.workdir)
         self.processes.append(process)

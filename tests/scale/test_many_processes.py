@@ -181,13 +181,7 @@ async def test_rate_limits_hold_across_two_processes(
     cluster: Cluster, http: httpx.AsyncClient
 ) -> None:
     # No workers: every admitted job stays in flight, so the global cap is exercised too.
-    # Twenty answers to one chat would take twenty seconds at Telegram's per-chat pace;
-    # pacing has its own tests, so this one leaves chats unpaced.
-    settings = {
-        "MAX_CONCURRENT_JOBS": "8",
-        "ADMIN_USER_IDS": "42",
-        "TELEGRAM_CHAT_MESSAGES_PER_S": "0",
-    }
+    settings = {"MAX_CONCURRENT_JOBS": "8", "ADMIN_USER_IDS": "42"}
     web_a, web_b = await asyncio.gather(
         cluster.start("web-a", "serve", **settings), cluster.start("web-b", "serve", **settings)
     )

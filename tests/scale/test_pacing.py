@@ -16,7 +16,11 @@ from tests.scale.conftest import Cluster
 
 async def test_two_processes_share_one_pace(cluster: Cluster, http: httpx.AsyncClient) -> None:
     cluster.emulator.limits = SendingLimits()
-    telegram = {"FRONTENDS": "telegram"}
+    telegram = {
+        "FRONTENDS": "telegram",
+        "TELEGRAM_CHAT_MESSAGES_PER_S": "1",  # Telegram's published rates
+        "TELEGRAM_GROUP_MESSAGES_PER_MIN": "20",
+    }
     web, worker = await asyncio.gather(
         cluster.start("web", "serve", **telegram), cluster.start("worker", "worker", **telegram)
     )
