@@ -131,9 +131,9 @@ async def test_a_group_is_answered_in_each_askers_language(stack: Stack, languag
         if call.params["chat_id"] == group["id"]
     )
     assert said == {
-        texts.text("status_generating", language): 2,
+        texts.text("status_accepted", language): 2,
         texts.text("result_buttons", language): 2,
-        texts.text("status_generating", "en"): 1,
+        texts.text("status_accepted", "en"): 1,
         texts.text("result_buttons", "en"): 1,
     }
 
