@@ -27,6 +27,8 @@ from state.models import JobKind
 STATIC = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
+    "common.js": "text/javascript; charset=utf-8",
+    "balance.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 # Scripts from this origin and Telegram's own; images from the image store's links (this
@@ -96,6 +98,7 @@ def build_router(settings: Settings, submitter: JobSubmitter) -> APIRouter:
             "models": [entry.public() for entry in submitter.catalog.visible(JobKind.GENERATE)],
             "aspect_ratios": list(ASPECT_RATIOS),
             "max_images": MAX_IMAGES,
+            "max_prompt_chars": settings.max_prompt_chars,
             "can_enhance": submitter.can_enhance,
             "payments": submitter.payments is not None,
             "settings": {
