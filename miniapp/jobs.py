@@ -25,7 +25,7 @@ log = structlog.get_logger(__name__)
 REQUEST_TTL_S = 3600.0
 
 
-def _refused(status: int, code: str, **extra: object) -> JSONResponse:
+def refused(status: int, code: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": code, **extra}, status_code=status)
 
 
@@ -34,13 +34,13 @@ async def start_job(
 ) -> JSONResponse:
     prompt = body.prompt.strip()
     if not prompt or len(prompt) > settings.max_prompt_chars:
-        return _refused(422, "prompt_length", max_chars=settings.max_prompt_chars)
+        return refused(422, "prompt_length", max_chars=settings.max_prompt_chars)
     if body.aspect_ratio is not None and body.aspect_ratio not in ASPECT_RATIOS:
-        return _refused(422, "aspect_ratio")
+        return refused(422, "aspect_ratio")
     if body.enhance and not submitter.can_enhance:
-        return _refused(422, "enhance_not_configured")
+        return refused(422, "enhance_not_configured")
     if not await submitter.first_time(f"miniapp:{user.id}:{body.request_id}", REQUEST_TTL_S):
-        return _refused(409, "repeated")
+        return refused(409, "repeated")
     saved = await submitter.preferences(user.id)
     job = Job(
         kind=JobKind.GENERATE,
@@ -56,18 +56,24 @@ async def start_job(
         requester_name=user.first_name,
         frontend="telegram",  # delivered in the chat, recorded in the gallery
     )
+    return await admit_and_submit(submitter, job)
+
+
+async def admit_and_submit(submitter: JobSubmitter, job: Job) -> JSONResponse:
+    """The chat's admission (moderation, rate limits, payment), then the queue: 202 with
+    the job's id, or the refusal as a short code the page words."""
     try:
         await submitter.admit(job)
     except PaymentRequired as exc:
-        return _refused(402, "payment_required", bolt11=exc.invoice.bolt11, sats=exc.missing_sats)
+        return refused(402, "payment_required", bolt11=exc.invoice.bolt11, sats=exc.missing_sats)
     except RateLimited as exc:
-        return _refused(429, "rate_limited", retry_after_s=round(exc.retry_after_s, 1))
+        return refused(429, "rate_limited", retry_after_s=round(exc.retry_after_s, 1))
     except ModerationRefusal as exc:
-        return _refused(403, "moderation", reason=type(exc).__name__)
+        return refused(403, "moderation", reason=type(exc).__name__)
     except InvalidInput as exc:
-        return _refused(422, "invalid", reason=type(exc).__name__)
+        return refused(422, "invalid", reason=type(exc).__name__)
     except Refusal as exc:
-        return _refused(403, "refused", reason=type(exc).__name__)
+        return refused(403, "refused", reason=type(exc).__name__)
     except StateError:
         raise HTTPException(503, "state unavailable") from None
     try:

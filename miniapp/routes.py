@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 from importlib import resources
 from typing import Annotated, TypeVar
 
@@ -12,11 +13,13 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from miniapp.actions import follow_up
 from miniapp.auth import require_admin, user_of
 from miniapp.jobs import job_status, start_job
-from miniapp.schemas import NewImage, Purchase, SettingsBody
+from miniapp.schemas import EditBody, FollowUp, NewImage, Purchase, SettingsBody
 from orchestrator.frontend import JobSubmitter
 from orchestrator.gallery import GalleryItem
+from orchestrator.payments.history import MAX_EVENTS, account_history
 from orchestrator.preferences import ASPECT_RATIOS, MAX_IMAGES
 from orchestrator.settings import Settings
 from state.models import JobKind
@@ -24,6 +27,8 @@ from state.models import JobKind
 STATIC = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
+    "common.js": "text/javascript; charset=utf-8",
+    "balance.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 # Scripts from this origin and Telegram's own; images from the image store's links (this
@@ -93,6 +98,7 @@ def build_router(settings: Settings, submitter: JobSubmitter) -> APIRouter:
             "models": [entry.public() for entry in submitter.catalog.visible(JobKind.GENERATE)],
             "aspect_ratios": list(ASPECT_RATIOS),
             "max_images": MAX_IMAGES,
+            "max_prompt_chars": settings.max_prompt_chars,
             "can_enhance": submitter.can_enhance,
             "payments": submitter.payments is not None,
             "settings": {
@@ -130,6 +136,24 @@ def build_router(settings: Settings, submitter: JobSubmitter) -> APIRouter:
     async def delete_all(request: Request) -> dict[str, object]:
         user = user_of(request, settings)
         return {"deleted": await submitter.gallery.clear(user.id)}
+
+    @api.post("/gallery/{entry_id}/variations")
+    async def variations(request: Request, entry_id: str) -> JSONResponse:
+        user = user_of(request, settings)
+        body = await body_of(request, FollowUp)
+        return await follow_up(settings, submitter, user, entry_id, "variations", body)
+
+    @api.post("/gallery/{entry_id}/upscale")
+    async def upscale(request: Request, entry_id: str) -> JSONResponse:
+        user = user_of(request, settings)
+        body = await body_of(request, FollowUp)
+        return await follow_up(settings, submitter, user, entry_id, "upscale", body)
+
+    @api.post("/gallery/{entry_id}/edit")
+    async def edit(request: Request, entry_id: str) -> JSONResponse:
+        user = user_of(request, settings)
+        body = await body_of(request, EditBody)
+        return await follow_up(settings, submitter, user, entry_id, "edit", body)
 
     @api.post("/generate")
     async def generate(request: Request) -> JSONResponse:
@@ -171,6 +195,16 @@ def build_router(settings: Settings, submitter: JobSubmitter) -> APIRouter:
             "reserved_sats": held.reserved_sats,
             "free_per_day": settings.free_generations_per_day,
         }
+
+    @api.get("/history")
+    async def history(
+        request: Request, limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = MAX_EVENTS
+    ) -> dict[str, object]:
+        user = user_of(request, settings)
+        if submitter.payments is None:
+            return {"payments": False, "events": []}
+        events = await account_history(submitter.payments.ledger, user.id, limit)
+        return {"payments": True, "events": [asdict(event) for event in events]}
 
     @api.post("/buy")
     async def buy(request: Request) -> dict[str, object]:

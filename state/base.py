@@ -84,6 +84,7 @@ from state.models import (
     Job,
     Limit,
     MarkRecord,
+    Movement,
     PendingInvoice,
     Reservation,
     SentImage,
@@ -297,7 +298,14 @@ class Ledger(ABC):
       to every later or concurrent caller) and removes it from the pending list, so each
       outcome of an invoice (job run, user told) happens once. ``find_invoice`` returns the
       record of any invoice added, resolved or not (kept for weeks).
+    - ``movements(user_id, limit)``: the account's latest movements, newest first, at most
+      ``limit`` (0 or less: none): each credit applied, each capture that charged sats,
+      each transfer from it (``transfer_out``) or to it (``transfer_in``), recorded in the
+      same atomic step as the movement itself. At least the last ``MOVEMENTS_KEPT`` are kept
+      per account. Reservations and releases are not movements (nothing was spent).
     """
+
+    MOVEMENTS_KEPT = 100
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -355,6 +363,9 @@ class Ledger(ABC):
 
     @abstractmethod
     async def find_invoice(self, invoice_id: str) -> PendingInvoice | None: ...
+
+    @abstractmethod
+    async def movements(self, user_id: int, limit: int = 50) -> list[Movement]: ...
 
 
 # Moderation records; see ``ModerationRecords`` for the contract.

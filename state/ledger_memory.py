@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from state.base import Ledger
 from state.errors import InsufficientCredits
-from state.models import Balance, Capture, HeldReservation, PendingInvoice, Reservation
+from state.models import (
+    Balance,
+    Capture,
+    HeldReservation,
+    Movement,
+    PendingInvoice,
+    Reservation,
+)
 
 
 @dataclass
@@ -43,6 +51,7 @@ class MemoryLedger(Ledger):
         self._free_used: dict[tuple[int, dt.date], int] = {}
         self._pending: dict[str, PendingInvoice] = {}
         self._invoices: dict[str, PendingInvoice] = {}
+        self._movements: dict[int, deque[Movement]] = {}
 
     async def start(self) -> None:
         return None
@@ -53,6 +62,10 @@ class MemoryLedger(Ledger):
     def _account(self, user_id: int) -> _Account:
         return self._accounts.setdefault(user_id, _Account())
 
+    def _moved(self, user_id: int, movement: Movement) -> None:
+        kept = self._movements.setdefault(user_id, deque(maxlen=self.MOVEMENTS_KEPT))
+        kept.appendleft(movement)
+
     async def credit(self, user_id: int, key: str, sats: int) -> bool:
         if sats < 0:
             raise ValueError("sats must not be negative")
@@ -60,6 +73,7 @@ class MemoryLedger(Ledger):
             return False
         self._credited.add(key)
         self._account(user_id).available += sats
+        self._moved(user_id, Movement("credit", sats, key, time.time()))
         return True
 
     async def transfer(self, from_user: int, to_user: int, key: str, sats: int) -> None:
@@ -73,6 +87,9 @@ class MemoryLedger(Ledger):
         self._transferred.add(key)
         payer.available -= sats
         self._account(to_user).available += sats
+        now = time.time()
+        self._moved(from_user, Movement("transfer_out", sats, key, now))
+        self._moved(to_user, Movement("transfer_in", sats, key, now))
 
     async def reserve(
         self,
@@ -136,6 +153,8 @@ class MemoryLedger(Ledger):
         free_taken = min(taken, reservation.free_units)
         sats = reservation.sats if images is None else (taken - free_taken) * held.price_sats
         self._give_back(held, reservation.sats - sats, reservation.free_units - free_taken)
+        if sats > 0:
+            self._moved(reservation.user_id, Movement("capture", sats, job_id, time.time(), taken))
         return Capture(sats, taken)
 
     async def release(self, job_id: str) -> bool:
@@ -199,3 +218,6 @@ class MemoryLedger(Ledger):
 
     async def find_invoice(self, invoice_id: str) -> PendingInvoice | None:
         return self._invoices.get(invoice_id)
+
+    async def movements(self, user_id: int, limit: int = 50) -> list[Movement]:
+        return list(self._movements.get(user_id, ()))[: max(limit, 0)]

@@ -14,7 +14,14 @@ from redis.asyncio import Redis
 from state.base import Ledger
 from state.errors import InsufficientCredits
 from state.ledger_scripts import CREDIT, HELD, RESERVE, SETTLE, TRANSFER
-from state.models import Balance, Capture, HeldReservation, PendingInvoice, Reservation
+from state.models import (
+    Balance,
+    Capture,
+    HeldReservation,
+    Movement,
+    PendingInvoice,
+    Reservation,
+)
 from state.redis_connection import translated_errors
 from state.redis_keys import RedisKeys
 
@@ -41,9 +48,14 @@ class RedisLedger(Ledger):
     async def credit(self, user_id: int, key: str, sats: int) -> bool:
         if sats < 0:
             raise ValueError("sats must not be negative")
-        keys = [self._keys.ledger_entry(f"credit:{key}"), self._keys.ledger_account(user_id)]
+        keys = [
+            self._keys.ledger_entry(f"credit:{key}"),
+            self._keys.ledger_account(user_id),
+            self._keys.ledger_movements(user_id),
+        ]
+        args: list[int | str] = [user_id, sats, key, self.MOVEMENTS_KEPT]
         with translated_errors("ledger_credit"):
-            return bool(await self._credit(keys=keys, args=[user_id, sats]))
+            return bool(await self._credit(keys=keys, args=args))
 
     async def transfer(self, from_user: int, to_user: int, key: str, sats: int) -> None:
         if sats <= 0 or from_user == to_user:
@@ -52,9 +64,12 @@ class RedisLedger(Ledger):
             self._keys.ledger_entry(f"transfer:{key}"),
             self._keys.ledger_account(from_user),
             self._keys.ledger_account(to_user),
+            self._keys.ledger_movements(from_user),
+            self._keys.ledger_movements(to_user),
         ]
+        args: list[int | str] = [from_user, to_user, sats, key, self.MOVEMENTS_KEPT]
         with translated_errors("ledger_transfer"):
-            result = await self._transfer(keys=keys, args=[from_user, to_user, sats])
+            result = await self._transfer(keys=keys, args=args)
         if int(result[0]) == 0:
             raise InsufficientCredits(from_user, int(result[1]))
 
@@ -102,8 +117,9 @@ class RedisLedger(Ledger):
                 self._keys.ledger_account(int(user)),
                 str(free_key),
                 self._keys.ledger_held,
+                self._keys.ledger_movements(int(user)),
             ]
-            args = [action, job_id, "" if images is None else images]
+            args = [action, job_id, "" if images is None else images, self.MOVEMENTS_KEPT]
             applied, sats, charged = await self._settle(keys=keys, args=args)
         return Capture(int(sats), int(charged)) if int(applied) else None
 
@@ -195,3 +211,22 @@ class RedisLedger(Ledger):
     async def find_invoice(self, invoice_id: str) -> PendingInvoice | None:
         with translated_errors("ledger_find_invoice"):
             return await self._load(invoice_id)
+
+    async def movements(self, user_id: int, limit: int = 50) -> list[Movement]:
+        if limit <= 0:
+            return []
+        with translated_errors("ledger_movements"):
+            raw = await self._client.lrange(self._keys.ledger_movements(user_id), 0, limit - 1)
+        found = []
+        for line in raw:
+            item = json.loads(line)
+            found.append(
+                Movement(
+                    str(item["kind"]),
+                    int(item["sats"]),
+                    str(item["key"]),
+                    float(item["at"]),
+                    int(item.get("images") or 0),
+                )
+            )
+        return found

@@ -5,25 +5,46 @@ An account is a hash (``available``, ``reserved``); an entry is a hash per idemp
 whose existence makes a repeat a no-op. Reservations not yet settled are also in a sorted
 set by when they were made (the server's clock, ``TIME``: effects are replicated, so
 reading it before writing is allowed), for the sweep of reservations whose process died.
+Each account's movements are a list, newest first, trimmed to the last ``kept``, written by
+the same script as the movement (``MOVED``).
 """
 
 from __future__ import annotations
 
-# KEYS[1]: entry (credit:<key>); KEYS[2]: account. ARGV[1]: user; ARGV[2]: sats.
+# A movement recorded on an account's list: a JSON object, newest first, the last ``kept``.
+MOVED = """
+local function moved(list_key, kind, sats, key, images, kept)
+  local now_parts = redis.call('TIME')
+  local at = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+  redis.call('LPUSH', list_key, cjson.encode({kind = kind, sats = tonumber(sats), key = key,
+                                              at = at, images = tonumber(images)}))
+  redis.call('LTRIM', list_key, 0, tonumber(kept) - 1)
+end
+"""
+
+# KEYS[1]: entry (credit:<key>); KEYS[2]: account; KEYS[3]: its movements. ARGV[1]:
+# user; ARGV[2]: sats; ARGV[3]: the credit's key; ARGV[4]: movements kept.
 # Returns 1 when applied, 0 for a repeat.
-CREDIT = """
+CREDIT = (
+    MOVED
+    + """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 redis.call('HSET', KEYS[1], 'kind', 'credit', 'user', ARGV[1], 'sats', ARGV[2])
 redis.call('HINCRBY', KEYS[2], 'available', tonumber(ARGV[2]))
+moved(KEYS[3], 'credit', ARGV[2], ARGV[3], 0, ARGV[4])
 return 1
 """
+)
 
-# KEYS[1]: entry (transfer:<key>); KEYS[2]: from account; KEYS[3]: to account.
-# ARGV[1]: from user; ARGV[2]: to user; ARGV[3]: sats.
+# KEYS[1]: entry (transfer:<key>); KEYS[2]: from account; KEYS[3]: to account; KEYS[4],
+# KEYS[5]: their movements. ARGV[1]: from user; ARGV[2]: to user; ARGV[3]: sats; ARGV[4]:
+# the transfer's key; ARGV[5]: movements kept.
 # Returns {1} when applied (now or earlier), {0, missing sats} when the payer is short.
-TRANSFER = """
+TRANSFER = (
+    MOVED
+    + """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {1}
 end
@@ -35,8 +56,11 @@ end
 redis.call('HSET', KEYS[1], 'kind', 'transfer', 'user', ARGV[1], 'to', ARGV[2], 'sats', sats)
 redis.call('HINCRBY', KEYS[2], 'available', -sats)
 redis.call('HINCRBY', KEYS[3], 'available', sats)
+moved(KEYS[4], 'transfer_out', sats, ARGV[4], 0, ARGV[5])
+moved(KEYS[5], 'transfer_in', sats, ARGV[4], 0, ARGV[5])
 return {1}
 """
+)
 
 # KEYS[1]: entry (job:<id>); KEYS[2]: account; KEYS[3]: the day's free-use counter;
 # KEYS[4]: the held reservations. ARGV: user, units, price, free per day, free counter
@@ -103,10 +127,13 @@ return {1, sats, free}
 """
 
 # KEYS[1]: entry; KEYS[2]: account; KEYS[3]: the free-use counter of the entry's day;
-# KEYS[4]: the held reservations. ARGV[1]: "capture" or "release"; ARGV[2]: job id;
-# ARGV[3]: images to capture ("": all). A parked entry can only be released.
+# KEYS[4]: the held reservations; KEYS[5]: the account's movements. ARGV[1]: "capture"
+# or "release"; ARGV[2]: job id; ARGV[3]: images to capture ("": all); ARGV[4]: movements
+# kept. A parked entry can only be released; a capture that charged sats is a movement.
 # Returns {1, sats charged, images charged} when applied, {0, 0, 0} otherwise.
-SETTLE = """
+SETTLE = (
+    MOVED
+    + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'reserved' and not (state == 'parked' and ARGV[1] == 'release') then
   if state ~= 'parked' then
@@ -148,8 +175,12 @@ if ARGV[1] == 'release' then
 end
 redis.call('HSET', KEYS[1], 'state', settled, 'charged', charged, 'images', images)
 redis.call('ZREM', KEYS[4], ARGV[2])
+if charged > 0 then
+  moved(KEYS[5], 'capture', charged, ARGV[2], images, ARGV[4])
+end
 return {1, charged, images}
 """
+)
 
 # KEYS[1]: the held reservations. ARGV[1]: minimum age (s); ARGV[2]: at most this many.
 # Returns {now (s, as text), {job id, reserved at, ...}}, oldest first.

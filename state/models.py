@@ -214,6 +214,20 @@ class PendingInvoice:
 
 
 @dataclass(frozen=True, slots=True)
+class Movement:
+    """One movement of an account's money, as ``Ledger.movements`` lists it: ``kind`` is
+    ``credit`` (its ``key`` the credit's), ``capture`` (a reservation made final: ``key``
+    its job id, ``images`` the images charged), ``transfer_out`` or ``transfer_in`` (``key``
+    the transfer's). ``at`` is a Unix time (the backing store's clock)."""
+
+    kind: str
+    sats: int
+    key: str
+    at: float
+    images: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Capture:
     """What ``Ledger.capture`` made final: ``sats`` for ``images`` images. The rest of the
     reservation went back to the balance and to the day's free allowance."""

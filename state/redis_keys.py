@@ -56,6 +56,9 @@ class RedisKeys:
     def ledger_entry(self, key: str) -> str:
         return f"{self.prefix}ledger:entry:{key}"
 
+    def ledger_movements(self, user_id: int) -> str:
+        return f"{self.prefix}ledger:movements:{user_id}"
+
     def ledger_free(self, user_id: int, day: dt.date) -> str:
         return f"{self.prefix}ledger:free:{user_id}:{day.isoformat()}"
 

@@ -1,7 +1,8 @@
-// The Mini App: every API call carries Telegram's initData; the server checks it.
-const tg = window.Telegram?.WebApp ?? null;
-const initData = tg?.initData ?? "";
-const $ = (id) => document.getElementById(id);
+// The Mini App: gallery, new images, settings and the admin view (balance.js: the
+// balance; common.js: the API and what the parts share).
+import { $, ApiError, REFUSALS, api, invoiceView, tg } from "./common.js";
+import { buy, loadBalance } from "./balance.js";
+
 const state = { me: null, oldest: null, done: false, loading: false, current: null };
 
 function applyTheme(params) {
@@ -14,34 +15,6 @@ function notice(text) {
   $("notice").textContent = text;
   $("notice").hidden = !text;
 }
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super(body?.error ?? `HTTP ${status}`);
-    this.status = status;
-    this.body = body;
-  }
-}
-
-async function api(method, path, body) {
-  const response = await fetch(`/app/api${path}`, {
-    method,
-    headers: { Authorization: `tma ${initData}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
-}
-
-const REFUSALS = {
-  payment_required: "Not enough credits: pay this invoice and the image is made.",
-  rate_limited: "Too many requests: try again in a minute.",
-  moderation: "This prompt cannot be drawn.",
-  prompt_length: "The prompt is too long.",
-  repeated: "Already asked.",
-  enhance_not_configured: "Prompt enhancement is not available.",
-};
 
 function showTab(name) {
   for (const button of document.querySelectorAll("#tabs button")) {
@@ -121,6 +94,11 @@ function openDetail(item) {
   const seed = item.seed === null ? "" : ` · seed ${item.seed}`;
   $("detail-meta").textContent = `${item.model ?? "default model"} · ${item.aspect_ratio} · ${date}${seed}`;
   $("detail-download").href = item.urls[0];
+  $("detail-status").textContent = "";
+  $("detail-invoice").replaceChildren();
+  $("edit-form").hidden = true;
+  $("edit-instruction").value = "";
+  $("detail-upscale").hidden = item.kind === "upscale";  // as in the chat: once is enough
   $("detail").showModal();
 }
 
@@ -136,32 +114,49 @@ async function deleteAll() {
   await loadMore(true);
 }
 
-function invoiceView(target, bolt11, qrSvg) {
-  const img = document.createElement("img");
-  img.alt = "Lightning invoice";
-  if (qrSvg) img.src = `data:image/svg+xml;base64,${btoa(qrSvg)}`;
-  const link = document.createElement("a");
-  link.href = `lightning:${bolt11}`;
-  link.className = "lightning";
-  link.textContent = bolt11;
-  target.replaceChildren(img, link);
-}
-
-async function pollJob(jobId) {
+async function pollJob(jobId, status = $("job-status")) {
   for (let i = 0; i < 600; i++) {
     const job = await api("GET", `/jobs/${jobId}`);
     if (job.status === "delivered") {
-      $("job-status").textContent = "Done: it is in the chat and in your gallery.";
+      status.textContent = "Done: it is in the chat and in your gallery.";
       await loadMore(true);
       return;
     }
     if (job.status === "failed") {
-      $("job-status").textContent = "It failed; you were not charged.";
+      status.textContent = "It failed; you were not charged.";
       return;
     }
-    $("job-status").textContent = job.status === "running" ? "Drawing…" : "Waiting in line…";
+    status.textContent = job.status === "running" ? "Drawing…" : "Waiting in line…";
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+}
+
+// Variations, Edit and Upscale of the open image: the chat's buttons, delivered there too.
+async function followUp(action, extra = {}) {
+  const status = $("detail-status");
+  status.textContent = "Sending…";
+  $("detail-invoice").replaceChildren();
+  const path = `/gallery/${encodeURIComponent(state.current.id)}/${action}`;
+  try {
+    const { job_id } = await api("POST", path, { request_id: crypto.randomUUID(), ...extra });
+    status.textContent = "Accepted.";
+    $("edit-form").hidden = true;
+    await pollJob(job_id, status);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    status.textContent = REFUSALS[error.message] ?? "That did not work.";
+    if (error.body?.bolt11) invoiceView($("detail-invoice"), error.body.bolt11, null);
+  }
+}
+
+function editCurrent(event) {
+  event.preventDefault();
+  const instruction = $("edit-instruction").value.trim();
+  if (!instruction) {
+    $("detail-status").textContent = REFUSALS.instruction_length;
+    return;
+  }
+  followUp("edit", { instruction });
 }
 
 async function makeImage(event) {
@@ -200,29 +195,6 @@ async function saveSettings(event) {
     $("settings-status").textContent = "Saved.";
   } catch (error) {
     $("settings-status").textContent = "Not saved.";
-  }
-}
-
-async function loadBalance() {
-  const balance = await api("GET", "/balance");
-  $("buy-form").hidden = !balance.payments;
-  $("balance-figures").textContent = balance.payments
-    ? `${balance.available_sats} sats available · ${balance.free_per_day} free images a day`
-    : "Images are free here.";
-  return balance;
-}
-
-async function buy(event) {
-  event.preventDefault();
-  const invoice = await api("POST", "/buy", { sats: Number($("buy-sats").value) });
-  invoiceView($("invoice"), invoice.bolt11, invoice.qr_svg);
-  const before = (await loadBalance()).available_sats;
-  for (let i = 0; i < 300; i++) {  // live: the balance is asked every 3 s until it moves
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    if ((await loadBalance()).available_sats !== before) {
-      $("invoice").textContent = "Paid, thank you.";
-      return;
-    }
   }
 }
 
@@ -299,6 +271,14 @@ async function main() {
   $("delete-all").addEventListener("click", deleteAll);
   $("detail-delete").addEventListener("click", deleteCurrent);
   $("detail-close").addEventListener("click", () => $("detail").close());
+  $("detail-variations").addEventListener("click", () => followUp("variations"));
+  $("detail-upscale").addEventListener("click", () => followUp("upscale"));
+  $("detail-edit").addEventListener("click", () => {
+    $("edit-form").hidden = false;
+    $("edit-instruction").focus();
+  });
+  $("edit-form").addEventListener("submit", editCurrent);
+  $("edit-instruction").maxLength = state.me.max_prompt_chars;
   $("detail-again").addEventListener("click", () => {
     $("prompt").value = state.current.prompt;
     $("detail").close();

@@ -61,6 +61,12 @@ LOADED = (
 )
 
 
+def _rgb(image: Image.Image, x: int, y: int) -> tuple[int, ...]:
+    pixel = image.getpixel((x, y))
+    assert isinstance(pixel, tuple)
+    return pixel
+
+
 def _keep(name: str, data: bytes) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / name).write_bytes(data)
@@ -199,12 +205,12 @@ async def test_the_gallery_shows_the_images_made_in_the_chat(page: Page) -> None
     assert await page.open(init_data(ADA)) == "yes"
     await page.wait_thumbnails(2)
     light = await page.screenshot("gallery-light")
-    assert sum(light.getpixel((195, 10))) > 600  # the theme's white background
+    assert sum(_rgb(light, 195, 10)) > 600  # the theme's white background
 
     assert await page.open(init_data(ADA), DARK, "dark") == "yes"
     await page.wait_thumbnails(2)
     dark = await page.screenshot("gallery-dark")
-    assert sum(dark.getpixel((195, 10))) < 150  # the dark theme's background
+    assert sum(_rgb(dark, 195, 10)) < 150  # the dark theme's background
 
     await page.run(lambda: page.driver.find_elements(By.CSS_SELECTOR, "#grid img")[0].click())
     await page.wait(lambda d: d.find_element(By.ID, "detail").is_displayed())
@@ -227,6 +233,19 @@ async def test_a_new_image_made_in_the_app_appears_in_the_chat_and_the_gallery(
     assert photo.params["caption"] == "a paper boat"
     await page.tab("gallery")
     await page.wait_thumbnails(1)
+
+
+async def test_upscale_from_the_gallery_appears_in_the_chat(page: Page) -> None:
+    await page.stack.chat(ADA, "/generate a small house")
+    assert await page.open(init_data(ADA)) == "yes"
+    await page.wait_thumbnails(1)
+    await page.run(lambda: page.driver.find_element(By.CSS_SELECTOR, "#grid img").click())
+    await page.wait(lambda d: d.find_element(By.ID, "detail").is_displayed())
+    await page.run(lambda: page.driver.find_element(By.ID, "detail-upscale").click())
+    await page.wait(lambda d: d.find_element(By.ID, "detail-status").text.startswith("Done"))
+    (document,) = page.stack.emulator.calls_to("sendDocument")
+    assert document.params["chat_id"] == ADA
+    await page.wait_thumbnails(2)
 
 
 async def test_settings_persist_and_change_the_next_generate(page: Page) -> None:
@@ -307,3 +326,8 @@ async def test_buying_credits_shows_a_qr_code_and_sees_the_payment(page: Page) -
     assert response.status_code == 200
     await page.wait(lambda d: d.find_element(By.ID, "invoice").text == "Paid, thank you.", 15)
     assert "500 sats available" in await page.text("balance-figures")
+    topup = "#history li[data-kind=topup]"
+    await page.wait(lambda d: d.find_elements(By.CSS_SELECTOR, topup))
+    row = await page.run(lambda: page.driver.find_element(By.CSS_SELECTOR, topup).text)
+    assert "Top-up" in row
+    assert "+500 sats" in row
