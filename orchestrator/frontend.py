@@ -51,8 +51,9 @@ The :class:`JobSubmitter` (the runtime) takes what front ends receive:
 - ``remember(key, value, ttl_s)`` keeps a short note (a question the front end asked and
   what its answer applies to) for ``ttl_s`` seconds, shared by every process;
   ``recall(key)`` reads it back (None once forgotten). Keys are the front end's own.
-- ``cancel(job_id)`` cancels a job that still waits or is being made: it then fails as
-  ``JobCancelled`` (released, its user told by ``report_failure``); returns the job, or
+- ``cancel(job_id)`` cancels a job that still waits or is being made: it fails as
+  ``JobCancelled`` (released, its user told by ``report_failure``), before ``cancel``
+  returns when it was still waiting, else once its worker sees it; returns the job, or
   None when there was nothing to cancel (unknown, finished, or already being sent).
 - ``forget_user(user_id)`` deletes what is kept about a user until deleted (settings,
   who referred them); the rest (jobs, originals, marks, notes) expires on its own, and

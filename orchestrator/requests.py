@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from orchestrator.gallery import Gallery
 from orchestrator.jobs.cancelling import request_cancel
+from orchestrator.jobs.ending import JobEnding
 from orchestrator.referrals import record_referral
 from orchestrator.settings import Settings
 from state.base import StateStore
@@ -14,12 +15,13 @@ from state.models import Job
 
 
 class RequestsOfUsers:
-    """Mixed into :class:`orchestrator.runtime.Runtime`, which sets ``settings``, ``store``
-    and ``gallery``."""
+    """Mixed into :class:`orchestrator.runtime.Runtime`, which sets ``settings``, ``store``,
+    ``gallery`` and ``ending``."""
 
     settings: Settings
     store: StateStore
     gallery: Gallery
+    ending: JobEnding
 
     async def remember(self, key: str, value: str, ttl_s: float) -> None:
         await self.store.remember(f"note:{key}", value, ttl_s)
@@ -28,10 +30,12 @@ class RequestsOfUsers:
         return await self.store.recall(f"note:{key}")
 
     async def cancel(self, job_id: str) -> Job | None:
-        """Cancel the job if it still waits or is being made (``orchestrator.jobs.cancelling``):
-        the job, or None when there is nothing to cancel."""
+        """Cancel the job if it still waits or is being made (``orchestrator.jobs.cancelling``;
+        one still waiting ends here and now): the job, or None when there is nothing to
+        cancel."""
         job = await self.store.get_job(job_id)
-        if job is None or not await request_cancel(self.store, job, self.settings.job_deadline_s):
+        ttl_s = self.settings.job_deadline_s
+        if job is None or not await request_cancel(self.store, self.ending, job, ttl_s):
             return None
         return job
 

@@ -18,6 +18,7 @@ from orchestrator.frontend import Frontend, FrontendFactory, Frontends
 from orchestrator.gallery import Gallery, RecordingFrontend
 from orchestrator.history import EditHistory
 from orchestrator.jobs.admission import Admission
+from orchestrator.jobs.ending import JobEnding
 from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.positions import QueuePositions
@@ -102,6 +103,8 @@ class Runtime(RequestsOfUsers):
             frontend_factories = [frontend_factories]
         self.frontends = Frontends(factory(settings, self) for factory in frontend_factories)
         self.payments = build_payments(settings, self.state, self.submit, self.frontends)
+        # A job cancelled while it waits ends in this process, the way a worker fails one.
+        self.ending = JobEnding(settings, self.store, self.frontends, self.job_stats, self.payments)
         self.admission = Admission(
             settings,
             self.store,

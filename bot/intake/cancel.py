@@ -2,9 +2,10 @@
 wants, while it waits or is being made (``orchestrator.jobs.cancelling``).
 
 The sender's latest job in a chat is kept (``active:<chat>:<sender>``, for the job
-deadline) when it is queued, so ``/cancel`` needs no argument. The worker then fails the
-job as cancelled: its reservation released, its status message saying so, with a Try
-again button. A job whose images are already being sent is no longer cancelled.
+deadline) when it is queued, so ``/cancel`` needs no argument. A job still waiting is
+failed as cancelled at once, by this process; one being made, by its worker: either way
+its reservation released, its status message saying so, with a Try again button. A job
+whose images are already being sent is no longer cancelled.
 """
 
 from __future__ import annotations

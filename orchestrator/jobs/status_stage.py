@@ -18,6 +18,7 @@ from state.base import StateStore
 class Stage(IntEnum):
     WAITING = 1
     RUNNING = 2
+    ENDED = 3  # a job cancelled while it waited: failed without being made
 
 
 def stage_mark(job_id: str) -> str:

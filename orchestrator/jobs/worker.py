@@ -21,11 +21,10 @@ import structlog
 from orchestrator.catalog import Catalog
 from orchestrator.errors import DeliveryUncertain, JobAbandoned, JobCancelled, JobExpired
 from orchestrator.frontend import JobFrontend
-from orchestrator.jobs.admission import forgive_failure
-from orchestrator.jobs.cancelling import cancel_requested, unless_cancelled
+from orchestrator.jobs.cancelling import cancel_requested, take_start, unless_cancelled
+from orchestrator.jobs.ending import JobEnding
 from orchestrator.jobs.image_making import ImageMaker
 from orchestrator.jobs.marks import delivery_mark, status_owner_mark
-from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.status_stage import Stage, advance
 from orchestrator.jobs.tasks import TaskGroup
 from orchestrator.moderation.gate import ModerationGate
@@ -72,6 +71,7 @@ class Worker:
         self._queue = queue
         self._store = store
         self._frontend = frontend
+        self._ending = JobEnding(settings, store, frontend, stats, payments)
         self._images = ImageMaker(
             settings, frontend, providers, stats, moderation, catalog=catalog, models=models
         )
@@ -112,8 +112,10 @@ class Worker:
             while (job := await self._queue.claim(0)) is not None:
                 if time.monotonic() < grace_ends:  # it arrived as its loop stopped waiting
                     await self.run(job)
-                else:
+                elif await self._outlasting(lambda: self._may_start(job)):
                     await self._fail(job, JobAbandoned(job.id, job.attempts, "shut down"))
+                else:
+                    await self._queue.ack(job.id)
         self._started = False
 
     async def _loop(self) -> None:
@@ -148,7 +150,8 @@ class Worker:
         structlog.contextvars.bind_contextvars(job_id=claimed.id)
         try:
             job = await self._store.get_job(claimed.id) or claimed
-            if job.status in TERMINAL:  # a repeat of a finished job: nothing to do
+            # A repeat of a finished job, or one cancelled while it waited (ended there).
+            if job.status in TERMINAL or not await self._may_start(job):
                 await self._queue.ack(job.id)
             elif job.delivery_started_at is not None:
                 await self._fail(job, DeliveryUncertain(job.id))
@@ -166,6 +169,11 @@ class Worker:
             self._running -= 1
             JOBS_IN_FLIGHT.dec()
             structlog.contextvars.unbind_contextvars("job_id")
+
+    async def _may_start(self, job: Job) -> bool:
+        """Whether this worker may run (or fail) the job: False when a cancel ended it
+        while it waited (``orchestrator.jobs.cancelling``)."""
+        return await take_start(self._store, job.id, self._settings.job_deadline_s)
 
     async def _attempt(self, job: Job) -> None:
         job.attempts += 1
@@ -264,29 +272,16 @@ class Worker:
         log.info("job_requeued")
 
     async def _fail(self, job: Job, error: BaseException) -> None:
-        job.error = type(error).__name__
-        job.finished_at = time.time()
-        await self._outlasting(lambda: self._set_status(job, JobStatus.FAILED))
-        log.warning("job_failed", kind=job.kind, error=repr(error))
-        await forgive_failure(self._store, self._settings, job, error)
-        if self._payments is not None:  # before the user is told "you were not charged"
-            await self._payments.release(job)
-        try:
-            await self._frontend.report_failure(job, error)
-        except Exception as exc:
-            log.error("failure_not_reported", error=repr(exc))
-        await self._close(job)
+        await self._ending.fail(job, error)
+        await self._outlasting(lambda: self._queue.ack(job.id))
 
     async def _close(self, job: Job) -> None:
         """The job is done with: acknowledged last, so it counts as pending until then."""
-        await self._outlasting(lambda: self._store.release(job.id))
-        await self._stats.job_finished(job)
+        await self._ending.finish(job)
         await self._outlasting(lambda: self._queue.ack(job.id))
 
     async def _outlasting(self, step: Callable[[], Awaitable[T]]) -> T:
-        """A step that must not be dropped, through a short state outage: for up to half
-        the visibility timeout (the claim is kept meanwhile; see ``_keep_claim``)."""
-        return await through_outage(step, self._settings.job_visibility_timeout_s / 2)
+        return await self._ending.outlasting(step)
 
     async def _keep_showing_progress(self, job: Job) -> None:
         """Progress shown once the job has taken CHAT_ACTION_AFTER_S, then every few
@@ -323,6 +318,4 @@ class Worker:
                 await helper
 
     async def _set_status(self, job: Job, status: JobStatus) -> None:
-        job.status = status
-        job.updated_at = time.time()
-        await self._store.save_job(job)
+        await self._ending.set_status(job, status)
