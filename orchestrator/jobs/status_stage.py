@@ -1,5 +1,6 @@
 """A job's status message only moves forward: accepted → waiting in line (fewer and fewer
-ahead) → being made (its seconds counting up) → the result or a failure.
+ahead) → being made (its seconds counting up) → the result or a failure (a job cancelled
+while it waited goes from waiting straight to ended).
 
 Whoever changes the status message (the queue-position display in the process that
 queued the job, or the worker that runs it, maybe in another process) first records
@@ -54,4 +55,4 @@ async def advance(
 
 async def is_running(store: StateStore, job_id: str) -> bool:
     shown_stage, _ = _read(await store.recall(stage_mark(job_id)))
-    return shown_stage >= Stage.RUNNING
+    return shown_stage == Stage.RUNNING

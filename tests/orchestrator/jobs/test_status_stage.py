@@ -29,5 +29,10 @@ async def test_a_status_only_moves_forward(state_backend: dict[str, Any]) -> Non
         assert not await show(Stage.WAITING, 0)  # waiting after being made: back
         assert await show(Stage.RUNNING)  # the seconds counting on
         assert await advance(store, "job-2", Stage.RUNNING, 60)  # each job its own
+        assert await advance(store, "job-3", Stage.WAITING, 60, 2)
+        assert await advance(store, "job-3", Stage.ENDED, 60)  # cancelled while it waited
+        assert not await advance(store, "job-3", Stage.WAITING, 60, 1)
+        assert not await advance(store, "job-3", Stage.RUNNING, 60)
+        assert not await is_running(store, "job-3")
     finally:
         await state.stop()
