@@ -144,6 +144,10 @@ class Orders:
             job.id = job_id
         job.user_id = job.chat_id = account if account is not None else account_of(job.id)
         job.frontend, job.free_allowance = FRONTEND, False
+        # A client gets the file itself: no spoiler can hide a flagged image, so "spoiler"
+        # is "block" here ("allow" stays the operator's call).
+        allow = self._settings.moderation_flagged_images == "allow"
+        job.flagged_images = "allow" if allow else "block"
         job.model = order.model
         job.aspect_ratio = order.options.aspect_ratio
         job.seed, job.num_images = order.options.seed, order.options.num_images

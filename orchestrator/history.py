@@ -7,7 +7,8 @@ Kept in the state store (memory or Redis) for ``HISTORY_TTL_S``:
 - ``last:<chat id>:<account>`` the image an account last got (or got back) in a chat,
   what ``/undo`` without a reply starts from;
 - ``recent:<account>`` the images an account last got, anywhere, newest first (at most
-  ``RECENT_MAX``): what inline mode offers to send again.
+  ``RECENT_MAX``; none that was sent behind a spoiler): what inline mode offers to send
+  again.
 
 An edit's parent is its input image; the chain ends at an image no job of ours made (a
 photo the user sent) or at a generated one. File ids are the chat platform's: a version is
@@ -47,8 +48,10 @@ class EditHistory:
             await self.set_last(job.chat_id, owner, job.result_file_ids[0])
             # Read, then written whole: two deliveries at once may keep only one; a list
             # of what to offer again can afford that.
+            # An image sent behind a spoiler is never offered again, where none would hide it.
+            shown = [f for i, f in enumerate(job.result_file_ids) if i not in job.spoiler_images]
             kept = [f for f in await self.recent(owner) if f not in job.result_file_ids]
-            recent = (job.result_file_ids + kept)[:RECENT_MAX]
+            recent = (shown + kept)[:RECENT_MAX]
             await self._store.remember(f"recent:{owner}", json.dumps(recent), HISTORY_TTL_S)
 
     async def recent(self, account: int) -> list[str]:

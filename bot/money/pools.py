@@ -20,7 +20,13 @@ from bot import answers, texts
 from bot.intake.identity import Sender, sender_of
 from bot.intake.private_answers import open_link
 from bot.intake.user_input import parse_number
-from bot.money.payments import minutes_left, payments_of, send_invoice_to, topup_refusal_text
+from bot.money.payments import (
+    MAX_TOPUP_SATS,
+    minutes_left,
+    payments_of,
+    send_invoice_to,
+    topup_refusal_text,
+)
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.errors import PaymentRefusal
 from orchestrator.payments.pools import CAP_MAX
@@ -29,7 +35,7 @@ from state.errors import InsufficientCredits, RateLimited, StateError
 
 log = structlog.get_logger(__name__)
 
-FUND_MAX_SATS = 10_000_000
+FUND_MAX_SATS = MAX_TOPUP_SATS  # as /buy: an invoice never asks for more
 
 
 async def group_admin(bot: Bot, chat_id: int, user_id: int) -> bool:

@@ -95,9 +95,18 @@ class FiatRates:
             if time.monotonic() < self._until:
                 return self._fetched
             try:
-                self._fetched = await self._fetch()
+                # One deadline for the whole fetch: a source that drips its answer must not
+                # hold every price answer waiting behind this lock.
+                async with asyncio.timeout(FETCH_TIMEOUT_S):
+                    self._fetched = await self._fetch()
                 self._until = time.monotonic() + self._ttl_s
-            except (httpx.HTTPError, ValueError, RateUnreadable) as exc:
+            except (
+                httpx.HTTPError,
+                ValueError,
+                RateUnreadable,
+                TimeoutError,
+                RecursionError,
+            ) as exc:
                 log.warning("fiat_rate_unavailable", error=repr(exc))
                 self._fetched = None
                 self._until = time.monotonic() + min(RETRY_AFTER_FAILURE_S, self._ttl_s)

@@ -107,7 +107,7 @@ def test_pressing_the_buttons_under_an_image(tmp_path: Path) -> None:
         child.expect_exact("you> ")
 
         child.sendline("/press 3")
-        child.expect_exact("Upscaling")
+        child.expect_exact(texts.text("status_accepted"))
         child.expect(r"\[file\] saved to (\S+\.png)")
         with Image.open(child.match.group(1)) as upscaled:
             assert upscaled.size == (1536, 1536)
