@@ -254,6 +254,8 @@ class Worker:
             return
         job.finished_at = time.time()
         await self._outlasting(lambda: self._set_status(job, JobStatus.DELIVERED))
+        if job.result_file_ids:  # the front end may send fewer (a flagged image it cannot hide)
+            delivered = min(delivered, len(job.result_file_ids))
         if self._payments is not None:  # out: charged once, by job id, for what was sent
             await self._payments.capture(job, images=delivered)
         await self._close(job)
