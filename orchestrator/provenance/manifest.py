@@ -9,6 +9,7 @@ All functions are CPU-bound: call them from a thread.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ UNTRUSTED = "signingCredential.untrusted"
 MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
+@functools.cache  # read from the installed metadata: a millisecond each time
 def fulmine_version() -> str:
     try:
         return version("fulmine")
