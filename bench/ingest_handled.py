@@ -181,6 +181,21 @@ def table(found: dict[str, Any]) -> list[tuple[str, str, str, str, str, bool | N
     ]
 
 
+def explain(found: dict[str, Any] | None) -> list[str]:
+    """Why the target was missed, from the run's own figures, for ``bench.run``."""
+    if not found or table(found)[0][5]:
+        return []
+    held = found["sustained"]
+    return [
+        f"9: the webhook acknowledges at once, but the handling runs in the same process: "
+        f"each update costs {held['bot_cpu_ms']:.1f} ms of CPU to handle and answer (the "
+        f"bare endpoint's whole request ~{1000 / found['bare']['rps']:.2f} ms), so under "
+        f"a flood the handlers take the CPU the acknowledgements would need; what one "
+        f"process sustains is {held['rate']:.0f} updates/s ({held['bot_busy']:.0%} busy). "
+        f"More rate takes more processes (serve + worker on Redis, bench 4)."
+    ]
+
+
 async def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk (make bench installs it)")

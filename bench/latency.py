@@ -35,7 +35,7 @@ RATE = float(os.environ.get("BENCH_LATENCY_RATE", "50"))
 SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", "20"))
 ROUNDS = int(os.environ.get("BENCH_LATENCY_ROUNDS", "2"))
 WARMUP_S = 2.0
-KINDS = ("floor", "fulmine", "fulmine-unsigned")
+KINDS = tuple(os.environ.get("BENCH_LATENCY_KINDS", "floor fulmine fulmine-unsigned").split())
 FIRST_P99_MS, SEND_P99_MS, OF_FLOOR = 100.0, 30.0, 1.5
 
 
@@ -96,10 +96,17 @@ async def one_round(
     counted = range(int(RATE * WARMUP_S), count)
     first = [status[n] - sent[updates[n]["update_id"]] for n in counted]
     send = [photo[n] - answered[str(n)] for n in counted]
+    print(
+        f"{kind}: first feedback p50/p99 {percentile(first, 0.5) * 1000:.1f}/"
+        f"{percentile(first, 0.99) * 1000:.1f} ms; provider to send "
+        f"{percentile(send, 0.5) * 1000:.1f}/{percentile(send, 0.99) * 1000:.1f} ms; "
+        f"{used / count * 1000:.1f} ms CPU per job"
+    )
     return {
         "first_ms": [v * 1000 for v in first],
         "send_ms": [v * 1000 for v in send],
         "cpu_ms": [used / count * 1000],
+        "busy": [used / wall],
     }
 
 
@@ -171,11 +178,28 @@ def table(found: dict[str, Any]) -> list[tuple[str, str, str, str, str, bool | N
     return out
 
 
+def explain(found: dict[str, Any] | None) -> list[str]:
+    """Why a target was missed, from the run's own figures, for ``bench.run``."""
+    if not found or all(met for *_, met in table(found)[:2]):
+        return []
+    ours, floor = found["fulmine"], found["floor"]
+    return [
+        f"8: at {found['rate']:.0f} jobs/s Fulmine's process needs {ours['cpu_ms']['p50']:.1f} "
+        f"ms of CPU per job ({ours['busy']['p50']:.0%} of a core; C2PA signing "
+        f"{found['sign_cpu_ms']:.1f} ms of it) where the floor needs "
+        f"{floor['cpu_ms']['p50']:.1f} ms ({floor['busy']['p50']:.0%}); on {os.cpu_count()} "
+        f"CPUs shared with the emulator, the load and other work (load average "
+        f"{found['load']:.1f}) the tail is how long the process waits for a core, and past "
+        f"about 80 % busy a backlog forms and feeds itself (httpx's pool costs more with "
+        f"every call in flight; bench/RESULTS.md)."
+    ]
+
+
 async def main() -> None:
     workdir = ROOT / "bench" / "logs" / "latency"
     workdir.mkdir(parents=True, exist_ok=True)
     samples: dict[str, dict[str, list[float]]] = {
-        kind: {"first_ms": [], "send_ms": [], "cpu_ms": []} for kind in KINDS
+        kind: {"first_ms": [], "send_ms": [], "cpu_ms": [], "busy": []} for kind in KINDS
     }
     emulator = StampedEmulator()
     async with emulator.serving() as url:
