@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import fairness, pacing
+from bench import fairness, ingest_handled, latency, pacing
 from bench.support import ROOT
 
 BENCHES = [
@@ -31,6 +31,8 @@ BENCHES = [
     "fairness",
     "provenance",
     "pacing",
+    "latency",
+    "ingest_handled",
 ]
 LOGS = ROOT / "bench" / "logs"
 
@@ -194,6 +196,12 @@ def rows(results: dict[str, dict[str, Any] | None]) -> list[str]:
         out.extend(_provenance_rows(found))
     if found := results.get("pacing"):
         out.extend(_row(*row[:5], _yes(row[5])) for row in pacing.table(found))
+    for found, table in (
+        (results.get("latency"), latency.table),
+        (results.get("ingest_handled"), ingest_handled.table),
+    ):
+        for name, ours, baseline, ratio, target, met in table(found) if found else []:
+            out.append(_row(name, ours, baseline, ratio, target, "-" if met is None else _yes(met)))
     return out
 
 
@@ -258,6 +266,8 @@ def explanations(results: dict[str, dict[str, Any] | None]) -> list[str]:
                 f"({on_top:.2f}x) is what misses 3x."
             )
     out.extend(pacing.explain(results.get("pacing")))
+    out.extend(latency.explain(results.get("latency")))
+    out.extend(ingest_handled.explain(results.get("ingest_handled")))
     found = results.get("scale")
     if found and found["two_pairs_jobs_s"] < 1.7 * found["one_pair_jobs_s"]:
         one, two = found["one_pair"], found["two_pairs"]

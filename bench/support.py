@@ -11,11 +11,15 @@ settings can name:
 from __future__ import annotations
 
 import asyncio
+import atexit
+import functools
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -89,8 +93,19 @@ def register_bench_providers() -> None:
     BUILDERS["bench-sleep"] = lambda settings, entry, named_by: SleepingProvider(sleep_s)
 
 
+@functools.cache
+def bench_images() -> Path:
+    """The gallery's folder for this process's benches, removed when it ends: the default
+    (``fulmine-images`` in the working folder) would keep every bench image, and the
+    gallery's retention sweep at each start would walk them all inside the measurements."""
+    path = Path(tempfile.mkdtemp(prefix="fulmine-bench-images-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def bench_settings(emulator_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        "image_store_path": bench_images(),
         "telegram_bot_token": BOT_TOKEN,
         "telegram_webhook_secret": WEBHOOK_SECRET,
         "telegram_api_base_url": f"{emulator_url}/bot",
@@ -123,6 +138,7 @@ def bench_env(emulator_url: str, **values: str) -> dict[str, str]:
         "MODERATION_PRIVATE": "off",
         "MODERATION_GROUPS": "off",
         "LOG_LEVEL": "WARNING",
+        "IMAGE_STORE_PATH": str(bench_images()),
         **values,
     }
 
