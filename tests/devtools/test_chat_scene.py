@@ -3,8 +3,6 @@ sending what a bot would."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import telegram
 from telegram import (
@@ -20,27 +18,14 @@ from devtools.chat_scene import MAX_PEOPLE, Scene, SceneError
 from devtools.emulator import BotApiEmulator
 
 
-@pytest.fixture
-async def served() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator()
-    async with emulator.serve():
-        yield emulator
-
-
-@pytest.fixture
-async def bot(served: BotApiEmulator) -> AsyncIterator[telegram.Bot]:
-    async with telegram.Bot(
-        served.token, base_url=served.api_url, base_file_url=served.file_url
-    ) as client:
-        yield client
-
-
 def _keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(list(rows))
 
 
-async def test_press_finds_the_button_by_number(served: BotApiEmulator, bot: telegram.Bot) -> None:
-    scene = Scene(served)
+async def test_press_finds_the_button_by_number(
+    emulator: BotApiEmulator, bot: telegram.Bot
+) -> None:
+    scene = Scene(emulator)
     chat_id = scene.chat["id"]
     first = await bot.send_message(
         chat_id,
@@ -96,33 +81,33 @@ async def test_press_finds_the_button_by_number(served: BotApiEmulator, bot: tel
     ],
 )
 async def test_a_press_that_cannot_be_is_explained(
-    served: BotApiEmulator, bot: telegram.Bot, arguments: list[str], said: str
+    emulator: BotApiEmulator, bot: telegram.Bot, arguments: list[str], said: str
 ) -> None:
-    scene = Scene(served)
+    scene = Scene(emulator)
     chat_id = scene.chat["id"]
     keyboard = _keyboard([InlineKeyboardButton("A", callback_data="a")])
     await bot.send_message(chat_id, "buttons", reply_markup=keyboard)
     plain = await bot.send_message(chat_id, "plain")
-    calls = len(served.calls)
+    calls = len(emulator.calls)
     arguments = [a.format(plain=plain.message_id) for a in arguments]
     with pytest.raises(SceneError, match=said.format(plain=plain.message_id)):
         scene.press(arguments)
-    assert len(served.calls) == calls
+    assert len(emulator.calls) == calls
 
 
-async def test_a_press_where_no_message_has_buttons(served: BotApiEmulator) -> None:
-    scene = Scene(served)
+async def test_a_press_where_no_message_has_buttons(emulator: BotApiEmulator) -> None:
+    scene = Scene(emulator)
     with pytest.raises(SceneError, match="No message here has buttons"):
         scene.press(["1"])
-    assert 1 not in served.store.chats  # pressing opens no private chat
+    assert 1 not in emulator.store.chats  # pressing opens no private chat
     scene.chat  # noqa: B018 - typing there does
     with pytest.raises(SceneError, match="No message here has buttons"):
         scene.press(["1"])
-    assert 1 in served.store.chats
+    assert 1 in emulator.store.chats
 
 
-def test_people_and_places(served: BotApiEmulator) -> None:
-    scene = Scene(served)
+def test_people_and_places(emulator: BotApiEmulator) -> None:
+    scene = Scene(emulator)
     you = scene.user
     assert (you["id"], you["first_name"], scene.prompt()) == (1, "You", "you> ")
     assert scene.switch_to("Ann") is True
@@ -151,9 +136,9 @@ def test_people_and_places(served: BotApiEmulator) -> None:
 
 
 async def test_a_private_chat_opens_with_its_first_message(
-    served: BotApiEmulator, bot: telegram.Bot
+    emulator: BotApiEmulator, bot: telegram.Bot
 ) -> None:
-    scene = Scene(served)
+    scene = Scene(emulator)
     scene.switch_to("ann")
     with pytest.raises(telegram.error.BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(scene.user["id"], "hello")
@@ -161,13 +146,13 @@ async def test_a_private_chat_opens_with_its_first_message(
 
 
 async def test_only_the_person_asked_answers_a_question(
-    served: BotApiEmulator, bot: telegram.Bot
+    emulator: BotApiEmulator, bot: telegram.Bot
 ) -> None:
-    scene = Scene(served)
+    scene = Scene(emulator)
     scene.switch_to("ann")
     scene.in_group = True
     group = scene.chat
-    asking = served.user_message(group, scene.user, text="/generate")["message"]
+    asking = emulator.user_message(group, scene.user, text="/generate")["message"]
     await bot.send_message(
         group["id"],
         "What should I draw?",
@@ -175,7 +160,7 @@ async def test_only_the_person_asked_answers_a_question(
         reply_markup=ForceReply(selective=True),
     )
     scene.note_questions()
-    question = served.messages(group["id"])[-1]["message_id"]
+    question = emulator.messages(group["id"])[-1]["message_id"]
     scene.switch_to("bob")
     assert scene.answering("a dog") is None  # not asked
     scene.switch_to("ann")
@@ -184,8 +169,8 @@ async def test_only_the_person_asked_answers_a_question(
     assert scene.answering("a cat") is None  # answered once
 
 
-def test_the_chat_has_room_for_a_hundred_people(served: BotApiEmulator) -> None:
-    scene = Scene(served)
+def test_the_chat_has_room_for_a_hundred_people(emulator: BotApiEmulator) -> None:
+    scene = Scene(emulator)
     for number in range(2, MAX_PEOPLE + 1):
         assert scene.switch_to(f"p{number}") is True
     with pytest.raises(SceneError, match="room for 100 people"):

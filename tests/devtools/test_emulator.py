@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,23 +43,6 @@ if TYPE_CHECKING:
     from tests.bot_api_spec import SpecChecker
 
 JSON = dict[str, Any]
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    """A served, strict emulator for the default token (overrides the shared fixture)."""
-    emulator = BotApiEmulator()
-    async with emulator.serve():
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emulator: BotApiEmulator) -> AsyncIterator[telegram.Bot]:
-    """python-telegram-bot's real Bot, initialized against the emulator (getMe done)."""
-    async with telegram.Bot(
-        emulator.token, base_url=emulator.api_url, base_file_url=emulator.file_url
-    ) as client:
-        yield client
 
 
 def image_bytes(width: int, height: int, fmt: str = "PNG", mode: str = "RGB") -> bytes:

@@ -4,8 +4,6 @@ media in an inline message edited only to a file already on the servers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import telegram
 from telegram import (
@@ -23,21 +21,6 @@ from devtools.emulator import BotApiEmulator
 from tests.conftest import png_bytes
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("More", switch_inline_query="")]])
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator()
-    async with emulator.serve():
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emulator: BotApiEmulator) -> AsyncIterator[telegram.Bot]:
-    async with telegram.Bot(
-        emulator.token, base_url=emulator.api_url, base_file_url=emulator.file_url
-    ) as client:
-        yield client
 
 
 def _article(result_id: str, markup: InlineKeyboardMarkup | None = KEYBOARD) -> object:

@@ -4,29 +4,12 @@ unknown users refused."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import telegram
 from telegram import ChatMemberAdministrator, ChatMemberOwner
 from telegram.error import BadRequest
 
 from devtools.emulator import BotApiEmulator
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator()
-    async with emulator.serve():
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emulator: BotApiEmulator) -> AsyncIterator[telegram.Bot]:
-    async with telegram.Bot(
-        emulator.token, base_url=emulator.api_url, base_file_url=emulator.file_url
-    ) as client:
-        yield client
 
 
 async def test_a_group_knows_its_admins_and_members(

@@ -3,29 +3,12 @@ a payment only after a confirmed check, each charge refunded once, descriptions 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import telegram
 from telegram import LabeledPrice
 from telegram.error import BadRequest
 
 from devtools.emulator import BotApiEmulator
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator()
-    async with emulator.serve():
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emulator: BotApiEmulator) -> AsyncIterator[telegram.Bot]:
-    async with telegram.Bot(
-        emulator.token, base_url=emulator.api_url, base_file_url=emulator.file_url
-    ) as client:
-        yield client
 
 
 async def test_invoices_are_in_stars_without_a_provider(
