@@ -103,7 +103,8 @@ class ModerationGate:
         decision = await self.moderator.check_prompt(job.prompt, policy)
         if not decision.allowed:
             loosest = await loosest_blocking(
-                policy, lambda looser: self.moderator.check_prompt(job.prompt, looser)
+                policy,
+                lambda looser: self.moderator.check_prompt(job.prompt, looser, hosted=False),
             )
             await self._record(job, PROMPT, decision, loosest)
             refusal = PromptBlocked(*_why(decision))

@@ -127,10 +127,14 @@ class Moderator:
                     await self._hosted.stop()
                 log.info("moderation.stopped")
 
-    async def check_prompt(self, text: str, policy: Policy = Policy.STANDARD) -> Decision:
+    async def check_prompt(
+        self, text: str, policy: Policy = Policy.STANDARD, *, hosted: bool = True
+    ) -> Decision:
+        """The prompt's decision; ``hosted=False`` asks the local layers only (no paid call:
+        what a block would have been under another policy)."""
         checker = self.prompt_checker
         decision = await self._run(partial(checker.check, text, policy))
-        if self._hosted is not None:
+        if hosted and self._hosted is not None:
             decision = await self._hosted.review(text, decision)
         return decision
 

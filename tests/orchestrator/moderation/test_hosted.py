@@ -254,3 +254,24 @@ async def test_the_moderator_combines_both_layers(
     assert Check.HOSTED not in local.checks
     assert (clean.allowed, clean.checks[-1]) == (True, "hosted")
     assert [call.json()["input"] for call in fake.calls()] == [PROMPT, "a red fox in the snow"]
+
+
+async def test_asking_for_the_local_layers_only_makes_no_call(
+    openai: tuple[FakeOpenAIModeration, str], moderation_settings: SettingsFactory
+) -> None:
+    # What a block would have been under a looser policy is asked of the local layers
+    # only: each blocked prompt costs one hosted call, not one per policy.
+    fake, url = openai
+    fake.flags = {"harbour": ("illicit",)}
+    settings = moderation_settings(
+        moderation_hosted="openai", moderation_hosted_url=url, moderation_hosted_key=KEY
+    )
+    moderator = Moderator(settings)
+    await moderator.start()
+    try:
+        local = await moderator.check_prompt(PROMPT, Policy.STRICT, hosted=False)
+    finally:
+        await moderator.stop()
+    assert local.allowed
+    assert Check.HOSTED not in local.checks
+    assert fake.calls() == []
