@@ -29,7 +29,7 @@ import structlog
 from orchestrator.frontend import JobFrontend
 from orchestrator.jobs.eta import WaitEstimator
 from orchestrator.jobs.marks import status_owner_mark
-from orchestrator.jobs.status_stage import Stage, advance
+from orchestrator.jobs.status_stage import Stage, advance, past_waiting
 from orchestrator.settings import Settings
 from state.base import JobQueue, StateStore
 from state.models import Job
@@ -118,8 +118,9 @@ class QueuePositions:
             return
         deadline_s = self._settings.job_deadline_s
         if not await advance(self._store, job_id, Stage.WAITING, deadline_s, ahead):
-            del self._waiting[job_id]  # being made: waiting is behind it
-            return
+            if await past_waiting(self._store, job_id):
+                del self._waiting[job_id]  # being made or ended: waiting is behind it
+            return  # else a later count than one shown: the next update may move forward
         try:
             await self._frontend.show_queue_position(job, ahead, eta_s)
         except Exception as exc:  # cosmetic: the job goes on regardless

@@ -56,3 +56,9 @@ async def advance(
 async def is_running(store: StateStore, job_id: str) -> bool:
     shown_stage, _ = _read(await store.recall(stage_mark(job_id)))
     return shown_stage == Stage.RUNNING
+
+
+async def past_waiting(store: StateStore, job_id: str) -> bool:
+    """Whether the status message has moved on from waiting (being made, or ended)."""
+    shown_stage, _ = _read(await store.recall(stage_mark(job_id)))
+    return shown_stage > Stage.WAITING

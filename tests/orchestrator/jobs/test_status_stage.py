@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.jobs.status_stage import Stage, advance, is_running
+from orchestrator.jobs.status_stage import Stage, advance, is_running, past_waiting
 from state.backend import open_backend
 
 
@@ -22,6 +22,7 @@ async def test_a_status_only_moves_forward(state_backend: dict[str, Any]) -> Non
         assert await show(Stage.WAITING, 3)
         assert await show(Stage.WAITING, 3)  # as many ahead (a shorter wait): still forward
         assert not await show(Stage.WAITING, 4)  # more ahead: back
+        assert not await past_waiting(store, "job-1")  # refused, yet still waiting
         assert await show(Stage.WAITING, 1)
         assert not await is_running(store, "job-1")
         assert await show(Stage.RUNNING)
@@ -34,5 +35,7 @@ async def test_a_status_only_moves_forward(state_backend: dict[str, Any]) -> Non
         assert not await advance(store, "job-3", Stage.WAITING, 60, 1)
         assert not await advance(store, "job-3", Stage.RUNNING, 60)
         assert not await is_running(store, "job-3")
+        assert await past_waiting(store, "job-3")
+        assert await past_waiting(store, "job-1")
     finally:
         await state.stop()
