@@ -277,7 +277,8 @@ class Ledger(ABC):
       Reserving the parked job again takes the rest (raising ``InsufficientCredits``, with
       nothing more taken, while the balance is still short); ``release`` gives back what
       it holds; ``capture`` leaves it alone (None). A parked reservation is not in
-      ``held_reservations`` until its price is complete.
+      ``held_reservations`` until its price is complete: it is in ``parked_reservations``
+      from when it was parked until its price is complete or it is released.
     - ``capture(job_id, images=None)`` makes a reservation final for ``images`` of its
       units (the images delivered; None: all of them; clamped to 0..units): the free
       units count first, then the paid ones at the reserved price; in the same atomic step
@@ -288,6 +289,10 @@ class Ledger(ABC):
     - ``held_reservations(older_than_s, limit)``: reservations neither captured nor
       released that were made at least ``older_than_s`` seconds ago, oldest first, at most
       ``limit``, each with its age (what a sweep for reservations whose process died reads).
+      ``parked_reservations(older_than_s, limit)``: the same for parked reservations, by
+      when they were parked (taking the rest again while still short does not renew it),
+      each with the sats it holds (what a sweep for holds whose invoice was never recorded,
+      or whose resume died, reads).
     - ``balance(user_id)``: available and reserved sats and the free units held by
       reservations not yet settled; always available = credited - captured - reserved,
       and never negative. ``free_used(user_id, day)``: free units taken on ``day`` (held
@@ -340,6 +345,11 @@ class Ledger(ABC):
 
     @abstractmethod
     async def held_reservations(
+        self, older_than_s: float, limit: int = 100
+    ) -> list[HeldReservation]: ...
+
+    @abstractmethod
+    async def parked_reservations(
         self, older_than_s: float, limit: int = 100
     ) -> list[HeldReservation]: ...
 

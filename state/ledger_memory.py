@@ -48,6 +48,7 @@ class MemoryLedger(Ledger):
         self._transferred: set[str] = set()
         self._held: dict[str, _Held] = {}
         self._open: dict[str, float] = {}  # job id -> when reserved (monotonic), until settled
+        self._parked: dict[str, float] = {}  # job id -> when parked, until complete or settled
         self._free_used: dict[tuple[int, dt.date], int] = {}
         self._pending: dict[str, PendingInvoice] = {}
         self._invoices: dict[str, PendingInvoice] = {}
@@ -121,6 +122,7 @@ class MemoryLedger(Ledger):
         reservation = Reservation(job_id, user_id, sats, free)
         self._held[job_id] = held = _Held(reservation, day, units, price_sats, taken)
         if held.parked:
+            self._parked[job_id] = time.monotonic()
             raise InsufficientCredits(user_id, sats - taken, free, taken)
         self._open[job_id] = time.monotonic()
         return reservation
@@ -139,6 +141,7 @@ class MemoryLedger(Ledger):
         account.available -= rest
         account.reserved += rest
         held.held_sats = held.reservation.sats
+        self._parked.pop(held.reservation.job_id, None)
         self._open[held.reservation.job_id] = time.monotonic()
 
     async def capture(self, job_id: str, images: int | None = None) -> Capture | None:
@@ -171,6 +174,7 @@ class MemoryLedger(Ledger):
             return None
         held.settled = True
         self._open.pop(job_id, None)
+        self._parked.pop(job_id, None)
         account = self._account(held.reservation.user_id)
         account.reserved -= held.held_sats
         account.free_held -= held.reservation.free_units
@@ -185,15 +189,25 @@ class MemoryLedger(Ledger):
     async def held_reservations(
         self, older_than_s: float, limit: int = 100
     ) -> list[HeldReservation]:
+        return self._older(self._open, older_than_s, limit)
+
+    async def parked_reservations(
+        self, older_than_s: float, limit: int = 100
+    ) -> list[HeldReservation]:
+        return self._older(self._parked, older_than_s, limit)
+
+    def _older(
+        self, since: dict[str, float], older_than_s: float, limit: int
+    ) -> list[HeldReservation]:
+        """The entries of ``since`` (job id -> when, in that order) at least that old."""
         now = time.monotonic()
         found: list[HeldReservation] = []
-        for job_id, reserved_at in self._open.items():  # in the order reserved
-            if len(found) >= limit or now - reserved_at < older_than_s:
+        for job_id, at in since.items():
+            if len(found) >= limit or now - at < older_than_s:
                 break
-            reservation = self._held[job_id].reservation
-            found.append(
-                HeldReservation(job_id, reservation.user_id, reservation.sats, now - reserved_at)
-            )
+            held = self._held[job_id]
+            user_id = held.reservation.user_id
+            found.append(HeldReservation(job_id, user_id, held.held_sats, now - at))
         return found
 
     async def balance(self, user_id: int) -> Balance:

@@ -89,6 +89,7 @@ class RedisLedger(Ledger):
             self._keys.ledger_account(user_id),
             self._keys.ledger_free(user_id, day),
             self._keys.ledger_held,
+            self._keys.ledger_parked,
         ]
         args: list[int | str] = [
             user_id,
@@ -118,6 +119,7 @@ class RedisLedger(Ledger):
                 str(free_key),
                 self._keys.ledger_held,
                 self._keys.ledger_movements(int(user)),
+                self._keys.ledger_parked,
             ]
             args = [action, job_id, "" if images is None else images, self.MOVEMENTS_KEPT]
             applied, sats, charged = await self._settle(keys=keys, args=args)
@@ -133,17 +135,29 @@ class RedisLedger(Ledger):
         self, older_than_s: float, limit: int = 100
     ) -> list[HeldReservation]:
         with translated_errors("ledger_held_reservations"):
-            now, found = await self._held(keys=[self._keys.ledger_held], args=[older_than_s, limit])
-            job_ids = [str(job_id) for job_id in found[0::2]]
-            async with self._client.pipeline(transaction=False) as pipe:
-                for job_id in job_ids:
-                    pipe.hmget(self._keys.ledger_entry(f"job:{job_id}"), ["user", "sats"])
-                entries = await pipe.execute()
+            return await self._older(self._keys.ledger_held, older_than_s, limit)
+
+    async def parked_reservations(
+        self, older_than_s: float, limit: int = 100
+    ) -> list[HeldReservation]:
+        with translated_errors("ledger_parked_reservations"):
+            return await self._older(self._keys.ledger_parked, older_than_s, limit)
+
+    async def _older(
+        self, since_key: str, older_than_s: float, limit: int
+    ) -> list[HeldReservation]:
+        """The reservations of the sorted set ``since_key`` at least that old, oldest first."""
+        now, found = await self._held(keys=[since_key], args=[older_than_s, limit])
+        job_ids = [str(job_id) for job_id in found[0::2]]
+        async with self._client.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hmget(self._keys.ledger_entry(f"job:{job_id}"), ["user", "sats", "held"])
+            entries = await pipe.execute()
         held = []
-        for job_id, reserved_at, (user, sats) in zip(job_ids, found[1::2], entries, strict=True):
-            if user is not None:
-                age_s = float(now) - float(reserved_at)
-                held.append(HeldReservation(job_id, int(user), int(sats), age_s))
+        for job_id, at, (user, sats, taken) in zip(job_ids, found[1::2], entries, strict=True):
+            if user is not None:  # held is missing from entries reserved before it was kept
+                sats_held = int(taken) if taken is not None else int(sats)
+                held.append(HeldReservation(job_id, int(user), sats_held, float(now) - float(at)))
         return held
 
     async def balance(self, user_id: int) -> Balance:

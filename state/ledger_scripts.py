@@ -4,7 +4,9 @@ An account is a hash (``available``, ``reserved``); an entry is a hash per idemp
 (``kind``, ``user``, ``sats``, ``free``, ``state``; a job's also ``units`` and ``price``)
 whose existence makes a repeat a no-op. Reservations not yet settled are also in a sorted
 set by when they were made (the server's clock, ``TIME``: effects are replicated, so
-reading it before writing is allowed), for the sweep of reservations whose process died.
+reading it before writing is allowed), for the sweep of reservations whose process died;
+parked ones are in another, by when they were parked, until their price is complete or
+they are settled.
 Each account's movements are a list, newest first, trimmed to the last ``kept``, written by
 the same script as the movement (``MOVED``).
 """
@@ -63,8 +65,9 @@ return {1}
 )
 
 # KEYS[1]: entry (job:<id>); KEYS[2]: account; KEYS[3]: the day's free-use counter;
-# KEYS[4]: the held reservations. ARGV: user, units, price, free per day, free counter
-# ttl (s), job id, park ("1": when short, hold the free units and the credit there is).
+# KEYS[4]: the held reservations; KEYS[5]: the parked ones. ARGV: user, units, price,
+# free per day, free counter ttl (s), job id, park ("1": when short, hold the free units
+# and the credit there is).
 # An entry's ``held`` is the sats taken so far: less than ``sats`` while it is parked
 # (state "parked"), when reserving it again takes the rest. The account's ``free_held``
 # counts the free units of entries not yet settled.
@@ -88,6 +91,7 @@ if state == 'parked' then
     redis.call('HINCRBY', KEYS[2], 'reserved', rest)
   end
   redis.call('HSET', KEYS[1], 'state', 'reserved', 'held', sats)
+  redis.call('ZREM', KEYS[5], ARGV[6])
   redis.call('ZADD', KEYS[4], now, ARGV[6])
   return {1, sats, free}
 end
@@ -120,6 +124,7 @@ redis.call('HSET', KEYS[1], 'kind', 'reserve', 'user', ARGV[1], 'sats', sats, 'f
            'free_key', KEYS[3], 'state', entry_state, 'units', units, 'price', ARGV[3],
            'held', taken)
 if taken < sats then
+  redis.call('ZADD', KEYS[5], now, ARGV[6])
   return {0, sats - taken, free, taken}
 end
 redis.call('ZADD', KEYS[4], now, ARGV[6])
@@ -127,7 +132,8 @@ return {1, sats, free}
 """
 
 # KEYS[1]: entry; KEYS[2]: account; KEYS[3]: the free-use counter of the entry's day;
-# KEYS[4]: the held reservations; KEYS[5]: the account's movements. ARGV[1]: "capture"
+# KEYS[4]: the held reservations; KEYS[5]: the account's movements; KEYS[6]: the parked
+# reservations. ARGV[1]: "capture"
 # or "release"; ARGV[2]: job id; ARGV[3]: images to capture ("": all); ARGV[4]: movements
 # kept. A parked entry can only be released; a capture that charged sats is a movement.
 # Returns {1, sats charged, images charged} when applied, {0, 0, 0} otherwise.
@@ -138,6 +144,7 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'reserved' and not (state == 'parked' and ARGV[1] == 'release') then
   if state ~= 'parked' then
     redis.call('ZREM', KEYS[4], ARGV[2])
+    redis.call('ZREM', KEYS[6], ARGV[2])
   end
   return {0, 0, 0}
 end
@@ -175,6 +182,7 @@ if ARGV[1] == 'release' then
 end
 redis.call('HSET', KEYS[1], 'state', settled, 'charged', charged, 'images', images)
 redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[6], ARGV[2])
 if charged > 0 then
   moved(KEYS[5], 'capture', charged, ARGV[2], images, ARGV[4])
 end
@@ -182,7 +190,8 @@ return {1, charged, images}
 """
 )
 
-# KEYS[1]: the held reservations. ARGV[1]: minimum age (s); ARGV[2]: at most this many.
+# KEYS[1]: the held (or the parked) reservations. ARGV[1]: minimum age (s); ARGV[2]: at
+# most this many.
 # Returns {now (s, as text), {job id, reserved at, ...}}, oldest first.
 HELD = """
 local now_parts = redis.call('TIME')

@@ -238,7 +238,8 @@ class Capture:
 
 @dataclass(frozen=True, slots=True)
 class HeldReservation:
-    """A reservation neither captured nor released, and how long it has been held."""
+    """A reservation neither captured nor released, and how long it has been held;
+    ``sats`` is what it holds (less than its price while it is parked)."""
 
     job_id: str
     user_id: int

@@ -77,6 +77,11 @@ class RedisKeys:
         """Reservations not yet settled: job id -> when reserved (s, the server's clock)."""
         return f"{self.prefix}ledger:held"
 
+    @property
+    def ledger_parked(self) -> str:
+        """Parked reservations (waiting for an invoice): job id -> when parked (s)."""
+        return f"{self.prefix}ledger:parked"
+
     # Moderation: the latest blocks, each user's blocks by time, banned users.
     @property
     def moderation_blocks(self) -> str:

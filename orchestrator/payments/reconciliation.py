@@ -14,6 +14,13 @@ message included) and settles each whose job is neither queued nor running:
 - job delivered: captured for the images it delivered (``result_file_ids``), as its worker
   would have: the user has them and was never told "not charged".
 
+Parked holds (a request's free images and credit held while its invoice is open) are
+swept apart: one parked longer than the invoice's expiry plus ``RESERVATION_SWEEP_GRACE_S``
+is released when its job has no pending invoice (the process died before recording it, or
+after resolving it and before queueing the job: a paid invoice's sats stay as credit) or
+its job is no longer waiting for payment. One whose invoice is still pending is left to
+reconciliation, which resolves the invoice and settles the hold with it.
+
 Refund payouts' reservations (``refunds.py``) are not the sweep's: their outcome is the
 backend's to tell, and ``Payouts.reconcile`` asks it.
 
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
@@ -107,3 +115,38 @@ async def sweep_reservations(
             age_s=round(held.age_s, 1),
         )
     return settled
+
+
+async def sweep_parked(
+    ledger: Ledger,
+    store: StateStore,
+    older_than_s: float,
+    count: Callable[[str], None],
+) -> int:
+    """Release the parked holds older than ``older_than_s`` whose job waits for no pending
+    invoice; how many this call released."""
+    released = 0
+    for held in await ledger.parked_reservations(older_than_s, limit=SWEEP_BATCH):
+        job = await store.get_job(held.job_id)
+        if job is not None and job.status is JobStatus.QUEUED:
+            pending = await ledger.pending_of(held.user_id)
+            if any(invoice.job_id == held.job_id for invoice in pending):
+                continue  # its invoice is open or not yet reconciled: reconciliation's
+        if not await ledger.release(held.job_id):
+            continue  # settled meanwhile
+        if job is not None and job.status is JobStatus.QUEUED:  # it will not run now
+            job.status = JobStatus.FAILED
+            job.error = "Unpaid"
+            job.updated_at = time.time()
+            await store.save_job(job)
+        released += 1
+        count("released")
+        count("swept")
+        log.warning(
+            "parked_hold_swept",
+            job_id=held.job_id,
+            job_status=job.status.value if job is not None else None,
+            sats=held.sats,
+            age_s=round(held.age_s, 1),
+        )
+    return released

@@ -8,7 +8,8 @@ Guarantees (see README "Payments"):
 - A job's price is reserved once (keyed by job id) before it is queued, captured once after
   its photo was delivered (for the images delivered; the rest given back), released once
   when it failed; never both. A reservation whose process died before queueing its job is
-  released by the sweep (``orchestrator/payments/reconciliation.py``).
+  released by the sweep (``orchestrator/payments/reconciliation.py``), and so is a parked
+  hold whose process died before recording its invoice or before queueing its paid job.
 - Each invoice outcome (parked job queued, top-up announced, expiry told) happens once:
   ``Ledger.resolve_pending`` hands the invoice's record to exactly one caller.
 - The free allowance and credits add up: a request they do not cover is invoiced for the
@@ -32,7 +33,7 @@ from orchestrator.payments.fiat import FiatRates
 from orchestrator.payments.invoices import JOB, POOL, InvoiceIssuer, Topup, Topups
 from orchestrator.payments.notices import NoticeKind, PaymentNotice, PaymentNotifier
 from orchestrator.payments.pools import GroupPools
-from orchestrator.payments.reconciliation import Reconciler, sweep_reservations
+from orchestrator.payments.reconciliation import Reconciler, sweep_parked, sweep_reservations
 from orchestrator.payments.refunds import Payouts
 from orchestrator.payments.webhooks import WebhookGate
 from orchestrator.serving.metrics import PAYMENTS
@@ -308,6 +309,8 @@ class PaymentService:
     async def sweep_reservations(self) -> int:
         """Settle reservations left by a process that died (``reconciliation.py``)."""
         grace_s = self._settings.reservation_sweep_grace_s
-        return await sweep_reservations(
+        settled = await sweep_reservations(
             self.ledger, self._store, grace_s, self.capture, self._count
         )
+        parked_s = self._settings.invoice_expiry_s + grace_s  # its invoice surely expired
+        return settled + await sweep_parked(self.ledger, self._store, parked_s, self._count)

@@ -5,6 +5,10 @@ reserved, the job never saved nor queued. A second service on the same state (th
 backend's very objects, or the same Redis) releases it once the grace period has passed;
 the reservation of a queued (or running) job is left alone, a failed job's is released and
 a delivered job's is captured for the images it sent.
+
+A parked hold (free images and credit held for a request behind its invoice) whose process
+died before recording the invoice, or after resolving it and before queueing the job, is
+released once it is older than the invoice could live; one with a pending invoice is not.
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ from typing import Any
 
 import pytest
 
+from orchestrator.payments.charges import today
+from orchestrator.payments.errors import PaymentRequired
+from orchestrator.payments.reconciliation import sweep_parked
 from orchestrator.payments.service import PaymentService
 from orchestrator.stats.counters import REVENUE_SATS
 from providers.payments.fake import FakePaymentBackend
 from state.backend import StateBackend, open_backend
+from state.errors import InsufficientCredits
 from state.models import Balance, Job, JobKind, JobStatus
 from tests.conftest import make_settings
 from tests.orchestrator.payments.test_service import RecordingNotifier
@@ -40,6 +48,11 @@ class Processes:
 
     async def balance(self) -> Balance:
         return await self.state.ledger.balance(USER)
+
+    async def sweep_parked(self, older_than_s: float) -> int:
+        """The survivor's sweep of parked holds, with the invoice's lifetime given."""
+        state = self.state
+        return await sweep_parked(state.ledger, state.store, older_than_s, lambda _: None)
 
 
 def _service(state: StateBackend, **overrides: Any) -> PaymentService:
@@ -141,3 +154,48 @@ async def test_the_reconciliation_loop_sweeps_by_itself(processes: Processes) ->
         assert await processes.balance() == Balance(100, 0)
     finally:
         await alive.stop()
+
+
+async def test_a_parked_hold_whose_invoice_was_never_recorded_is_released(
+    processes: Processes,
+) -> None:
+    ledger = processes.state.ledger
+    assert await ledger.credit(USER, "topup", 150)
+    dying = _service(processes.state, free_generations_per_day=1)
+    lost = _job(num_images=3)  # 1 free, 200 sats for 2: 150 there
+    with pytest.raises(InsufficientCredits):  # parked; killed before its invoice was recorded
+        await dying.charges.reserve(lost, park=True)
+    assert await processes.balance() == Balance(0, 150, 1)
+    await asyncio.sleep(GRACE_S + 0.1)
+
+    assert await processes.alive.sweep_reservations() == 0  # its invoice could still be open
+    assert await processes.balance() == Balance(0, 150, 1)
+    assert await processes.sweep_parked(60) == 0  # not yet as old as that
+    assert await processes.sweep_parked(GRACE_S) == 1
+    assert await processes.balance() == Balance(150, 0, 0)
+    assert await ledger.free_used(USER, today()) == 0
+    assert await processes.sweep_parked(0) == 0  # once
+    assert await ledger.parked_reservations(0) == []
+
+
+async def test_a_parked_hold_with_a_pending_invoice_is_kept_until_it_is_resolved(
+    processes: Processes,
+) -> None:
+    ledger, store = processes.state.ledger, processes.state.store
+    assert await ledger.credit(USER, "topup", 30)
+    parked = _job()
+    with pytest.raises(PaymentRequired) as required:
+        await processes.dead.charge(parked)
+    assert await processes.balance() == Balance(0, 30)
+    await asyncio.sleep(GRACE_S + 0.1)
+    assert await processes.sweep_parked(0) == 0  # its invoice is still pending
+    assert await processes.balance() == Balance(0, 30)
+
+    # Paid: resolved, then the process died before reserving the rest and queueing the job.
+    assert await ledger.credit(USER, "invoice:paid", required.value.missing_sats)
+    assert await ledger.resolve_pending(required.value.invoice.id) is not None
+    assert await processes.sweep_parked(0) == 1
+    assert await processes.balance() == Balance(100, 0)  # what it held, and the payment
+    stored = await store.get_job(parked.id)
+    assert stored is not None
+    assert (stored.status, stored.error) == (JobStatus.FAILED, "Unpaid")
