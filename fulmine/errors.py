@@ -23,6 +23,7 @@ broke on our side or a service's, and the user is told and not charged.
     │   │       └── OutputImagesBlocked
     │   └── PaymentRefusal          (orchestrator.payments.errors)
     │       ├── PaymentRequired     parked until its invoice is paid
+    │       ├── CreditShort         short, and nowhere to show an invoice (inline)
     │       └── PaymentsUnavailable no invoice could be issued (nothing taken)
     └── Failure
         ├── ProviderError           (providers.errors)
