@@ -33,6 +33,14 @@ class Version:
     file_id: str
     instruction: str | None  # the prompt that made it; None for an image the user sent
     job_id: str | None
+    spoiler: bool = False  # first sent behind a spoiler: shown again the same way
+
+
+def _version(file_id: str, maker: Job | None) -> Version:
+    if maker is None:
+        return Version(file_id, None, None)
+    index = maker.result_file_ids.index(file_id) if file_id in maker.result_file_ids else -1
+    return Version(file_id, maker.prompt, maker.id, index in maker.spoiler_images)
 
 
 class EditHistory:
@@ -79,14 +87,12 @@ class EditHistory:
         if job is None or job.kind is not JobKind.EDIT or job.input_image is None:
             return None
         parent = job.input_image.file_id
-        maker = await self.maker(parent)
-        return Version(parent, maker.prompt if maker else None, maker.id if maker else None)
+        return _version(parent, await self.maker(parent))
 
     async def chain(self, file_id: str) -> list[Version]:
         """The versions leading to ``file_id``, oldest first, itself last (at most
         ``CHAIN_MAX``, the newest kept)."""
-        maker = await self.maker(file_id)
-        versions = [Version(file_id, maker.prompt if maker else None, maker.id if maker else None)]
+        versions = [_version(file_id, await self.maker(file_id))]
         seen = {file_id}
         while len(versions) < CHAIN_MAX:
             earlier = await self.previous(versions[-1].file_id)

@@ -89,7 +89,7 @@ class HistoryCommands:
             if previous.instruction is not None
             else texts.text("undo_sent_original", language)
         )
-        await message.reply_photo(previous.file_id, caption=caption)
+        await message.reply_photo(previous.file_id, caption=caption, has_spoiler=previous.spoiler)
         try:
             await history.set_last(message.chat_id, sender.id, previous.file_id)
         except StateError as exc:  # sent all the same; the next /undo starts from before
@@ -114,7 +114,11 @@ class HistoryCommands:
             return
         await self._answer(query.answer())
         album = [
-            InputMediaPhoto(version.file_id, caption=version_caption(n, version, language))
+            InputMediaPhoto(
+                version.file_id,
+                caption=version_caption(n, version, language),
+                has_spoiler=version.spoiler,
+            )
             for n, version in enumerate(chain, start=1)
         ]
         await message.reply_media_group(album)
