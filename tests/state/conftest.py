@@ -9,7 +9,10 @@ from dataclasses import dataclass
 import pytest
 
 from state.backend import StateBackend, open_backend
-from state.base import JobQueue, StateStore, StatsStore
+from state.base import JobQueue, Ledger, StateStore, StatsStore
+from state.ledger_memory import MemoryLedger
+from state.ledger_redis import RedisLedger
+from state.redis_connection import connect
 from state.redis_keys import RedisKeys
 from state.redis_queue import RedisJobQueue
 from state.redis_store import RedisStateStore
@@ -61,3 +64,18 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     await built.state.start()
     yield built
     await built.state.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[Ledger]:
+    """The ledger both ways; on Redis under a prefix of its own."""
+    if request.param == "memory":
+        yield MemoryLedger()
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    client = connect(server.url)
+    built = RedisLedger(client, RedisKeys(f"ledger-{uuid.uuid4().hex[:12]}:"))
+    await built.start()
+    yield built
+    await built.stop()
+    await client.aclose()

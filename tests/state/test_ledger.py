@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from state.base import Ledger
 from state.errors import InsufficientCredits
-from state.ledger_memory import MemoryLedger
-from state.ledger_redis import RedisLedger
 from state.models import Balance, Capture, PendingInvoice
-from state.redis_connection import connect
-from state.redis_keys import RedisKeys
-from tests.redis_server import RedisServer
 
 DAY = dt.date(2026, 11, 23)
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[Ledger]:
-    if request.param == "memory":
-        yield MemoryLedger()
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    client = connect(server.url)
-    built = RedisLedger(client, RedisKeys(f"ledger-{uuid.uuid4().hex[:12]}:"))
-    await built.start()
-    yield built
-    await built.stop()
-    await client.aclose()
 
 
 async def test_credit_applies_once_per_key(ledger: Ledger) -> None:
