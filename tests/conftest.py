@@ -20,9 +20,11 @@ from PIL import Image
 from bot.frontend import TelegramFrontend
 from devtools.emulator import BotApiEmulator
 from orchestrator.app import create_app
+from orchestrator.payments.service import PaymentService
 from orchestrator.runtime import Runtime
 from orchestrator.serving.server import serve_in_background
 from orchestrator.settings import Settings
+from providers.payments.fake import FakePaymentBackend
 from tests.redis_server import RedisServer
 
 pytest_plugins = [
@@ -59,6 +61,13 @@ class Stack:
         else:
             kwargs["json"] = update
         return await self.http.post(f"{self.url}/telegram/webhook", headers=headers, **kwargs)
+
+    def fake_payments(self) -> tuple[PaymentService, FakePaymentBackend]:
+        """The payment service and its fake backend (``PAYMENTS_BACKEND=fake``)."""
+        payments = self.runtime.payments
+        assert payments is not None
+        assert isinstance(payments.backend, FakePaymentBackend)
+        return payments, payments.backend
 
     async def send(self, update: dict[str, Any]) -> httpx.Response:
         """Post an update and wait until everything it started has finished."""

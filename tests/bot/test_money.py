@@ -19,9 +19,8 @@ from starlette.routing import Route
 from bot import texts
 from bot.frontend import TelegramFrontend
 from orchestrator.app import create_app
-from orchestrator.payments.service import PaymentService
 from orchestrator.serving.server import serve_in_background
-from providers.payments.fake import FakePaymentBackend, FakeWebhook
+from providers.payments.fake import FakeWebhook
 from state.models import Balance
 from tests.conftest import Stack, make_settings
 
@@ -33,13 +32,6 @@ ADMIN = 42  # tests.conftest.make_settings' ADMIN_USER_IDS
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return dict(PAID)
-
-
-def _payments(stack: Stack) -> tuple[PaymentService, FakePaymentBackend]:
-    payments = stack.runtime.payments
-    assert payments is not None
-    assert isinstance(payments.backend, FakePaymentBackend)
-    return payments, payments.backend
 
 
 def _chat(stack: Stack, user_id: int = 1001) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -85,7 +77,7 @@ FREE_AND_CREDIT = PAID | {"free_generations_per_day": 2}
 async def test_free_images_and_credit_add_up_and_are_held_until_the_invoice_expires(
     stack: Stack,
 ) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     await _say(stack, "/generate one free fox")  # one of the two free images of the day
     assert _captions(stack) == ["one free fox"]
     await payments.ledger.credit(1001, "gift", 150)
@@ -122,7 +114,7 @@ async def test_free_images_and_credit_add_up_and_are_held_until_the_invoice_expi
 async def test_paying_the_missing_part_runs_the_request_with_what_was_held(
     stack: Stack,
 ) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     await payments.ledger.credit(1001, "gift", 100)
     await _say(stack, "/generate four foxes --n 4")  # 2 free + 100 credit + 100 to pay
     (pending,) = await payments.ledger.pending_invoices()
@@ -137,7 +129,7 @@ async def test_paying_the_missing_part_runs_the_request_with_what_was_held(
 
 
 async def test_a_long_prompt_is_shortened_in_the_expiry_notice(stack: Stack) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     prompt = "a very long prompt about " + "foxes " * 30
     await _say(stack, f"/generate {prompt}")
     (pending,) = await payments.ledger.pending_invoices()
@@ -150,7 +142,7 @@ async def test_a_long_prompt_is_shortened_in_the_expiry_notice(stack: Stack) -> 
 
 
 async def test_buy_says_exactly_what_is_wrong_with_an_amount(stack: Stack) -> None:
-    payments, _ = _payments(stack)
+    payments, _ = stack.fake_payments()
     bounds = {"default": "1,000", "min": "100", "max": "1,000,000"}
     await _say(stack, "/buy lots")
     assert _texts(stack)[-1] == texts.text("buy_not_a_number", value="lots", **bounds)
@@ -172,7 +164,7 @@ async def test_buy_says_exactly_what_is_wrong_with_an_amount(stack: Stack) -> No
 
 
 async def test_an_admin_is_not_invoiced_for_their_own_images(stack: Stack) -> None:
-    payments, _ = _payments(stack)
+    payments, _ = stack.fake_payments()
     await _say(stack, "/generate an admin's fox", user_id=ADMIN)
     assert _captions(stack) == ["an admin's fox"]
     assert await payments.ledger.pending_invoices() == []
@@ -183,7 +175,7 @@ async def test_an_admin_is_not_invoiced_for_their_own_images(stack: Stack) -> No
 
 @pytest.mark.parametrize("settings_overrides", [PAID | {"admins_pay": True}])
 async def test_admins_pay_when_the_operator_says_so(stack: Stack) -> None:
-    payments, _ = _payments(stack)
+    payments, _ = stack.fake_payments()
     await _say(stack, "/generate an admin's fox", user_id=ADMIN)
     assert len(await payments.ledger.pending_invoices()) == 1
     priced = texts.text("payment_invoice", images=1, price="100 sats")

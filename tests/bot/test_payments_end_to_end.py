@@ -14,9 +14,8 @@ from PIL import Image
 
 from bot import texts
 from bot.money.payments import qr_png
-from orchestrator.payments.service import PaymentService
 from orchestrator.stats.counters import REVENUE_SATS
-from providers.payments.fake import FakePaymentBackend, FakeWebhook
+from providers.payments.fake import FakeWebhook
 from state.models import Balance
 from tests.conftest import Stack
 from tests.fakes.fal import FakeFal
@@ -30,13 +29,6 @@ PAID = {"payments_backend": "fake", "price_generate_sats": PRICE, "price_edit_sa
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return dict(PAID)
-
-
-def _payments(stack: Stack) -> tuple[PaymentService, FakePaymentBackend]:
-    payments = stack.runtime.payments
-    assert payments is not None
-    assert isinstance(payments.backend, FakePaymentBackend)
-    return payments, payments.backend
 
 
 def _ada(stack: Stack, user_id: int = 1001) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -78,7 +70,7 @@ def _texts(stack: Stack) -> list[str]:
 
 
 async def test_no_credits_invoice_then_paid_job_runs_by_itself(stack: Stack) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     user, chat = _ada(stack)
     request = stack.emulator.user_message(chat, user, text="/generate a red fox")
     await stack.send(request)
@@ -117,7 +109,7 @@ async def test_no_credits_invoice_then_paid_job_runs_by_itself(stack: Stack) -> 
 
 
 async def test_forged_webhook_is_refused_and_credits_nothing(stack: Stack) -> None:
-    payments, _ = _payments(stack)
+    payments, _ = stack.fake_payments()
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text="/generate a fox"))
     (pending,) = await payments.ledger.pending_invoices()
@@ -131,7 +123,7 @@ async def test_forged_webhook_is_refused_and_credits_nothing(stack: Stack) -> No
 
 
 async def test_expired_invoice_is_told_once_and_costs_nothing(stack: Stack) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text="/generate a fox --n 2"))
     (pending,) = await payments.ledger.pending_invoices()
@@ -157,7 +149,7 @@ async def test_expired_invoice_is_told_once_and_costs_nothing(stack: Stack) -> N
 
 
 async def test_lost_webhook_is_caught_by_reconciliation(stack: Stack) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text="/generate a lost fox"))
     (pending,) = await payments.ledger.pending_invoices()
@@ -172,7 +164,7 @@ async def test_lost_webhook_is_caught_by_reconciliation(stack: Stack) -> None:
 
 
 async def test_topup_balance_and_concurrent_jobs_cannot_overdraw(stack: Stack) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text="/buy 250"))
     (qr,) = stack.emulator.calls_to("sendPhoto")
@@ -207,7 +199,7 @@ async def test_topup_balance_and_concurrent_jobs_cannot_overdraw(stack: Stack) -
 
 @pytest.mark.parametrize("settings_overrides", [PAID | {"free_generations_per_day": 1}])
 async def test_free_allowance_comes_before_credits(stack: Stack) -> None:
-    payments, _ = _payments(stack)
+    payments, _ = stack.fake_payments()
     user, chat = _ada(stack)
     await stack.send(stack.emulator.user_message(chat, user, text="/generate free fox"))
     (photo,) = stack.emulator.calls_to("sendPhoto")
@@ -240,7 +232,7 @@ async def test_provider_failure_after_payment_releases_and_says_not_charged(
     app = create_app(settings, TelegramFrontend)
     async with serve_in_background(app) as url, httpx.AsyncClient(timeout=10) as http:
         stack = Stack(bot_api, app.state.runtime, url, http)
-        payments, fake = _payments(stack)
+        payments, fake = stack.fake_payments()
         user, chat = _ada(stack)
         await stack.send(stack.emulator.user_message(chat, user, text="/generate a fox"))
         (pending,) = await payments.ledger.pending_invoices()
@@ -254,7 +246,7 @@ async def test_provider_failure_after_payment_releases_and_says_not_charged(
 
 
 async def test_a_blocked_prompt_is_never_invoiced_nor_charged(stack: Stack) -> None:
-    payments, _ = _payments(stack)
+    payments, _ = stack.fake_payments()
     user, chat = _ada(stack)
     await payments.ledger.credit(user["id"], "test-topup", PRICE)
 

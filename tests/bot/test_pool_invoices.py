@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from bot import texts
-from orchestrator.payments.service import PaymentService
-from providers.payments.fake import FakePaymentBackend, FakeWebhook
+from providers.payments.fake import FakeWebhook
 from state.models import Balance
 from tests.conftest import Stack
 
@@ -22,13 +21,6 @@ PRICE = 100
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {"payments_backend": "fake", "price_generate_sats": PRICE}
-
-
-def _payments(stack: Stack) -> tuple[PaymentService, FakePaymentBackend]:
-    payments = stack.runtime.payments
-    assert payments is not None
-    assert isinstance(payments.backend, FakePaymentBackend)
-    return payments, payments.backend
 
 
 async def _webhook(stack: Stack, webhook: FakeWebhook) -> httpx.Response:
@@ -46,7 +38,7 @@ def _sent_to(stack: Stack, chat_id: int) -> list[dict[str, Any]]:
 
 
 async def test_a_short_balance_funds_the_pool_by_an_invoice_paid_once(stack: Stack) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     emulator = stack.emulator
     group = emulator.group_chat(title="Artists")
     ada = emulator.user(1001, "Ada")
@@ -88,7 +80,7 @@ async def test_a_short_balance_funds_the_pool_by_an_invoice_paid_once(stack: Sta
 
 
 async def test_an_unpaid_pool_invoice_is_told_in_private(stack: Stack) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     emulator = stack.emulator
     group = emulator.group_chat(title="Artists")
     ada = emulator.user(1001, "Ada")
@@ -107,7 +99,7 @@ async def test_an_unpaid_pool_invoice_is_told_in_private(stack: Stack) -> None:
 
 
 async def test_pool_invoices_count_with_top_ups(stack: Stack) -> None:
-    payments, _ = _payments(stack)
+    payments, _ = stack.fake_payments()
     emulator = stack.emulator
     group = emulator.group_chat(title="Artists")
     ada = emulator.user(1001, "Ada")
@@ -123,7 +115,7 @@ async def test_pool_invoices_count_with_top_ups(stack: Stack) -> None:
 
 
 async def test_a_lost_webhook_still_funds_the_pool_by_reconciliation(stack: Stack) -> None:
-    payments, fake = _payments(stack)
+    payments, fake = stack.fake_payments()
     emulator = stack.emulator
     group = emulator.group_chat(title="Artists")
     ada = emulator.user(1001, "Ada")
