@@ -1,5 +1,6 @@
-"""The Bot API's HTTP client: python-telegram-bot's HTTPXRequest, retrying with backoff
-the calls that are safe to repeat when their outcome is unknown.
+"""The Bot API's HTTP client: python-telegram-bot's HTTPXRequest (its connections through
+``bot.sending.transport``), retrying with backoff the calls that are safe to repeat when
+their outcome is unknown.
 
 A call whose answer never came (a read timeout, a dropped connection, a 5xx) may have
 been carried out anyway. Repeating it is harmless only when doing it twice has the same
@@ -34,6 +35,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from bot.sending.transport import AiohttpTransport
 from fulmine.errors import request_never_left
 
 log = structlog.get_logger(__name__)
@@ -88,6 +90,9 @@ class RetryingRequest(HTTPXRequest):
     ``backoff_s`` before the first, doubling each time."""
 
     def __init__(self, *, retries: int, backoff_s: float, **httpx_request: Any) -> None:
+        # Over aiohttp's connection pool (``bot.sending.transport``).
+        pool = httpx_request.get("connection_pool_size", 1)
+        httpx_request.setdefault("httpx_kwargs", {"transport": AiohttpTransport(pool)})
         super().__init__(**httpx_request)
         self._retries = retries
         self._backoff_s = backoff_s
