@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import structlog
-from fastapi import APIRouter
+from starlette.types import ASGIApp
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
@@ -25,7 +25,8 @@ from bot.sending.chat_actions import ChatActionBudget
 from bot.sending.delivery import Delivery
 from bot.sending.flood import SharedPaceLimiter
 from bot.sending.status import show_elapsed, status_key
-from bot.webhook import webhook_router
+from bot.webhook import PATH as WEBHOOK_PATH
+from bot.webhook import TelegramWebhook
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.notices import PaymentNotice
 from orchestrator.settings import Settings
@@ -112,15 +113,19 @@ class TelegramFrontend:
         self._settings = settings
         self._started = False
 
-    def router(self) -> APIRouter:
-        """``POST /telegram/webhook`` (``bot.webhook``)."""
-        return webhook_router(self)
+    def router(self) -> None:
+        """No FastAPI routes: the webhook is a plain ASGI endpoint (``endpoints``)."""
+        return None
 
-    def secret_matches(self, presented: str | None) -> bool:
+    def endpoints(self) -> dict[str, ASGIApp]:
+        """``POST /telegram/webhook`` (``bot.webhook``), ahead of FastAPI's routing."""
+        return {WEBHOOK_PATH: TelegramWebhook(self)}
+
+    def secret_matches(self, presented: bytes | None) -> bool:
         """The webhook's secret token header, compared in constant time."""
         if presented is None:
             return False
-        return hmac.compare_digest(presented.encode(), self._secret)
+        return hmac.compare_digest(presented, self._secret)
 
     async def accept_update(self, data: dict[str, Any]) -> bool:
         """Handle the update in the background, once across every process (its

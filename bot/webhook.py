@@ -1,4 +1,8 @@
-"""``POST /telegram/webhook``: check the secret, parse, de-duplicate, answer at once."""
+"""``POST /telegram/webhook``: check the secret, parse, de-duplicate, answer at once.
+
+Served in plain ASGI (``orchestrator.serving.endpoints``): every update Telegram sends
+comes this way, and the answer is an empty 200 as soon as the update is taken.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import json
 from typing import TYPE_CHECKING
 
 import structlog
-from fastapi import APIRouter, Request, Response
+from starlette.types import Receive, Scope, Send
 
+from orchestrator.serving.endpoints import answer, read_body
 from orchestrator.serving.metrics import UPDATES
 from state.errors import StateUnavailable
 
@@ -15,7 +20,9 @@ if TYPE_CHECKING:
     from bot.frontend import TelegramFrontend
 
 log = structlog.get_logger(__name__)
-SECRET_HEADER = "x-telegram-bot-api-secret-token"
+PATH = "/telegram/webhook"
+SECRET_HEADER = b"x-telegram-bot-api-secret-token"
+RETRY_LATER = [(b"retry-after", b"5")]
 # Bound once: a labels() look-up per request is measurable at ingest rates.
 FORBIDDEN, SHUTTING_DOWN, MALFORMED, STATE_UNAVAILABLE, ACCEPTED, DUPLICATE = (
     UPDATES.labels(outcome)
@@ -30,46 +37,54 @@ FORBIDDEN, SHUTTING_DOWN, MALFORMED, STATE_UNAVAILABLE, ACCEPTED, DUPLICATE = (
 )
 
 
-def webhook_router(frontend: TelegramFrontend) -> APIRouter:
-    router = APIRouter()
+class TelegramWebhook:
+    """The webhook's ASGI endpoint."""
 
-    @router.post("/telegram/webhook", include_in_schema=False)
-    async def telegram_webhook(request: Request) -> Response:
-        return await _handle(frontend, request)
+    def __init__(self, frontend: TelegramFrontend) -> None:
+        self.frontend = frontend
 
-    return router
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await answer(send, 405, [(b"allow", b"POST")])
+            return
+        presented = next((v for k, v in scope["headers"] if k == SECRET_HEADER), None)
+        if not self.frontend.secret_matches(presented):
+            FORBIDDEN.inc()
+            await answer(send, 403)
+            return
+        body = await read_body(receive)
+        if body is None:  # the client went away: nobody to answer, Telegram sends it again
+            return
+        status, headers = await self._take(body)
+        await answer(send, status, headers)
 
-
-async def _handle(frontend: TelegramFrontend, request: Request) -> Response:
-    # The header is read directly rather than declared as a FastAPI Header parameter: the
-    # parameter's validation was a third of the handler's CPU (bench/ingest_cpu.py).
-    if not frontend.secret_matches(request.headers.get(SECRET_HEADER)):
-        FORBIDDEN.inc()
-        return Response(status_code=403)
-    if not frontend.submitter.accepting:
-        # Shutting down: Telegram re-sends what was not acknowledged, so nothing is lost.
-        SHUTTING_DOWN.inc()
-        return Response(status_code=503, headers={"Retry-After": "5"})
-    try:
-        data = json.loads(await request.body())
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
-        data = None
-    update_id = data.get("update_id") if isinstance(data, dict) else None
-    if type(update_id) is not int:
-        MALFORMED.inc()
-        return Response(status_code=400)
-    try:
-        accepted = await frontend.accept_update(data)
-    except StateUnavailable as exc:
-        # Redis is down: not acknowledged, so Telegram re-sends it later. (Only if the
-        # update's mark reached Redis with its reply lost and Redis stayed away past
-        # orchestrator.runtime.REQUEST_MARK_RETRY_S is the re-sent copy taken for a repeat.)
-        STATE_UNAVAILABLE.inc()
-        log.error("update_not_accepted", update_id=update_id, error=repr(exc))
-        return Response(status_code=503, headers={"Retry-After": "5"})
-    if accepted:
-        ACCEPTED.inc()
-    else:
-        DUPLICATE.inc()
-        log.info("duplicate_update", update_id=update_id)
-    return Response(status_code=200)
+    async def _take(self, body: bytes) -> tuple[int, list[tuple[bytes, bytes]]]:
+        frontend = self.frontend
+        if not frontend.submitter.accepting:
+            # Shutting down: Telegram re-sends what was not acknowledged, so nothing is lost.
+            SHUTTING_DOWN.inc()
+            return 503, RETRY_LATER
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
+            data = None
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if type(update_id) is not int:
+            MALFORMED.inc()
+            return 400, []
+        try:
+            accepted = await frontend.accept_update(data)
+        except StateUnavailable as exc:
+            # Redis is down: not acknowledged, so Telegram re-sends it later. (Only if the
+            # update's mark reached Redis with its reply lost and Redis stayed away past
+            # orchestrator.runtime.REQUEST_MARK_RETRY_S is the re-sent copy taken for a
+            # repeat.)
+            STATE_UNAVAILABLE.inc()
+            log.error("update_not_accepted", update_id=update_id, error=repr(exc))
+            return 503, RETRY_LATER
+        if accepted:
+            ACCEPTED.inc()
+        else:
+            DUPLICATE.inc()
+            log.info("duplicate_update", update_id=update_id)
+        return 200, []

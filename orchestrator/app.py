@@ -14,6 +14,7 @@ from orchestrator.moderation.api import router as moderation_router
 from orchestrator.payments.routes import router as payments_router
 from orchestrator.runtime import Runtime
 from orchestrator.serving.body_limit import BodySizeLimit
+from orchestrator.serving.endpoints import DirectEndpoints
 from orchestrator.serving.health import router as health_router
 from orchestrator.settings import Settings
 
@@ -59,6 +60,14 @@ def create_app(
         for frontend in runtime.frontends
         for path, limit in getattr(frontend, "body_limits", dict)().items()
     }
+    # Paths a front end serves in plain ASGI (its webhook), behind the body limit.
+    endpoints = {
+        path: endpoint
+        for frontend in runtime.frontends
+        for path, endpoint in getattr(frontend, "endpoints", dict)().items()
+    }
+    if endpoints:
+        app.add_middleware(DirectEndpoints, endpoints=endpoints)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, larger=larger)
     if settings.api_cors_origins:  # browser clients of the HTTP API
         app.add_middleware(

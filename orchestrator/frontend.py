@@ -185,6 +185,10 @@ class JobFrontend(PaymentNotifier, Protocol):
 
 
 class Frontend(JobFrontend, Protocol):
+    """A front end: its routes (``router``), and optionally ``body_limits()`` (paths
+    allowed a larger request body) and ``endpoints()`` (paths served in plain ASGI ahead
+    of FastAPI's routing: ``orchestrator.serving.endpoints``)."""
+
     name: str
 
     async def start(self) -> None: ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -138,6 +139,8 @@ class Runtime(RequestsOfUsers):
         self.updates = TaskGroup("updates")
         self._update_slots = asyncio.Semaphore(settings.max_concurrent_updates)
         self._lanes = Lanes(settings.max_waiting_per_chat)
+        # Who owns a request's mark (``accept``): this runtime, then the request's number.
+        self._runtime_id, self._requests = f"{uuid.uuid4().hex}:", itertools.count()
         self._accepting = False
         self.metrics_port = (
             MetricsPort(settings.metrics_host, settings.metrics_port, self.queue)
@@ -216,7 +219,7 @@ class Runtime(RequestsOfUsers):
         answer is lost: a mark that reached Redis with its reply dropped would otherwise
         make the sender's re-sent copy look like a repeat, and the request be lost.
         """
-        request = uuid.uuid4().hex
+        request = f"{self._runtime_id}{next(self._requests)}"  # unique, and cheap to make
 
         def take() -> Awaitable[bool]:
             return self.store.take_mark(mark, request, REQUEST_DEDUP_TTL_S)
@@ -238,11 +241,12 @@ class Runtime(RequestsOfUsers):
         # A burst of requests waits here for its turn instead of all racing for the front
         # end's connection pool (a request that times out waiting for a connection fails,
         # and its user would get no answer). A lane's requests take one slot at a time.
-        async with contextlib.AsyncExitStack() as stack:
-            if lane is not None:
-                await stack.enter_async_context(self._lanes.turn(lane))
+        if lane is None:
             async with self._update_slots:
                 await work()
+            return
+        async with self._lanes.turn(lane), self._update_slots:
+            await work()
 
     @property
     def can_enhance(self) -> bool:

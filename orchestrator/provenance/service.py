@@ -126,28 +126,31 @@ class Provenance:
         source: bytes | None,
         record: MarkRecord,
     ) -> ProviderImage:
-        data, mime = image.data, image.content_type
+        # An image carries a mark only once its record is kept (a payload nobody can look
+        # up says nothing); recorded first, so that marking and signing are one trip to a
+        # thread.
+        embed: int | None = None
         try:
-            marked = await asyncio.to_thread(stamping.mark, image.data, payload)
-            if marked is not None:
+            if stamping.carries_mark(image.data):
                 await self._store.remember_mark(record, self._settings.provenance_keep_s)
-                data, mime = marked
+                embed = payload
         except Exception as exc:
             FAILURES.labels(step="watermark").inc()
             log.error("watermark_failed", error=repr(exc))
         ingredient = None
         if source is not None:
             ingredient = (source, inspect_image(source, decode=False).mime_type)
-        try:
-            assert self._credentials is not None, "Provenance.start() was not awaited"
-            signed = await asyncio.to_thread(
-                manifest.sign, data, mime, claims, self._credentials, ingredient
-            )
-        except Exception as exc:
+        assert self._credentials is not None, "Provenance.start() was not awaited"
+        stamped = await asyncio.to_thread(
+            _stamped, image, embed, claims, self._credentials, ingredient
+        )
+        if stamped.mark_error is not None:
+            FAILURES.labels(step="watermark").inc()
+            log.error("watermark_failed", error=repr(stamped.mark_error))
+        if stamped.sign_error is not None:
             FAILURES.labels(step="sign").inc()
-            log.error("signing_failed", error=repr(exc))
-            return ProviderImage(data=data, content_type=mime)
-        return ProviderImage(data=signed, content_type=mime)
+            log.error("signing_failed", error=repr(stamped.sign_error))
+        return stamped.image
 
     async def _keep(self, job_id: str, index: int, data: bytes) -> None:
         try:
@@ -182,3 +185,35 @@ async def verify_image(data: bytes, store: StateStore) -> Verdict:
         confidence=reading.confidence if reading is not None else 0.0,
         record=record,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Stamped:
+    image: ProviderImage  # as far as it got: marked and signed, marked, or as it was
+    mark_error: Exception | None = None
+    sign_error: Exception | None = None
+
+
+def _stamped(
+    image: ProviderImage,
+    payload: int | None,
+    claims: Claims,
+    credentials: SigningCredentials,
+    ingredient: tuple[bytes, str] | None,
+) -> _Stamped:
+    """Marked with ``payload`` (None: not marked), then signed. Runs in a thread."""
+    data, mime = image.data, image.content_type
+    mark_error: Exception | None = None
+    if payload is not None:
+        try:
+            marked = stamping.mark(data, payload)
+        except Exception as exc:
+            mark_error = exc
+        else:
+            if marked is not None:
+                data, mime = marked
+    try:
+        signed = manifest.sign(data, mime, claims, credentials, ingredient)
+    except Exception as exc:
+        return _Stamped(ProviderImage(data=data, content_type=mime), mark_error, exc)
+    return _Stamped(ProviderImage(data=signed, content_type=mime), mark_error)

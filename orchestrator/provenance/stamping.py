@@ -15,6 +15,12 @@ JPEG_QUALITY = 95
 READ_SIDE = 1024  # the watermark is read on a copy at most this large (it survives resizing)
 
 
+def carries_mark(data: bytes) -> bool:
+    """Whether ``data`` (a checked image) is large enough to carry a mark: its header only."""
+    info = inspect_image(data, source="output", decode=False)
+    return min(info.width, info.height) >= watermark.MIN_SIDE
+
+
 def mark(data: bytes, payload: int) -> tuple[bytes, str] | None:
     """``data`` (a checked JPEG, PNG or WebP) re-encoded with ``payload`` in its pixels, and
     its MIME type: PNG stays PNG (lossless); JPEG and WebP become JPEG at quality 95.

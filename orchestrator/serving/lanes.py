@@ -11,8 +11,6 @@ chat's newest requests are dropped (acknowledged, logged and counted), not queue
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 
 
 class Lanes:
@@ -33,14 +31,32 @@ class Lanes:
         self._locks.setdefault(lane, asyncio.Lock())
         return True
 
-    @contextlib.asynccontextmanager
-    async def turn(self, lane: str) -> AsyncIterator[None]:
-        """Wait for the lane's turn (after :meth:`reserve`); the place is given back after."""
+    def turn(self, lane: str) -> _Turn:
+        """Wait for the lane's turn (after :meth:`reserve`); the place is given back after.
+        (A class, not a generator: this is on every update's path.)"""
+        return _Turn(self, lane)
+
+    def _release(self, lane: str) -> None:
+        self._held[lane] -= 1
+        if not self._held[lane]:  # nobody left: forget the lane
+            del self._held[lane]
+            del self._locks[lane]
+
+
+class _Turn:
+    __slots__ = ("_lane", "_lanes", "_lock")
+
+    def __init__(self, lanes: Lanes, lane: str) -> None:
+        self._lanes, self._lane = lanes, lane
+        self._lock = lanes._locks[lane]
+
+    async def __aenter__(self) -> None:
         try:
-            async with self._locks[lane]:
-                yield
-        finally:
-            self._held[lane] -= 1
-            if not self._held[lane]:  # nobody left: forget the lane
-                del self._held[lane]
-                del self._locks[lane]
+            await self._lock.acquire()
+        except BaseException:  # cancelled while waiting: the place is given back all the same
+            self._lanes._release(self._lane)
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._lock.release()
+        self._lanes._release(self._lane)

@@ -133,3 +133,20 @@ async def test_oversized_bodies_get_413_on_every_post_route(stack: Stack) -> Non
     assert streamed.status_code == 413
     assert (await stack.http.post(f"{stack.url}/anything", content=five_mb)).status_code == 413
     assert (await stack.http.get(f"{stack.url}/health")).status_code == 200
+
+
+async def test_the_webhook_takes_only_posts_with_its_secret(stack: Stack) -> None:
+    """Served ahead of FastAPI's routing: its own answers for a wrong method or secret."""
+    url = f"{stack.url}/telegram/webhook"
+    update = {"update_id": 9, "message": {"text": "/generate x"}}
+    got = await stack.http.get(url, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+    assert (got.status_code, got.headers["allow"]) == (405, "POST")
+    for secret in ("wrong", WEBHOOK_SECRET + "x", ""):
+        refused = await stack.http.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+        )
+        assert refused.status_code == 403
+    assert (await stack.http.post(url, json=update)).status_code == 403  # no header at all
+    await stack.runtime.wait_idle()
+    assert [c.method for c in stack.emulator.calls if c.method != "getMe"] == []
+    assert (await stack.post(json.dumps(update).encode())).status_code == 200
