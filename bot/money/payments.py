@@ -28,15 +28,15 @@ from bot.intake.identity import sender_of
 from bot.intake.private_answers import open_link, say_privately
 from bot.intake.user_input import parse_number, quoted
 from bot.money import prices, stars
+from bot.money.refusals import INVOICE_NOT_MADE, refuse_invoice
 from orchestrator.frontend import JobSubmitter
 from orchestrator.payments.errors import PaymentRefusal, PaymentRequired
-from orchestrator.payments.invoices import OPEN_TOPUPS_SCOPE
 from orchestrator.payments.notices import NoticeKind, PaymentNotice
 from orchestrator.payments.service import PaymentService
 from orchestrator.payments.stars import StarsPayments
 from orchestrator.settings import Settings
 from providers.payments.base import Invoice
-from state.errors import RateLimited, StateError
+from state.errors import StateError
 from state.models import JobKind
 
 log = structlog.get_logger(__name__)
@@ -128,15 +128,6 @@ async def send_invoice_to(
     )
     code = MessageEntity(MessageEntityType.CODE, 0, _utf16(invoice.bolt11))
     await answers.at_least_once(lambda: bot.send_message(chat_id, invoice.bolt11, entities=[code]))
-
-
-def topup_refusal_text(settings: Settings, refusal: RateLimited, language: str | None) -> str:
-    """Too many top-up invoices (``/buy``, ``/fund``): for how long."""
-    minutes = max(1, math.ceil(refusal.retry_after_s / 60))
-    if refusal.scope == OPEN_TOPUPS_SCOPE:
-        count = settings.topup_open_invoices_max
-        return texts.text("buy_too_many_open", language, count=count, minutes=minutes)
-    return texts.text("buy_rate_limited", language, minutes=minutes)
 
 
 async def answer_refusal(
@@ -268,16 +259,8 @@ class PaymentCommands:
             return
         try:
             topup = await payments.create_topup(user.id, message.chat_id, sats, language)
-        except RateLimited as exc:
-            await answers.reply(message, topup_refusal_text(self._settings, exc, language))
-            log.info("topup_refused", scope=exc.scope, user_id=user.id)
-            return
-        except PaymentRefusal:
-            await answers.reply(message, texts.text("payments_unavailable", language))
-            return
-        except StateError as exc:
-            log.error("topup_not_recorded", error=repr(exc))
-            await answers.reply(message, texts.text("state_unavailable", language))
+        except INVOICE_NOT_MADE as exc:
+            await refuse_invoice(message, self._settings, exc, language, "topup_refused")
             return
         rate = await prices.rate_of(payments)
         per_image = prices.image_price(self._submitter, self._settings, JobKind.GENERATE)

@@ -25,13 +25,12 @@ from bot.money.payments import (
     minutes_left,
     payments_of,
     send_invoice_to,
-    topup_refusal_text,
 )
+from bot.money.refusals import INVOICE_NOT_MADE, refuse_invoice
 from orchestrator.frontend import JobSubmitter
-from orchestrator.payments.errors import PaymentRefusal
 from orchestrator.payments.pools import CAP_MAX
 from orchestrator.settings import Settings
-from state.errors import InsufficientCredits, RateLimited, StateError
+from state.errors import InsufficientCredits, StateError
 
 log = structlog.get_logger(__name__)
 
@@ -112,15 +111,8 @@ class PoolCommands:
         try:
             topup = await payments.create_pool_invoice(sender.id, message.chat_id, sats, language)
             await payments.pools.note_request(topup.invoice.id, message.message_id)
-        except RateLimited as exc:
-            await answers.reply(message, topup_refusal_text(self._settings, exc, language))
-            return
-        except PaymentRefusal:
-            await answers.reply(message, texts.text("payments_unavailable", language))
-            return
-        except StateError as exc:
-            log.error("pool_invoice_not_recorded", error=repr(exc))
-            await answers.reply(message, texts.text("state_unavailable", language))
+        except INVOICE_NOT_MADE as exc:
+            await refuse_invoice(message, self._settings, exc, language, "pool_invoice_refused")
             return
         group = message.chat.title or ""
         minutes = minutes_left(topup.invoice)

@@ -41,8 +41,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _opened(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            # TLS verified as httpx verifies it (certifi's authorities, SSL_CERT_FILE).
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections, keepalive_timeout=self._keepalive_s
+                limit=self._max_connections,
+                keepalive_timeout=self._keepalive_s,
+                ssl=httpx.create_ssl_context(),
             )
             # Cookies are not the Bot API's: none kept. Bodies are handed back as sent
             # (httpx decodes them from their Content-Encoding).
