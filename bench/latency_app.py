@@ -14,7 +14,8 @@ example does (a Starlette route puts each update in the application's queue;
 same caption and buttons, delete the status message.
 
 For the handled-ingest bench (``bench.ingest_handled``): ``handled`` is the real app with
-the provider that answers at once; ``bare`` the ingest bench's bare endpoint. A kind ending
+the provider that answers at once; ``bare`` the ingest bench's bare endpoint; ``idle`` the
+ingest bench's app (updates taken and dropped: the acknowledgement alone). A kind ending
 in ``unsigned`` (``fulmine-unsigned``, ``handled-unsigned``) is the same app with the C2PA
 signing of each image left out, to tell its cost from the rest.
 """
@@ -42,7 +43,7 @@ from starlette.types import ASGIApp
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bench.ingest_app import bare_app
+from bench.ingest_app import IdleFrontend, bare_app
 from bench.support import (
     BOT_TOKEN,
     PNG,
@@ -155,6 +156,9 @@ def main(kind: str, port: int, emulator_url: str, out: Path) -> None:
         app, options = floor_app(emulator_url)
     elif kind == "bare":
         app, options = bare_app(), {}
+    elif kind == "idle":  # the ingest bench's app: updates taken, then dropped unhandled
+        register_bench_providers()
+        app, options = create_app(bench_settings(emulator_url), IdleFrontend), {}
     else:
         if kind.endswith("unsigned"):
             # A diagnostic: everything but the C2PA manifest (the watermark still goes on).
