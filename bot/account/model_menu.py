@@ -233,6 +233,9 @@ class ModelMenu:
                 note = texts.text("model_default_set", language, name=entry.name, kind=entry.kind)
                 await _answer(query, note)
                 return
+            if message is not None and not _own_settings(message, sender.id):
+                await _answer(query, texts.text("settings_foreign", language))
+                return
             key, _, value = rest.partition(":")
             setting = SETTING_KEYS.get(key)
             saved_value: str | None = value
@@ -268,6 +271,16 @@ class ModelMenu:
             await query.edit_message_text(text, reply_markup=keyboard)
         except (TelegramError, StateError) as exc:  # cosmetic: the setting is saved
             log.info("settings_not_redrawn", error=repr(exc))
+
+
+def _own_settings(message: Message, presser: int) -> bool:
+    """Whether the settings ``message`` shows are ``presser``'s: in a group, it answers
+    their ``/settings``. Unknown (the command is gone, or sent on a chat's behalf, whose
+    presser Telegram names as a person): taken as theirs."""
+    asked = message.reply_to_message
+    if asked is None or asked.sender_chat is not None or not is_group(message.chat.type):
+        return True
+    return asked.from_user is None or asked.from_user.id == presser
 
 
 async def _answer(query: CallbackQuery, text: str) -> None:

@@ -76,3 +76,23 @@ async def test_settings_buttons_change_the_next_requests(
         2,
     )
     assert second_create["input"]["aspect_ratio"] == "1:1"
+
+
+async def test_in_a_group_only_the_asker_changes_what_their_settings_show(
+    stack: Stack, fake_replicate: FakeReplicate
+) -> None:
+    ada = stack.emulator.user(1001, "Ada", language_code="en")
+    bob = stack.emulator.user(1002, "Bob", language_code="en")
+    group = stack.emulator.group_chat(-5001, "Foxes")
+    await stack.send(stack.emulator.user_message(group, ada, text="/settings"))
+
+    assert await _press(stack, group, bob, "s:ar:16:9") == texts.text("settings_foreign")
+    assert stack.emulator.calls_to("editMessageText") == []  # Ada's settings still shown
+    assert await _press(stack, group, ada, "s:ar:4:3") == texts.text("settings_saved")
+    (redrawn,) = stack.emulator.calls_to("editMessageText")
+    assert "Shape: 4:3" in str(redrawn.params["text"])
+
+    await stack.send(stack.emulator.user_message(group, bob, text="/generate a fox"))
+    await stack.send(stack.emulator.user_message(group, ada, text="/generate a cat"))
+    by_bob, by_ada = fake_replicate.creates()
+    assert (by_bob["input"]["aspect_ratio"], by_ada["input"]["aspect_ratio"]) == ("1:1", "4:3")
