@@ -31,8 +31,9 @@ from typing import Any
 import httpx
 
 from bench.scale import Process
-from bench.support import ROOT, WEBHOOK_SECRET, bench_env, emit
+from bench.support import NOT_PACED, ROOT, WEBHOOK_SECRET, bench_env, emit
 from devtools.emulator.limits import minimum_seconds
+from orchestrator.settings import Settings
 from tests.redis_server import RedisServer
 
 JOBS = int(os.environ.get("BENCH_PACING_JOBS", "300"))
@@ -139,6 +140,8 @@ async def run(redis_url: str, workdir: Path) -> dict[str, Any]:
             REDIS_KEY_PREFIX=f"bench-{uuid.uuid4().hex[:8]}:",
             FRONTENDS="telegram",
             LOG_LEVEL="INFO",
+            # Paced as deployed: the published limits, the defaults.
+            **{name.upper(): str(Settings.model_fields[name].default) for name in NOT_PACED},
         )
         processes = [
             Process([kind], env, workdir / f"{kind}-{n}.log")
