@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import threading
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -102,25 +103,40 @@ def sign(
         "title": f"fulmine-{claims.kind}",
         "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": _actions(claims)}}],
     }
-    info = c2pa.C2paSignerInfo(
-        c2pa.C2paSigningAlg.ES256, credentials.chain_pem, credentials.key_pem, None
-    )
-    with (
-        c2pa.Settings.from_dict(SIGNING_SETTINGS) as settings,
-        c2pa.Context(settings) as context,
-        c2pa.Signer.from_info(info) as signer,
-        c2pa.Builder(manifest, context) as builder,
-    ):
-        if ingredient is not None:
-            source, source_type = ingredient
-            builder.add_ingredient(
-                {"title": "input", "relationship": "parentOf", "label": INGREDIENT_ID},
-                source_type,
-                io.BytesIO(source),
-            )
-        out = io.BytesIO()
-        builder.sign(signer, mime_type, io.BytesIO(data), out)
-        return out.getvalue()
+    context, signer = _signing_tools(credentials)
+    try:
+        with c2pa.Builder(manifest, context) as builder:
+            if ingredient is not None:
+                source, source_type = ingredient
+                builder.add_ingredient(
+                    {"title": "input", "relationship": "parentOf", "label": INGREDIENT_ID},
+                    source_type,
+                    io.BytesIO(source),
+                )
+            out = io.BytesIO()
+            builder.sign(signer, mime_type, io.BytesIO(data), out)
+            return out.getvalue()
+    except BaseException:
+        _THREAD.tools = None  # made afresh next time, whatever state the failure left
+        raise
+
+
+# The signing settings, context and signer, made once per thread (c2pa's objects are not
+# shared between threads) and per credentials: made for each image they were a quarter of
+# its signing's CPU (bench/RESULTS.md).
+_THREAD = threading.local()
+
+
+def _signing_tools(credentials: SigningCredentials) -> tuple[c2pa.Context, c2pa.Signer]:
+    tools = getattr(_THREAD, "tools", None)
+    if tools is None or tools[0] is not credentials:
+        info = c2pa.C2paSignerInfo(
+            c2pa.C2paSigningAlg.ES256, credentials.chain_pem, credentials.key_pem, None
+        )
+        settings = c2pa.Settings.from_dict(SIGNING_SETTINGS)
+        tools = (credentials, settings, c2pa.Context(settings), c2pa.Signer.from_info(info))
+        _THREAD.tools = tools
+    return tools[2], tools[3]
 
 
 def read(data: bytes, mime_type: str) -> ManifestFinding | None:

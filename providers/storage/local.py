@@ -51,9 +51,12 @@ class LocalImageStore(ImageStore):
 
     @staticmethod
     def _write(path: Path, data: bytes, content_type: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(data)
+        try:
+            partial.write_bytes(data)
+        except FileNotFoundError:  # the key's folder does not exist yet (made only then)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
         path.with_name(path.name + _TYPE_SUFFIX).write_text(json.dumps(content_type))
         os.replace(partial, path)  # readers see the whole file or none
 
