@@ -137,12 +137,17 @@ class TelegramFrontend:
     # Updates come from the webhook and go straight to process_update, so the
     # application's own update fetcher (Application.start) is not needed.
     async def start(self) -> None:
-        if not self._started:
+        if self._started:
+            return
+        try:
             await self.application.initialize()  # getMe: learns the bot's username
             await set_menu_button(self.application.bot, self.settings)  # opens the Mini App
-            self._started = True
             if self._settings.telegram_set_menus:
                 await menus.set_menus(self.application.bot, self._settings)
+        except BaseException:  # not started: its connections are closed all the same
+            await self.application.shutdown()
+            raise
+        self._started = True
 
     async def stop(self) -> None:
         if self._started:

@@ -54,6 +54,7 @@ class TelegramWebhook:
             return
         body = await read_body(receive)
         if body is None:  # the client went away: nobody to answer, Telegram sends it again
+            log.info("client_gone_mid_request", path=PATH)
             return
         status, headers = await self._take(body)
         await answer(send, status, headers)
@@ -77,7 +78,7 @@ class TelegramWebhook:
         except StateUnavailable as exc:
             # Redis is down: not acknowledged, so Telegram re-sends it later. (Only if the
             # update's mark reached Redis with its reply lost and Redis stayed away past
-            # orchestrator.runtime.REQUEST_MARK_RETRY_S is the re-sent copy taken for a
+            # orchestrator.serving.intake.REQUEST_MARK_RETRY_S is the re-sent copy taken for a
             # repeat.)
             STATE_UNAVAILABLE.inc()
             log.error("update_not_accepted", update_id=update_id, error=repr(exc))

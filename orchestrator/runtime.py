@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import itertools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -21,10 +20,8 @@ from orchestrator.history import EditHistory
 from orchestrator.jobs.admission import Admission
 from orchestrator.jobs.ending import JobEnding
 from orchestrator.jobs.eta import WaitEstimator
-from orchestrator.jobs.outage import through_outage
 from orchestrator.jobs.positions import QueuePositions
 from orchestrator.jobs.providers import build_model_providers, defaults_by_kind
-from orchestrator.jobs.tasks import TaskGroup
 from orchestrator.jobs.tiers import tier_for
 from orchestrator.jobs.worker import Worker
 from orchestrator.moderation import flagged
@@ -38,8 +35,7 @@ from orchestrator.preferences import (
 )
 from orchestrator.provenance.service import Provenance
 from orchestrator.requests import RequestsOfUsers
-from orchestrator.serving.lanes import Lanes
-from orchestrator.serving.metrics import LANE_DROPPED
+from orchestrator.serving.intake import Intake
 from orchestrator.serving.metrics_port import MetricsPort
 from orchestrator.settings import Settings
 from orchestrator.stats.counters import JOBS_ACCEPTED, count
@@ -47,13 +43,11 @@ from orchestrator.stats.recorder import JobStats
 from orchestrator.stats.report import CHART_DAYS, StatsReport, gather_report
 from state.backend import open_backend
 from state.base import ModerationRecords, SendPacer
-from state.errors import StateError, StateUnavailable
+from state.errors import StateError
 from state.models import InFlightCap, Job, JobKind, Limit
 
 log = structlog.get_logger(__name__)
 
-REQUEST_DEDUP_TTL_S = 48 * 3600.0  # Telegram keeps re-sending for up to 24 h
-REQUEST_MARK_RETRY_S = 1.0  # then the front end answers 503 and the sender tries again
 # Beyond the shutdown grace period, before a component that does not stop is left behind
 # (logged): a process asked to stop must exit.
 STOP_SLACK_S = 15.0
@@ -136,11 +130,8 @@ class Runtime(RequestsOfUsers):
             if run_worker
             else None
         )
-        self.updates = TaskGroup("updates")
-        self._update_slots = asyncio.Semaphore(settings.max_concurrent_updates)
-        self._lanes = Lanes(settings.max_waiting_per_chat)
-        # Who owns a request's mark (``accept``): this runtime, then the request's number.
-        self._runtime_id, self._requests = f"{uuid.uuid4().hex}:", itertools.count()
+        self.intake = Intake(self.store, settings)
+        self.updates = self.intake.tasks
         self._accepting = False
         self.metrics_port = (
             MetricsPort(settings.metrics_host, settings.metrics_port, self.queue)
@@ -209,44 +200,9 @@ class Runtime(RequestsOfUsers):
     async def accept(
         self, mark: str, work: Callable[[], Awaitable[None]], lane: str | None = None
     ) -> bool:
-        """Run ``work`` in the background once per ``mark``; False for a repeat.
-
-        ``lane`` (e.g. ``chat:<id>``): requests of one lane run one at a time, a bounded
-        number waiting (``MAX_WAITING_PER_CHAT``; see ``orchestrator.serving.lanes``); past
-        that the request is dropped, and still True (it was not a repeat).
-
-        The mark is owned by this request and asked for again, briefly, when the store's
-        answer is lost: a mark that reached Redis with its reply dropped would otherwise
-        make the sender's re-sent copy look like a repeat, and the request be lost.
-        """
-        request = f"{self._runtime_id}{next(self._requests)}"  # unique, and cheap to make
-
-        def take() -> Awaitable[bool]:
-            return self.store.take_mark(mark, request, REQUEST_DEDUP_TTL_S)
-
-        try:  # the retrying machinery only when needed: this is every request's path
-            taken = await take()
-        except StateUnavailable:
-            taken = await through_outage(take, REQUEST_MARK_RETRY_S)
-        if not taken:
-            return False
-        if lane is not None and not self._lanes.reserve(lane):
-            LANE_DROPPED.inc()
-            log.warning("request_dropped_backlog", lane=lane)
-            return True
-        self.updates.spawn(self._handle(work, lane))
-        return True
-
-    async def _handle(self, work: Callable[[], Awaitable[None]], lane: str | None) -> None:
-        # A burst of requests waits here for its turn instead of all racing for the front
-        # end's connection pool (a request that times out waiting for a connection fails,
-        # and its user would get no answer). A lane's requests take one slot at a time.
-        if lane is None:
-            async with self._update_slots:
-                await work()
-            return
-        async with self._lanes.turn(lane), self._update_slots:
-            await work()
+        """Run ``work`` in the background once per ``mark``; False for a repeat
+        (``orchestrator.serving.intake``)."""
+        return await self.intake.accept(mark, work, lane)
 
     @property
     def can_enhance(self) -> bool:

@@ -91,8 +91,10 @@ class RetryingRequest(HTTPXRequest):
 
     def __init__(self, *, retries: int, backoff_s: float, **httpx_request: Any) -> None:
         # Over aiohttp's connection pool (``bot.sending.transport``).
-        pool = httpx_request.get("connection_pool_size", 1)
-        httpx_request.setdefault("httpx_kwargs", {"transport": AiohttpTransport(pool)})
+        pool = httpx_request.get("connection_pool_size", 1)  # HTTPXRequest's default
+        client = dict(httpx_request.get("httpx_kwargs") or {})
+        client.setdefault("transport", AiohttpTransport(pool))
+        httpx_request["httpx_kwargs"] = client
         super().__init__(**httpx_request)
         self._retries = retries
         self._backoff_s = backoff_s

@@ -11,10 +11,10 @@ in flight.
 
 Errors are mapped onto httpx's, keeping the one distinction the callers act on
 (``fulmine.errors.request_never_left``): a connection that could not be made, or none
-free in time, is ``httpx.ConnectError`` / ``ConnectTimeout`` / ``PoolTimeout`` (the
-request never left); anything after the request started to go out (a dropped
-connection, a read timeout, a stalled upload) is a ``ReadError`` / ``ReadTimeout`` /
-``WriteTimeout``: its outcome is unknown.
+free in time, is ``httpx.ConnectError`` / ``ConnectTimeout`` (the request never left);
+anything after the request started to go out (a dropped connection, a read timeout, a
+stalled upload) is a ``ReadError`` / ``ReadTimeout`` / ``WriteTimeout``: its outcome is
+unknown.
 
 The session is opened on the first request, in the running loop, and closed with the
 httpx client (python-telegram-bot's ``shutdown``); a later request opens a new one.
@@ -23,6 +23,7 @@ httpx client (python-telegram-bot's ``shutdown``); a later request opens a new o
 from __future__ import annotations
 
 import asyncio
+import io
 
 import aiohttp
 import httpx
@@ -53,6 +54,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
+                trust_env=True,  # HTTPS_PROXY and the like, as httpx would take them
             )
         return self._session
 
@@ -63,8 +65,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         body = await request.aread()  # python-telegram-bot's bodies are in memory already
         headers = [(k, v) for k, v in request.headers.multi_items() if k not in _OWN_HEADERS]
         session = self._opened()
-        # Waiting for a free connection and making one: aiohttp's ``connect``; the upload
-        # has no timeout of its own there, so the whole exchange is bounded by the sum.
+        # Waiting for a free connection and making one: aiohttp's ``connect``. The upload
+        # has no timeout of its own there: sending and waiting for the answer's head are
+        # bounded by the sum; the body is read under the read timeout (a stalled read
+        # fails, a long download goes on).
         timeout = aiohttp.ClientTimeout(
             total=None,
             connect=_sum(pool, connect),
@@ -72,33 +76,35 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             sock_read=read,
         )
         deadline = _sum(pool, connect, write, read)
-        sent = False
+        # Errors name their kind only (``from None``): aiohttp's messages, kept as a
+        # cause, would quote the URL, which holds the bot's token.
         try:
             async with asyncio.timeout(deadline):
-                async with session.request(
+                response = await session.request(
                     request.method,
                     str(request.url),
-                    data=body or None,
+                    # A stream: aiohttp writes it in chunks (a large bytes body is one
+                    # write, and warned about).
+                    data=io.BytesIO(body) if body else None,
                     headers=headers,
                     timeout=timeout,
                     allow_redirects=False,
                     compress=None,
-                ) as response:
-                    sent = True
-                    content = await response.read()
-        # The messages name the error's kind only: aiohttp's may quote the URL, which
-        # holds the bot's token.
+                )
+            try:
+                content = await response.read()
+            finally:
+                response.release()
         except aiohttp.ConnectionTimeoutError as exc:  # no connection free, or made, in time
-            raise httpx.PoolTimeout(_kind(exc), request=request) from exc
+            raise httpx.ConnectTimeout(_kind(exc), request=request) from None
         except aiohttp.ClientConnectorError as exc:  # refused, unreachable, name unknown
-            raise httpx.ConnectError(_kind(exc), request=request) from exc
+            raise httpx.ConnectError(_kind(exc), request=request) from None
         except aiohttp.SocketTimeoutError as exc:  # no answer within the read timeout
-            raise httpx.ReadTimeout(_kind(exc), request=request) from exc
-        except TimeoutError as exc:  # the whole exchange outlasted its deadline
-            error = httpx.ReadTimeout if sent else httpx.WriteTimeout
-            raise error(f"no answer within {deadline} s", request=request) from exc
+            raise httpx.ReadTimeout(_kind(exc), request=request) from None
+        except TimeoutError:  # sending and the answer's head outlasted their deadline
+            raise httpx.WriteTimeout(f"no answer within {deadline} s", request=request) from None
         except (aiohttp.ClientError, OSError) as exc:  # dropped while sending or reading
-            raise httpx.ReadError(_kind(exc), request=request) from exc
+            raise httpx.ReadError(_kind(exc), request=request) from None
         return httpx.Response(
             response.status,
             headers=list(response.raw_headers),

@@ -140,7 +140,6 @@ class Provenance:
         ingredient = None
         if source is not None:
             ingredient = (source, inspect_image(source, decode=False).mime_type)
-        assert self._credentials is not None, "Provenance.start() was not awaited"
         stamped = await asyncio.to_thread(
             _stamped, image, embed, claims, self._credentials, ingredient
         )
@@ -198,7 +197,7 @@ def _stamped(
     image: ProviderImage,
     payload: int | None,
     claims: Claims,
-    credentials: SigningCredentials,
+    credentials: SigningCredentials | None,
     ingredient: tuple[bytes, str] | None,
 ) -> _Stamped:
     """Marked with ``payload`` (None: not marked), then signed. Runs in a thread."""
@@ -213,6 +212,7 @@ def _stamped(
             if marked is not None:
                 data, mime = marked
     try:
+        assert credentials is not None, "Provenance.start() was not awaited"
         signed = manifest.sign(data, mime, claims, credentials, ingredient)
     except Exception as exc:
         return _Stamped(ProviderImage(data=data, content_type=mime), mark_error, exc)

@@ -4,10 +4,10 @@ A front end's ingest path (Telegram's webhook) takes every update at whatever ra
 Telegram sends them, and each is answered at once with an empty body. FastAPI's request
 and response objects, its exception middleware and its route matching cost as much as
 everything the webhook itself does (``bench/ingest_cpu.py``): such a path is served here
-instead, with only the body limit (``orchestrator.serving.body_limit``, outside this
-middleware) in front of it. A front end names them in ``endpoints()``:
-``{path: asgi_app}``; an endpoint answers every method itself (405 for the ones it
-does not take).
+instead, behind only the outer middleware (Starlette's error middleware, CORS when
+configured, the body limit: ``orchestrator.serving.body_limit``). A front end names
+them in ``endpoints()``: ``{path: asgi_app}``; an endpoint answers every method itself
+(405 for the ones it does not take).
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ class DirectEndpoints:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            endpoint = self.endpoints.get(scope["path"])
+            path, root = scope["path"], scope.get("root_path", "")
+            if root and path.startswith(root):  # served under a prefix (--root-path)
+                path = path[len(root) :]
+            endpoint = self.endpoints.get(path)
             if endpoint is not None:
                 await endpoint(scope, receive, send)
                 return
