@@ -28,6 +28,7 @@ import io
 import aiohttp
 import httpx
 
+ONE_WRITE_BYTES = 2**20  # aiohttp's own bound for a body sent as bytes
 # Headers aiohttp writes itself from the body it is given.
 _OWN_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
@@ -83,9 +84,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 response = await session.request(
                     request.method,
                     str(request.url),
-                    # A stream: aiohttp writes it in chunks (a large bytes body is one
-                    # write, and warned about).
-                    data=io.BytesIO(body) if body else None,
+                    data=_payload(body),
                     headers=headers,
                     timeout=timeout,
                     allow_redirects=False,
@@ -116,6 +115,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+def _payload(body: bytes) -> bytes | io.BytesIO | None:
+    """The body as aiohttp takes it best: small, as bytes (one write with the headers);
+    large, as a stream written in chunks (aiohttp warns about a large bytes body)."""
+    if not body:
+        return None
+    return body if len(body) <= ONE_WRITE_BYTES else io.BytesIO(body)
 
 
 def _sum(*parts: float | None) -> float | None:
