@@ -27,8 +27,8 @@ import io
 
 import aiohttp
 import httpx
+from aiohttp.payload import TOO_LARGE_BYTES_BODY
 
-ONE_WRITE_BYTES = 2**20  # aiohttp's own bound for a body sent as bytes
 # Headers aiohttp writes itself from the body it is given.
 _OWN_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
@@ -39,15 +39,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, max_connections: int, keepalive_s: float = 5.0) -> None:
         self._max_connections = max_connections
         self._keepalive_s = keepalive_s
+        # TLS verified as httpx verifies it (certifi's authorities, SSL_CERT_FILE); made
+        # here, not on the event loop: loading the authorities reads a file.
+        self._ssl = httpx.create_ssl_context()
         self._session: aiohttp.ClientSession | None = None
 
     def _opened(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            # TLS verified as httpx verifies it (certifi's authorities, SSL_CERT_FILE).
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections,
                 keepalive_timeout=self._keepalive_s,
-                ssl=httpx.create_ssl_context(),
+                ssl=self._ssl,
             )
             # Cookies are not the Bot API's: none kept. Bodies are handed back as sent
             # (httpx decodes them from their Content-Encoding).
@@ -122,7 +124,7 @@ def _payload(body: bytes) -> bytes | io.BytesIO | None:
     large, as a stream written in chunks (aiohttp warns about a large bytes body)."""
     if not body:
         return None
-    return body if len(body) <= ONE_WRITE_BYTES else io.BytesIO(body)
+    return body if len(body) <= TOO_LARGE_BYTES_BODY else io.BytesIO(body)
 
 
 def _sum(*parts: float | None) -> float | None:
